@@ -1,0 +1,187 @@
+"""The project's one error type and the one DRF exception handler.
+
+Every API error, DRF's own included, is rendered as ``{"code", "detail", ...extra}``. Database
+lock timeouts, deadlocks, serialization failures and lost connections are translated here, in
+one place, into ``Busy`` (503 with ``Retry-After``): never a raw database message, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A domain error that knows its HTTP status and stable machine code."""
+
+    code = "error"
+    http_status = 400
+    default_detail = "Request failed."
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        self.detail = detail or self.default_detail
+        self.extra = extra
+        super().__init__(self.detail)
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def as_body(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, **self.extra}
+
+
+class Invalid(ApiError):
+    code = "invalid"
+    http_status = 400
+    default_detail = "The request is not valid."
+
+    def __init__(self, detail: str | None = None, *, fields: dict[str, list[str]] | None = None):
+        super().__init__(detail, fields=fields or {})
+
+
+class NotFound(ApiError):
+    code = "not_found"
+    http_status = 404
+    default_detail = "Not found."
+
+
+class Conflict(ApiError):
+    http_status = 409
+
+
+class Busy(ApiError):
+    code = "busy"
+    http_status = 503
+    default_detail = "The seats are busy right now; please retry in a moment."
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(settings.TICKETING_RETRY_AFTER_SECONDS)}
+
+
+# PostgreSQL SQLSTATEs that mean "try again": lock_not_available, deadlock_detected,
+# serialization_failure, query_canceled (statement_timeout), admin_shutdown and friends.
+RETRYABLE_SQLSTATES = {"55P03", "40P01", "40001", "57014", "57P01", "57P02", "57P03"}
+
+
+def is_retryable_database_error(exc: BaseException) -> bool:
+    """Whether a database error is contention or a lost connection rather than a bug."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True  # lock waits, lost connections, SQLite "database is locked"
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def _first_message(data: Any) -> str:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            message = _first_message(value)
+            return message if key == "non_field_errors" else f"{key}: {message}"
+    if isinstance(data, (list, tuple)) and data:
+        return _first_message(data[0])
+    return str(data) if data else "The request is not valid."
+
+
+def _as_fields(data: Any) -> dict[str, Any]:
+    if isinstance(data, dict):
+        return data
+    return {"non_field_errors": data if isinstance(data, list) else [data]}
+
+
+def translate(exc: BaseException) -> ApiError | None:
+    """Map any exception an API view can raise to an ApiError, or None if it is a bug."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, drf.ValidationError):
+        return Invalid(_first_message(exc.detail), fields=_as_fields(exc.detail))
+    if isinstance(exc, drf.ParseError):
+        return Invalid(f"Malformed request body: {exc.detail}")
+    if isinstance(exc, InvalidToken):
+        error = ApiError("The token is invalid or expired.")
+        error.code, error.http_status = "token_not_valid", 401
+        return error
+    if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+        error = ApiError(str(exc.detail))
+        error.code, error.http_status = "not_authenticated", 401
+        return error
+    if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
+        error = ApiError("You do not have permission to perform this action.")
+        error.code, error.http_status = "permission_denied", 403
+        return error
+    if isinstance(exc, (drf.NotFound, Http404)):
+        return NotFound()
+    if isinstance(exc, drf.Throttled):
+        error = Throttled(wait=exc.wait)
+        return error
+    if isinstance(exc, drf.APIException):
+        error = ApiError(str(exc.detail))
+        error.code = exc.default_code if isinstance(exc.default_code, str) else "error"
+        error.http_status = exc.status_code
+        return error
+    if isinstance(exc, DatabaseError) and is_retryable_database_error(exc):
+        logger.warning("database busy: %s", exc.__class__.__name__)
+        return Busy()
+    return None
+
+
+class Throttled(ApiError):
+    code = "throttled"
+    http_status = 429
+    default_detail = "Too many requests; slow down."
+
+    def __init__(self, wait: float | None = None) -> None:
+        self.wait = max(1, math.ceil(wait or 1))
+        super().__init__(f"Too many requests; retry in {self.wait} seconds.")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.wait)}
+
+
+def api_exception_handler(exc: BaseException, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every error becomes {"code", "detail", ...}."""
+    error = translate(exc)
+    if error is None:
+        logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
+        error = ApiError("Something went wrong on our side.")
+        error.code, error.http_status = "server_error", 500
+    response = Response(error.as_body(), status=error.http_status, headers=error.headers())
+    if isinstance(exc, drf.APIException) and getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = exc.auth_header
+    return response
+
+
+def error_response(error: ApiError) -> JsonResponse:
+    return JsonResponse(error.as_body(), status=error.http_status, headers=error.headers())
+
+
+def api_not_found(request, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown /api/ paths answer JSON, in DEBUG too."""
+    return error_response(NotFound(f"No API endpoint at {request.path}."))
+
+
+def handler404(request, exception: BaseException | None = None):
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        error = ApiError("Something went wrong on our side.")
+        error.code, error.http_status = "server_error", 500
+        return error_response(error)
+    from django.views.defaults import server_error
+
+    return server_error(request)

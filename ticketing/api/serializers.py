@@ -1,0 +1,210 @@
+"""Input and output serializers of the ticketing API (no business rules here)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ticketing.models import Booking, Event, Hold
+from venues.models import Hall
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses unknown fields instead of silently ignoring them."""
+
+    def validate(self, attrs):
+        unknown = set(getattr(self, "initial_data", {}) or {}) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return attrs
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    available = serializers.IntegerField()
+    held = serializers.IntegerField()
+    booked = serializers.IntegerField()
+    blocked = serializers.IntegerField()
+
+
+class EventSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    venue = serializers.IntegerField(source="hall.venue_id", read_only=True)
+    venue_name = serializers.CharField(source="hall.venue.name", read_only=True)
+    venue_kind = serializers.CharField(source="hall.venue.kind", read_only=True)
+    city = serializers.CharField(source="hall.venue.city", read_only=True)
+    hall_name = serializers.CharField(source="hall.name", read_only=True)
+    prices = serializers.SerializerMethodField()
+    availability = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Event
+        fields = [
+            "id", "kind", "name", "title", "home_team", "away_team", "hall", "hall_name",
+            "venue", "venue_name", "venue_kind", "city", "starts_at", "status", "prices",
+            "hold_seconds", "max_seats_per_buyer", "availability",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+    def get_prices(self, event: Event) -> dict[str, str]:
+        return {price.category: str(price.amount) for price in event.prices.all()}
+
+    @extend_schema_field(AvailabilitySerializer)
+    def get_availability(self, event: Event) -> dict[str, int] | None:
+        return self.context.get("availability", {}).get(event.pk)
+
+
+class EventInputSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=Event.Kind.choices)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    home_team = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    away_team = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    hall = serializers.PrimaryKeyRelatedField(queryset=Hall.objects.all())
+    starts_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(
+        choices=[Event.Status.DRAFT, Event.Status.ON_SALE], required=False, default=Event.Status.DRAFT
+    )
+    prices = serializers.DictField(
+        child=serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0),
+        required=False,
+        default=dict,
+    )
+    hold_seconds = serializers.IntegerField(min_value=10, max_value=3600, required=False, allow_null=True)
+    max_seats_per_buyer = serializers.IntegerField(
+        min_value=1, max_value=100, required=False, allow_null=True
+    )
+
+
+class EventUpdateSerializer(StrictSerializer):
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    home_team = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    away_team = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    starts_at = serializers.DateTimeField(required=False)
+    status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
+    prices = serializers.DictField(
+        child=serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0), required=False
+    )
+    hold_seconds = serializers.IntegerField(min_value=10, max_value=3600, required=False, allow_null=True)
+    max_seats_per_buyer = serializers.IntegerField(
+        min_value=1, max_value=100, required=False, allow_null=True
+    )
+
+
+class EventFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Event.Kind.choices, required=False)
+    status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
+    venue = serializers.IntegerField(min_value=1, required=False)
+    starts_after = serializers.DateTimeField(required=False)
+    starts_before = serializers.DateTimeField(required=False)
+
+
+class SeatIdsInputSerializer(StrictSerializer):
+    seat_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+
+
+class BlockInputSerializer(SeatIdsInputSerializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class BlockResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+
+
+class SeatMapSeatSerializer(serializers.Serializer):
+    """Documentation of the seat map's shape (the view renders rows directly)."""
+
+    id = serializers.IntegerField()
+    section = serializers.CharField()
+    row = serializers.CharField()
+    number = serializers.IntegerField()
+    category = serializers.CharField()
+    price = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["available", "held", "booked", "blocked"])
+    mine = serializers.BooleanField(required=False)
+    accessible = serializers.BooleanField(required=False)
+
+
+class SeatMapSectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SeatMapSerializer(serializers.Serializer):
+    event = serializers.IntegerField()
+    sections = SeatMapSectionSerializer(many=True)
+    seats = SeatMapSeatSerializer(many=True)
+
+
+class HeldSeatSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    section = serializers.CharField(source="seat.section.name")
+    row = serializers.CharField(source="seat.row_label")
+    number = serializers.IntegerField(source="seat.number")
+    category = serializers.CharField(source="seat.category")
+
+
+class HoldSerializer(serializers.ModelSerializer):
+    seats = serializers.SerializerMethodField()
+    seconds_left = serializers.SerializerMethodField()
+    event_name = serializers.CharField(source="event.name", read_only=True)
+
+    class Meta:
+        model = Hold
+        fields = ["id", "event", "event_name", "status", "seats", "total", "created_at", "expires_at", "seconds_left"]
+        read_only_fields = fields
+
+    @extend_schema_field(HeldSeatSerializer(many=True))
+    def get_seats(self, hold: Hold) -> list[dict]:
+        seats = HeldSeatSerializer(hold.seats.all(), many=True).data
+        for seat in seats:
+            seat["price"] = hold.prices.get(seat["category"])
+        return seats
+
+    def get_seconds_left(self, hold: Hold) -> int:
+        now: datetime = self.context.get("now") or timezone.now()
+        if hold.status != Hold.Status.ACTIVE:
+            return 0
+        return max(0, int((hold.expires_at - now).total_seconds()))
+
+
+class BookingInputSerializer(StrictSerializer):
+    hold_id = serializers.IntegerField(min_value=1)
+
+
+class TicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    seat = serializers.IntegerField(source="event_seat_id")
+    section = serializers.CharField(source="event_seat.seat.section.name")
+    row = serializers.CharField(source="event_seat.seat.row_label")
+    number = serializers.IntegerField(source="event_seat.seat.number")
+    category = serializers.CharField(source="event_seat.seat.category")
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    code = serializers.CharField()
+    status = serializers.CharField()
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    event_name = serializers.CharField(source="event.name", read_only=True)
+    starts_at = serializers.DateTimeField(source="event.starts_at", read_only=True)
+    seats = serializers.SerializerMethodField()
+    tickets = TicketSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id", "event", "event_name", "starts_at", "buyer", "status", "seats", "total",
+            "created_at", "cancelled_at", "tickets",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
+    def get_seats(self, booking: Booking) -> list[int]:
+        return [ticket.event_seat_id for ticket in booking.tickets.all()]
+
+
+class BookingFilterSerializer(serializers.Serializer):
+    event = serializers.IntegerField(min_value=1, required=False)
+    status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)

@@ -1,0 +1,213 @@
+"""Ticketing API views: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+import gzip
+
+import orjson
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from config.permissions import IsStaff, IsStaffOrReadOnly
+from ticketing.api import serializers as s
+from ticketing.idempotency import idempotent
+from ticketing.models import Event
+from ticketing.selectors.events import events_availability, events_filter, events_visible_to
+from ticketing.selectors.purchases import bookings_visible_to, holds_live_of, holds_of
+from ticketing.selectors.seat_map import seat_map_etag, seat_map_get
+from ticketing.services.bookings import booking_cancel, booking_confirm
+from ticketing.services.events import event_create, event_update
+from ticketing.services.holds import hold_create, hold_release
+from ticketing.services.inventory import seats_block, seats_unblock
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Retry-safe key (up to 255 characters): a repeat returns the first answer.",
+)
+
+
+class EventViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsStaffOrReadOnly]
+    serializer_class = s.EventSerializer
+    throttle_scope: str | None = None  # set per action (holds)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        user = self.request.user if self.request.user.is_authenticated else None
+        return events_visible_to(user=user)
+
+    def _render(self, events, *, many: bool = False):
+        events = list(events) if many else [events]
+        availability = events_availability(event_ids=[e.pk for e in events], now=timezone.now())
+        serializer = s.EventSerializer(events, many=True, context={"availability": availability})
+        return serializer.data if many else serializer.data[0]
+
+    @extend_schema(parameters=[s.EventFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        filters = s.EventFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        events = events_filter(self.get_queryset(), filters=filters.validated_data)
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(self._render(page, many=True))
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._render(self.get_object()))
+
+    @extend_schema(request=s.EventInputSerializer, responses={201: s.EventSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.EventInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = event_create(**data.validated_data)
+        return Response(self._render(self.get_queryset().get(pk=event.pk)), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.EventUpdateSerializer, responses=s.EventSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        data = s.EventUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = event_update(event=self.get_object(), **data.validated_data)
+        return Response(self._render(self.get_queryset().get(pk=event.pk)))
+
+    @extend_schema(exclude=True)
+    def update(self, request, *args, **kwargs):  # PUT is not offered: PATCH only.
+        return self.http_method_not_allowed(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={200: s.SeatMapSerializer, 304: OpenApiResponse(description="Not modified")},
+        parameters=[OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER)],
+    )
+    @action(detail=True, methods=["get"], permission_classes=[permissions.AllowAny])
+    def seats(self, request, pk=None):
+        event = self.get_object()
+        now = timezone.now()
+        user_id = request.user.pk if request.user.is_authenticated else None
+        etag = seat_map_etag(event=event, user_id=user_id, now=now)
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Accept-Encoding"}
+        if etag in request.headers.get("If-None-Match", ""):
+            return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        body = orjson.dumps(seat_map_get(event=event, user_id=user_id, now=now))
+        if "gzip" in request.headers.get("Accept-Encoding", "") and len(body) > 1024:
+            body = gzip.compress(body, compresslevel=5, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        return HttpResponse(body, content_type="application/json", headers=headers)
+
+    @extend_schema(request=s.BlockInputSerializer, responses=s.BlockResultSerializer)
+    @action(detail=True, methods=["post"], url_path="seats/block", permission_classes=[IsStaff])
+    def block(self, request, pk=None):
+        data = s.BlockInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = seats_block(
+            event=self.get_object(), seat_ids=data.validated_data["seat_ids"],
+            reason=data.validated_data["reason"], actor=request.user,
+        )
+        return Response({"changed": changed})
+
+    @extend_schema(request=s.SeatIdsInputSerializer, responses=s.BlockResultSerializer)
+    @action(detail=True, methods=["post"], url_path="seats/unblock", permission_classes=[IsStaff])
+    def unblock(self, request, pk=None):
+        data = s.SeatIdsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = seats_unblock(
+            event=self.get_object(), seat_ids=data.validated_data["seat_ids"], actor=request.user
+        )
+        return Response({"changed": changed})
+
+    @extend_schema(
+        request=s.SeatIdsInputSerializer,
+        responses={201: s.HoldSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(
+        detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated],
+        throttle_classes=[ScopedRateThrottle], throttle_scope="hold",
+    )
+    def holds(self, request, pk=None):
+        event = get_object_or_404(Event.objects.exclude(status=Event.Status.DRAFT), pk=pk)
+        data = s.SeatIdsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def operation():
+            hold = hold_create(buyer=request.user, event=event, seat_ids=data.validated_data["seat_ids"])
+            hold = holds_of(buyer=request.user).get(pk=hold.pk)
+            return status.HTTP_201_CREATED, s.HoldSerializer(hold).data
+
+        return idempotent(request, operation)
+
+
+class HoldViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's holds: the list shows live ones; another buyer's hold is a 404."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = s.HoldSerializer
+
+    def get_queryset(self):
+        if self.action == "list":
+            return holds_live_of(buyer=self.request.user, now=timezone.now())
+        return holds_of(buyer=self.request.user)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        hold_release(hold=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BookingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Bookings: a buyer sees their own, staff see all (filters: event, status)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = s.BookingSerializer
+
+    def get_throttles(self):
+        if self.action in ("create", "cancel"):
+            self.throttle_scope = "book"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def get_queryset(self):
+        return bookings_visible_to(user=self.request.user)
+
+    @extend_schema(parameters=[s.BookingFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        filters = s.BookingFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        bookings = self.get_queryset().filter(**filters.validated_data)
+        page = self.paginate_queryset(bookings)
+        return self.get_paginated_response(s.BookingSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.BookingInputSerializer, responses={201: s.BookingSerializer}, parameters=[IDEMPOTENCY_KEY]
+    )
+    def create(self, request, *args, **kwargs):
+        data = s.BookingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def operation():
+            booking = booking_confirm(buyer=request.user, hold_id=data.validated_data["hold_id"])
+            booking = self.get_queryset().get(pk=booking.pk)
+            return status.HTTP_201_CREATED, s.BookingSerializer(booking).data
+
+        return idempotent(request, operation)
+
+    @extend_schema(request=None, responses=s.BookingSerializer, parameters=[IDEMPOTENCY_KEY])
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        booking = self.get_object()
+
+        def operation():
+            booking_cancel(booking=booking, actor=request.user)
+            return status.HTTP_200_OK, s.BookingSerializer(self.get_queryset().get(pk=booking.pk)).data
+
+        return idempotent(request, operation)

@@ -1,0 +1,135 @@
+"""seed_demo: demo users, a stadium, a cinema with two halls, matches and shows on sale.
+
+Idempotent: everything is found by its name first and only created when missing, so running it
+twice leaves the same data. ``--large`` adds a 40,000-seat stadium event.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from ticketing.models import Event
+from ticketing.services.events import event_create
+from venues.models import Hall, Venue
+from venues.services import layout_replace
+
+USERS = [
+    # username, password, is_staff
+    ("staff", "staff-demo-pass", True),
+    ("alice", "alice-demo-pass", False),
+    ("bob", "bob-demo-pass", False),
+]
+
+
+def _row_labels(count: int) -> list[str]:
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
+    return [letters[i] if i < len(letters) else letters[i // len(letters) - 1] + letters[i % len(letters)] for i in range(count)]
+
+
+def stadium_layout(sections: list[str], rows: int, seats: int, vip_rows: int) -> list[dict]:
+    return [
+        {
+            "name": name,
+            "rows": [
+                {
+                    "label": label,
+                    "seats": seats,
+                    "category": "vip" if index < vip_rows else "standard",
+                    "accessible": [1, seats] if index == 0 else [],
+                }
+                for index, label in enumerate(_row_labels(rows))
+            ],
+        }
+        for name in sections
+    ]
+
+
+def cinema_layout(rows: int, seats: int, vip_rows: int) -> list[dict]:
+    labels = _row_labels(rows)
+    return [
+        {
+            "name": "Stalls",
+            "rows": [
+                {"label": label, "seats": seats, "category": "vip" if index >= rows - vip_rows else "standard"}
+                for index, label in enumerate(labels)
+            ],
+        }
+    ]
+
+
+class Command(BaseCommand):
+    help = "Create demo users, venues, layouts and events on sale (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--large", action="store_true", help="Also a 40,000-seat stadium event.")
+
+    def handle(self, *args, large: bool = False, **options):
+        self._users()
+        stadium = self._hall(
+            "Palais des Sports", Venue.Kind.STADIUM, "Lyon", "Main Bowl",
+            stadium_layout(["North Stand", "East Stand", "South Stand", "West Stand"], 20, 25, 4),
+        )
+        cinema_kwargs = {"venue_name": "Lumière Cinema", "kind": Venue.Kind.CINEMA, "city": "Paris"}
+        screen1 = self._hall(cinema_kwargs["venue_name"], cinema_kwargs["kind"], "Paris", "Screen 1", cinema_layout(12, 16, 2))
+        screen2 = self._hall(cinema_kwargs["venue_name"], cinema_kwargs["kind"], "Paris", "Screen 2", cinema_layout(10, 14, 2))
+        stadium_prices = {"vip": Decimal("80.00"), "standard": Decimal("35.00")}
+        cinema_prices = {"vip": Decimal("16.50"), "standard": Decimal("11.00")}
+        for days, (home, away) in enumerate(
+            [("Lyon VB", "Tours VB"), ("Lyon VB", "Montpellier HSC"), ("Lyon VB", "Paris Volley")], start=1
+        ):
+            self._event(stadium, days * 7, stadium_prices, home_team=home, away_team=away)
+        for days, (hall, title) in enumerate(
+            [(screen1, "The Last Rally"), (screen1, "Midnight at the Opera"), (screen2, "Set Point")], start=1
+        ):
+            self._event(hall, days * 3, cinema_prices, title=title)
+        if large:
+            names = [f"Block {n:02d}" for n in range(1, 17)]
+            started = time.monotonic()
+            big = self._hall("Grand Stade", Venue.Kind.STADIUM, "Marseille", "Bowl", stadium_layout(names, 50, 50, 5))
+            self._event(big, 30, stadium_prices, home_team="France", away_team="Brazil")
+            self.stdout.write(f"Large stadium ready in {time.monotonic() - started:.1f} s.")
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
+        for username, password, is_staff in USERS:
+            self.stdout.write(f"  {username:6} / {password}{'   (staff)' if is_staff else ''}")
+
+    def _users(self) -> None:
+        for username, password, is_staff in USERS:
+            if not User.objects.filter(username=username).exists():
+                User.objects.create_user(
+                    username=username, password=password, email=f"{username}@example.com",
+                    is_staff=is_staff, is_superuser=is_staff,
+                )
+
+    def _hall(self, venue_name, kind, city, hall_name, layout) -> Hall:
+        with transaction.atomic():
+            venue, _ = Venue.objects.get_or_create(name=venue_name, defaults={"kind": kind, "city": city})
+            hall, _ = Hall.objects.get_or_create(venue=venue, name=hall_name)
+        if not hall.sections.exists():
+            seats = sum(row["seats"] for section in layout for row in section["rows"])
+            self.stdout.write(f"Laying out {venue_name} – {hall_name} ({seats} seats)…")
+            layout_replace(
+                hall=hall, sections=layout,
+                progress=lambda done, total: self.stdout.write(f"  {done}/{total} seats", ending="\r"),
+            )
+            self.stdout.write("")
+        return hall
+
+    def _event(self, hall: Hall, days: int, prices, **names) -> Event:
+        existing = Event.objects.filter(hall=hall, **names).first()
+        if existing:
+            return existing
+        kind = Event.Kind.MATCH if "home_team" in names else Event.Kind.SHOW
+        starts_at = (timezone.now() + timedelta(days=days)).replace(hour=19, minute=30, second=0, microsecond=0)
+        started = time.monotonic()
+        event = event_create(
+            kind=kind, hall=hall, starts_at=starts_at, prices=prices, status=Event.Status.ON_SALE, **names
+        )
+        self.stdout.write(f"Event {event.name}: {event.seats.count()} seats in {time.monotonic() - started:.2f} s")
+        return event

@@ -1,0 +1,17 @@
+from ticketing.models.audit import SeatAudit
+from ticketing.models.bookings import Booking, Ticket
+from ticketing.models.events import Event, EventPrice
+from ticketing.models.holds import Hold
+from ticketing.models.idempotency import IdempotencyKey
+from ticketing.models.inventory import EventSeat
+
+__all__ = [
+    "Booking",
+    "Event",
+    "EventPrice",
+    "EventSeat",
+    "Hold",
+    "IdempotencyKey",
+    "SeatAudit",
+    "Ticket",
+]

@@ -1,0 +1,53 @@
+from django.db import models
+from django.db.models import Q
+
+
+class HoldStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RELEASED = "released", "Released"
+    BOOKED = "booked", "Booked"
+    EXPIRED = "expired", "Expired"
+
+
+class Hold(models.Model):
+    """A buyer's all-or-nothing temporary claim on event seats, until ``expires_at``.
+
+    ``active`` and ``expires_at > now`` is a live hold; ``active`` past ``expires_at`` is
+    expired already (the sweeper only records it as ``expired``). ``prices`` captures the
+    category prices when the hold was made: the booking charges those.
+    """
+
+    Status = HoldStatus
+
+    buyer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="holds")
+    event = models.ForeignKey("ticketing.Event", on_delete=models.CASCADE, related_name="holds")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    seat_count = models.PositiveIntegerField()
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    prices = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=HoldStatus.values), name="hold_status_valid"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="hold_expires_after_created"
+            ),
+            models.CheckConstraint(condition=Q(seat_count__gte=1), name="hold_has_seats"),
+        ]
+        indexes = [
+            # The seat map's ETag needs the next expiry of an event's live holds;
+            # the sweeper finds active holds past their expiry.
+            models.Index(fields=["event", "status", "expires_at"], name="hold_event_status_exp_idx"),
+            models.Index(fields=["status", "expires_at"], name="hold_status_expires_idx"),
+            # "My holds".
+            models.Index(fields=["buyer", "status"], name="hold_buyer_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.pk} ({self.status})"
+
+    def is_live(self, now) -> bool:
+        return self.status == self.Status.ACTIVE and self.expires_at > now

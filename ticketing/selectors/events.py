@@ -1,0 +1,77 @@
+"""Reads of events: the catalogue with availability counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from accounts.models import User
+from ticketing.models import Event, EventSeat, Hold
+
+Status = EventSeat.Status
+
+
+def events_visible_to(*, user: User | None) -> QuerySet[Event]:
+    """Staff see every event; everyone else sees all but drafts."""
+    events = Event.objects.select_related("hall__venue").prefetch_related("prices")
+    if user is None or not user.is_staff:
+        events = events.exclude(status=Event.Status.DRAFT)
+    return events
+
+
+def events_filter(events: QuerySet[Event], *, filters: dict[str, Any]) -> QuerySet[Event]:
+    if filters.get("kind"):
+        events = events.filter(kind=filters["kind"])
+    if filters.get("status"):
+        events = events.filter(status=filters["status"])
+    if filters.get("venue"):
+        events = events.filter(hall__venue_id=filters["venue"])
+    if filters.get("starts_after"):
+        events = events.filter(starts_at__gte=filters["starts_after"])
+    if filters.get("starts_before"):
+        events = events.filter(starts_at__lt=filters["starts_before"])
+    return events
+
+
+def live_hold_q(now: datetime, prefix: str = "") -> Q:
+    """Seats held by a hold that is still live at ``now``."""
+    return Q(
+        **{
+            f"{prefix}status": Status.HELD,
+            f"{prefix}hold__status": Hold.Status.ACTIVE,
+            f"{prefix}hold__expires_at__gt": now,
+        }
+    )
+
+
+def events_availability(*, event_ids: Iterable[int], now: datetime) -> dict[int, dict[str, int]]:
+    """Seat counts by effective status for each event, in one grouped query.
+
+    A seat of an expired hold counts as available.
+    """
+    held = live_hold_q(now)
+    rows = (
+        EventSeat.objects.filter(event_id__in=list(event_ids))
+        .values("event_id")
+        .annotate(
+            open_or_held=Count("id", filter=Q(status__in=[Status.AVAILABLE, Status.HELD])),
+            held=Count("id", filter=held),
+            booked=Count("id", filter=Q(status=Status.BOOKED)),
+            blocked=Count("id", filter=Q(status=Status.BLOCKED)),
+        )
+        .order_by()
+    )
+    counts = {
+        row["event_id"]: {
+            "available": row["open_or_held"] - row["held"],
+            "held": row["held"],
+            "booked": row["booked"],
+            "blocked": row["blocked"],
+        }
+        for row in rows
+    }
+    empty = {"available": 0, "held": 0, "booked": 0, "blocked": 0}
+    return {event_id: counts.get(event_id, dict(empty)) for event_id in event_ids}

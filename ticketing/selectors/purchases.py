@@ -1,0 +1,33 @@
+"""Reads of a buyer's holds and bookings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import User
+from ticketing.models import Booking, EventSeat, Hold, Ticket
+
+
+def holds_of(*, buyer: User) -> QuerySet[Hold]:
+    """All of the buyer's holds, with their seats (another buyer's hold is simply absent)."""
+    seats = EventSeat.objects.select_related("seat__section").order_by("id")
+    return (
+        Hold.objects.filter(buyer=buyer)
+        .select_related("event")
+        .prefetch_related(Prefetch("seats", queryset=seats))
+    )
+
+
+def holds_live_of(*, buyer: User, now: datetime) -> QuerySet[Hold]:
+    return holds_of(buyer=buyer).filter(status=Hold.Status.ACTIVE, expires_at__gt=now)
+
+
+def bookings_visible_to(*, user: User) -> QuerySet[Booking]:
+    """A buyer's own bookings; staff see all."""
+    tickets = Ticket.objects.select_related("event_seat__seat__section").order_by("id")
+    bookings = Booking.objects.select_related("event").prefetch_related(
+        Prefetch("tickets", queryset=tickets)
+    )
+    return bookings if user.is_staff else bookings.filter(buyer=user)

@@ -1,0 +1,107 @@
+"""Booking services: confirm a hold into tickets, cancel a booking."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import NotFound
+from ticketing.errors import AlreadyCancelled, CancellationClosed, HoldExpired
+from ticketing.locking import lock_rows
+from ticketing.models import Booking, EventSeat, Hold, Ticket
+from ticketing.services.events import event_ensure_on_sale
+from ticketing.services.inventory import audit_rows, audit_write
+
+Status = EventSeat.Status
+
+
+def ticket_code_new() -> str:
+    """An unguessable ticket code (128 bits of randomness)."""
+    return secrets.token_urlsafe(16)
+
+
+def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -> Booking:
+    """Turn the buyer's live hold into a confirmed booking with one ticket per seat.
+
+    Locks the hold's event seats in pk order, then the hold. Under the lock: the hold belongs to
+    the buyer (else NotFound), is active and unexpired (else HoldExpired: expired, released or
+    already booked), every one of its seats is still held by it, and the event is on sale.
+    Writes: the Booking, the Tickets (one INSERT), one UPDATE of the seats, the hold's status
+    and the audit rows. Prices are the ones captured by the hold.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        seats = lock_rows(
+            EventSeat.objects.filter(hold_id=hold_id, hold__buyer=buyer, status=Status.HELD)
+            .select_related("seat")
+        )
+        holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event"))
+        if not holds:
+            raise NotFound("No such hold.")
+        hold = holds[0]
+        if not hold.is_live(now) or len(seats) != hold.seat_count:
+            raise HoldExpired()
+        event_ensure_on_sale(event=hold.event, now=now)
+        booking = Booking.objects.create(
+            buyer=buyer, event=hold.event, hold=hold, total=hold.total, created_at=now
+        )
+        Ticket.objects.bulk_create(
+            Ticket(
+                booking=booking,
+                event_seat=seat,
+                code=ticket_code_new(),
+                price=Decimal(hold.prices.get(seat.seat.category, "0")),
+            )
+            for seat in seats
+        )
+        EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
+            status=Status.BOOKED, hold=None, booking=booking, version=F("version") + 1
+        )
+        Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.BOOKED)
+        audit_write(
+            audit_rows(
+                seats=seats, to_status=Status.BOOKED, action="book", now=now, actor=buyer,
+                hold=hold, booking=booking,
+            )
+        )
+    return booking
+
+
+def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None) -> Booking:
+    """Cancel a confirmed booking: void its tickets and free its seats at once.
+
+    Locks the booking's event seats in pk order, then the booking. Under the lock: the booking
+    is still confirmed (else AlreadyCancelled) and its event has not started (else
+    CancellationClosed). Permission (owner or staff) is the caller's job.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        seats = lock_rows(EventSeat.objects.filter(booking=booking, status=Status.BOOKED))
+        booking = lock_rows(Booking.objects.filter(pk=booking.pk).select_related("event"))[0]
+        if booking.status == Booking.Status.CANCELLED:
+            raise AlreadyCancelled()
+        if booking.event.starts_at <= now:
+            raise CancellationClosed()
+        Booking.objects.filter(pk=booking.pk).update(
+            status=Booking.Status.CANCELLED, cancelled_at=now
+        )
+        Ticket.objects.filter(booking=booking, status=Ticket.Status.ACTIVE).update(
+            status=Ticket.Status.VOID
+        )
+        EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
+            status=Status.AVAILABLE, booking=None, version=F("version") + 1
+        )
+        audit_write(
+            audit_rows(
+                seats=seats, to_status=Status.AVAILABLE, action="cancel", now=now,
+                actor=actor, booking=booking,
+            )
+        )
+        booking.status, booking.cancelled_at = Booking.Status.CANCELLED, now
+    return booking

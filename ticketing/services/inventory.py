@@ -1,0 +1,190 @@
+"""Inventory services: event seats' state, blocking, and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import Invalid
+from ticketing.errors import SeatsUnavailable
+from ticketing.locking import lock_rows
+from ticketing.models import Event, EventSeat, Hold, SeatAudit
+from venues.models import Seat, Section
+
+Status = EventSeat.Status
+
+
+def seat_effective_status(seat: EventSeat, now: datetime) -> str:
+    """A held seat whose hold is no longer live is available: expiry needs no sweeper.
+
+    ``seat.hold`` must be loaded (select_related) for held seats.
+    """
+    if seat.status == Status.HELD and not seat.hold.is_live(now):
+        return Status.AVAILABLE
+    return seat.status
+
+
+def seat_ids_validate(seat_ids: object, *, max_count: int | None = None) -> list[int]:
+    """A non-empty list of distinct positive integer ids, at most ``max_count``."""
+    max_count = max_count or settings.TICKETING_MAX_SEATS_PER_HOLD
+    if not isinstance(seat_ids, list) or not seat_ids:
+        raise Invalid("Choose at least one seat.", fields={"seat_ids": ["A non-empty list."]})
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in seat_ids):
+        raise Invalid("Seat ids are positive integers.", fields={"seat_ids": ["Integers only."]})
+    if len(seat_ids) > max_count:
+        message = f"At most {max_count} seats at a time."
+        raise Invalid(message, fields={"seat_ids": [message]})
+    if len(set(seat_ids)) != len(seat_ids):
+        raise Invalid("A seat is listed twice.", fields={"seat_ids": ["Duplicate seat ids."]})
+    return sorted(seat_ids)
+
+
+def unknown_seat_ids(*, event: Event, seat_ids: Iterable[int]) -> list[int]:
+    seat_ids = set(seat_ids)
+    known = set(EventSeat.objects.filter(event=event, id__in=seat_ids).values_list("id", flat=True))
+    return sorted(seat_ids - known)
+
+
+def raise_unknown_seats(unknown: Sequence[int]) -> None:
+    message = f"Seats {', '.join(map(str, unknown))} do not exist in this event."
+    raise Invalid(message, fields={"seat_ids": [message]})
+
+
+def audit_rows(
+    *,
+    seats: Iterable[EventSeat],
+    to_status: str,
+    action: str,
+    now: datetime,
+    actor: User | None = None,
+    hold: Hold | None = None,
+    booking=None,
+    from_status: str | None = None,
+    reason: str = "",
+) -> list[SeatAudit]:
+    """One audit row per seat; the caller writes them with ``audit_write`` in its transaction."""
+    return [
+        SeatAudit(
+            event_id=seat.event_id,
+            event_seat_id=seat.id,
+            from_status=from_status or seat.status,
+            to_status=to_status,
+            action=action,
+            hold=hold,
+            booking=booking,
+            actor=actor,
+            at=now,
+            reason=reason,
+        )
+        for seat in seats
+    ]
+
+
+def expiry_audit_rows(seats: Iterable[EventSeat], *, now: datetime) -> list[SeatAudit]:
+    """For seats taken over from an expired hold: the held → available step it implied."""
+    return [
+        SeatAudit(
+            event_id=seat.event_id,
+            event_seat_id=seat.id,
+            from_status=Status.HELD,
+            to_status=Status.AVAILABLE,
+            action="expire",
+            hold_id=seat.hold_id,
+            at=now,
+        )
+        for seat in seats
+        if seat.status == Status.HELD
+    ]
+
+
+def audit_write(rows: list[SeatAudit]) -> None:
+    """Append audit rows in one INSERT (append-only: nothing ever updates or deletes them)."""
+    if rows:
+        SeatAudit.objects.bulk_create(rows)
+
+
+def inventory_create(*, event: Event) -> int:
+    """Create one available EventSeat per seat of the event's hall in one INSERT ... SELECT.
+
+    Ids follow the display order (section position, row, number), so pk order is map order.
+    """
+    seat_table, section_table = Seat._meta.db_table, Section._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {EventSeat._meta.db_table} (event_id, seat_id, status, block_reason, version)
+            SELECT %s, s.id, %s, '', 0
+              FROM {seat_table} s JOIN {section_table} sec ON sec.id = s.section_id
+             WHERE sec.hall_id = %s
+             ORDER BY sec.position, sec.id, s.row_index, s.number
+            """,
+            [event.pk, Status.AVAILABLE, event.hall_id],
+        )
+        return cursor.rowcount
+
+
+def seats_block(
+    *, event: Event, seat_ids: Sequence[int], actor: User, reason: str = "", now: datetime | None = None
+) -> int:
+    """Block available seats (staff). Returns how many seats were blocked.
+
+    Locks the event seats in pk order (waiting, bounded). Under the lock every seat must be
+    available (a seat of an expired hold is): otherwise ``SeatsUnavailable`` and nothing changes.
+    Raises Invalid for unknown ids.
+    """
+    now = now or timezone.now()
+    ids = seat_ids_validate(seat_ids, max_count=settings.TICKETING_MAX_LAYOUT_SEATS)
+    with transaction.atomic():
+        seats = lock_rows(
+            EventSeat.objects.filter(event=event, id__in=ids).select_related("hold")
+        )
+        if len(seats) != len(ids):
+            raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
+        taken = [
+            {"id": seat.id, "status": status}
+            for seat in seats
+            if (status := seat_effective_status(seat, now)) not in (Status.AVAILABLE, Status.BLOCKED)
+        ]
+        if taken:
+            raise SeatsUnavailable(taken)
+        to_block = [seat for seat in seats if seat.status != Status.BLOCKED]
+        EventSeat.objects.filter(id__in=[seat.id for seat in to_block]).update(
+            status=Status.BLOCKED, hold=None, block_reason=reason[:200], version=F("version") + 1
+        )
+        audit_write(
+            expiry_audit_rows(to_block, now=now)
+            + audit_rows(
+                seats=to_block, from_status=Status.AVAILABLE, to_status=Status.BLOCKED,
+                action="block", now=now, actor=actor, reason=reason[:200],
+            )
+        )
+    return len(to_block)
+
+
+def seats_unblock(
+    *, event: Event, seat_ids: Sequence[int], actor: User, now: datetime | None = None
+) -> int:
+    """Make blocked seats available again (staff); seats not blocked are left as they are.
+
+    Locks the event seats in pk order. Raises Invalid for unknown ids.
+    """
+    now = now or timezone.now()
+    ids = seat_ids_validate(seat_ids, max_count=settings.TICKETING_MAX_LAYOUT_SEATS)
+    with transaction.atomic():
+        seats = lock_rows(EventSeat.objects.filter(event=event, id__in=ids))
+        if len(seats) != len(ids):
+            raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
+        blocked = [seat for seat in seats if seat.status == Status.BLOCKED]
+        EventSeat.objects.filter(id__in=[seat.id for seat in blocked]).update(
+            status=Status.AVAILABLE, block_reason="", version=F("version") + 1
+        )
+        audit_write(
+            audit_rows(seats=blocked, to_status=Status.AVAILABLE, action="unblock", now=now, actor=actor)
+        )
+    return len(blocked)

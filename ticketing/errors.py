@@ -13,9 +13,7 @@ class SeatsUnavailable(Conflict):
     def __init__(self, seats: Sequence[dict]) -> None:
         seats = sorted(seats, key=lambda seat: seat["id"])
         noun = "seat is" if len(seats) == 1 else "seats are"
-        super().__init__(
-            f"{len(seats)} of the requested {noun} no longer available.", seats=list(seats)
-        )
+        super().__init__(f"{len(seats)} of the requested {noun} no longer available.", seats=list(seats))
 
 
 class EventNotOnSale(Conflict):
@@ -32,9 +30,7 @@ class SeatLimitExceeded(Conflict):
     code = "seat_limit_exceeded"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"You can hold or book at most {limit} seats for this event.", limit=limit
-        )
+        super().__init__(f"You can hold or book at most {limit} seats for this event.", limit=limit)
 
 
 class AlreadyCancelled(Conflict):

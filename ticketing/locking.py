@@ -34,7 +34,10 @@ def bound_lock_wait(using: str = "default") -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("Row locks must be taken inside transaction.atomic().")
     outermost = connection.atomic_blocks[0] if connection.atomic_blocks else None
-    if connection.vendor == "postgresql" and getattr(connection, "_lock_wait_bound_for", None) is not outermost:
+    if (
+        connection.vendor == "postgresql"
+        and getattr(connection, "_lock_wait_bound_for", None) is not outermost
+    ):
         # Once per transaction; the session default (settings: DB_LOCK_TIMEOUT_MS) is the
         # fallback should this marker ever be wrong.
         connection._lock_wait_bound_for = outermost
@@ -43,9 +46,7 @@ def bound_lock_wait(using: str = "default") -> None:
             cursor.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
 
 
-def lock_rows(
-    queryset: models.QuerySet[M], *, skip_locked: bool = False, no_key: bool = False
-) -> list[M]:
+def lock_rows(queryset: models.QuerySet[M], *, skip_locked: bool = False, no_key: bool = False) -> list[M]:
     """Lock the rows of ``queryset`` (its own table only) in primary-key order; return them.
 
     ``skip_locked``: rows another transaction holds right now are left out instead of waited

@@ -23,6 +23,4 @@ def layout_get(*, hall: Hall) -> list[dict[str, Any]]:
                 "accessible": seat["accessible"],
             }
         )
-    return [
-        {"id": s.id, "name": s.name, "rows": list(by_section[s.id].values())} for s in sections
-    ]
+    return [{"id": s.id, "name": s.name, "rows": list(by_section[s.id].values())} for s in sections]

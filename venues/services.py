@@ -79,7 +79,7 @@ def layout_validate(*, sections: Any) -> list[dict[str, Any]]:
             if not _is_int(seats) or not 1 <= seats <= MAX_SEATS_PER_ROW:
                 fail(f"{rpath}.seats", f"Must be a whole number from 1 to {MAX_SEATS_PER_ROW}.")
                 continue
-            if not _is_int(first) or not 1 <= first or first + seats - 1 > 10_000:
+            if not _is_int(first) or not first >= 1 or first + seats - 1 > 10_000:
                 fail(f"{rpath}.first_number", "Must be a whole number from 1; seats end by 10000.")
                 continue
             if not isinstance(category, str) or not category.strip() or len(category) > 40:
@@ -132,8 +132,7 @@ def layout_replace(
             raise LayoutInUse()
         Section.objects.filter(hall=hall).delete()
         created_sections = Section.objects.bulk_create(
-            Section(hall=hall, name=section["name"], position=index)
-            for index, section in enumerate(layout)
+            Section(hall=hall, name=section["name"], position=index) for index, section in enumerate(layout)
         )
         done = 0
         for section, spec in zip(created_sections, layout, strict=True):

@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.errors import Invalid
-from config.permissions import IsStaff, IsStaffOrReadOnly
+from config.permissions import IsStaffOrReadOnly
 from venues.models import Hall, Venue
 from venues.selectors import layout_get
 from venues.serializers import (

@@ -42,9 +42,24 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
         fields = [
-            "id", "kind", "name", "title", "home_team", "away_team", "hall", "hall_name",
-            "venue", "venue_name", "venue_kind", "city", "starts_at", "status", "prices",
-            "hold_seconds", "max_seats_per_buyer", "availability",
+            "id",
+            "kind",
+            "name",
+            "title",
+            "home_team",
+            "away_team",
+            "hall",
+            "hall_name",
+            "venue",
+            "venue_name",
+            "venue_kind",
+            "city",
+            "starts_at",
+            "status",
+            "prices",
+            "hold_seconds",
+            "max_seats_per_buyer",
+            "availability",
         ]
         read_only_fields = fields
 
@@ -153,7 +168,17 @@ class HoldSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Hold
-        fields = ["id", "event", "event_name", "status", "seats", "total", "created_at", "expires_at", "seconds_left"]
+        fields = [
+            "id",
+            "event",
+            "event_name",
+            "status",
+            "seats",
+            "total",
+            "created_at",
+            "expires_at",
+            "seconds_left",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(HeldSeatSerializer(many=True))
@@ -195,8 +220,17 @@ class BookingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Booking
         fields = [
-            "id", "event", "event_name", "starts_at", "buyer", "status", "seats", "total",
-            "created_at", "cancelled_at", "tickets",
+            "id",
+            "event",
+            "event_name",
+            "starts_at",
+            "buyer",
+            "status",
+            "seats",
+            "total",
+            "created_at",
+            "cancelled_at",
+            "tickets",
         ]
         read_only_fields = fields
 

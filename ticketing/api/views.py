@@ -27,7 +27,10 @@ from ticketing.services.holds import hold_create, hold_release
 from ticketing.services.inventory import seats_block, seats_unblock
 
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
     description="Retry-safe key (up to 255 characters): a repeat returns the first answer.",
 )
 
@@ -93,7 +96,11 @@ class EventViewSet(
         now = timezone.now()
         user_id = request.user.pk if request.user.is_authenticated else None
         etag = seat_map_etag(event=event, user_id=user_id, now=now)
-        headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Accept-Encoding"}
+        headers = {
+            "ETag": etag,
+            "Cache-Control": "private, no-cache",
+            "Vary": "Authorization, Accept-Encoding",
+        }
         if etag in request.headers.get("If-None-Match", ""):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         body = orjson.dumps(seat_map_get(event=event, user_id=user_id, now=now))
@@ -108,8 +115,10 @@ class EventViewSet(
         data = s.BlockInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changed = seats_block(
-            event=self.get_object(), seat_ids=data.validated_data["seat_ids"],
-            reason=data.validated_data["reason"], actor=request.user,
+            event=self.get_object(),
+            seat_ids=data.validated_data["seat_ids"],
+            reason=data.validated_data["reason"],
+            actor=request.user,
         )
         return Response({"changed": changed})
 
@@ -129,8 +138,11 @@ class EventViewSet(
         parameters=[IDEMPOTENCY_KEY],
     )
     @action(
-        detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated],
-        throttle_classes=[ScopedRateThrottle], throttle_scope="hold",
+        detail=True,
+        methods=["post"],
+        permission_classes=[permissions.IsAuthenticated],
+        throttle_classes=[ScopedRateThrottle],
+        throttle_scope="hold",
     )
     def holds(self, request, pk=None):
         event = get_object_or_404(Event.objects.exclude(status=Event.Status.DRAFT), pk=pk)

@@ -5,9 +5,7 @@ class SeatAudit(models.Model):
     """Append-only trail of every seat state change, written in the same transaction."""
 
     event = models.ForeignKey("ticketing.Event", on_delete=models.CASCADE, related_name="+")
-    event_seat = models.ForeignKey(
-        "ticketing.EventSeat", on_delete=models.CASCADE, related_name="audit"
-    )
+    event_seat = models.ForeignKey("ticketing.EventSeat", on_delete=models.CASCADE, related_name="audit")
     from_status = models.CharField(max_length=10)
     to_status = models.CharField(max_length=10)
     action = models.CharField(max_length=20)

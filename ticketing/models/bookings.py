@@ -25,9 +25,7 @@ class Booking(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=BookingStatus.values), name="booking_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=BookingStatus.values), name="booking_status_valid"),
             models.CheckConstraint(
                 condition=Q(status="confirmed", cancelled_at__isnull=True)
                 | Q(status="cancelled", cancelled_at__isnull=False),
@@ -55,9 +53,7 @@ class Ticket(models.Model):
     Status = TicketStatus
 
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="tickets")
-    event_seat = models.ForeignKey(
-        "ticketing.EventSeat", on_delete=models.PROTECT, related_name="tickets"
-    )
+    event_seat = models.ForeignKey("ticketing.EventSeat", on_delete=models.PROTECT, related_name="tickets")
     code = models.CharField(max_length=200, unique=True)
     price = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)

@@ -41,16 +41,12 @@ class Event(models.Model):
         ordering = ["starts_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_kind_valid"),
-            models.CheckConstraint(
-                condition=Q(status__in=EventStatus.values), name="event_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=EventStatus.values), name="event_status_valid"),
             models.CheckConstraint(
                 condition=~Q(kind="match") | (~Q(home_team="") & ~Q(away_team="")),
                 name="event_match_has_teams",
             ),
-            models.CheckConstraint(
-                condition=~Q(kind="show") | ~Q(title=""), name="event_show_has_title"
-            ),
+            models.CheckConstraint(condition=~Q(kind="show") | ~Q(title=""), name="event_show_has_title"),
             models.CheckConstraint(
                 condition=Q(hold_seconds__isnull=True)
                 | (Q(hold_seconds__gte=10) & Q(hold_seconds__lte=3600)),
@@ -87,9 +83,7 @@ class EventPrice(models.Model):
     class Meta:
         ordering = ["event_id", "category"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["event", "category"], name="event_price_unique_per_category"
-            ),
+            models.UniqueConstraint(fields=["event", "category"], name="event_price_unique_per_category"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="event_price_not_negative"),
         ]
 

@@ -36,9 +36,7 @@ class EventSeat(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "seat"], name="event_seat_unique"),
-            models.CheckConstraint(
-                condition=Q(status__in=SeatStatus.values), name="event_seat_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=SeatStatus.values), name="event_seat_status_valid"),
             # Each status carries exactly the reference it needs and no other.
             models.CheckConstraint(
                 condition=(

@@ -65,8 +65,17 @@ def seat_map_get(*, event: Event, user_id: int | None, now: datetime) -> dict[st
     seats = []
     held, active = Status.HELD, Hold.Status.ACTIVE
     for (
-        seat_id, section_id, section, row, number, category, accessible, status,
-        hold_status, expires_at, buyer_id,
+        seat_id,
+        section_id,
+        section,
+        row,
+        number,
+        category,
+        accessible,
+        status,
+        hold_status,
+        expires_at,
+        buyer_id,
     ) in rows.iterator(chunk_size=5000):
         if section_id not in sections:
             sections[section_id] = {"id": section_id, "name": section}

@@ -38,8 +38,9 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
     now = now or timezone.now()
     with transaction.atomic():
         seats = lock_rows(
-            EventSeat.objects.filter(hold_id=hold_id, hold__buyer=buyer, status=Status.HELD)
-            .select_related("seat")
+            EventSeat.objects.filter(hold_id=hold_id, hold__buyer=buyer, status=Status.HELD).select_related(
+                "seat"
+            )
         )
         holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event"))
         if not holds:
@@ -66,8 +67,13 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
         Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.BOOKED)
         audit_write(
             audit_rows(
-                seats=seats, to_status=Status.BOOKED, action="book", now=now, actor=buyer,
-                hold=hold, booking=booking,
+                seats=seats,
+                to_status=Status.BOOKED,
+                action="book",
+                now=now,
+                actor=buyer,
+                hold=hold,
+                booking=booking,
             )
         )
     return booking
@@ -88,19 +94,19 @@ def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None
             raise AlreadyCancelled()
         if booking.event.starts_at <= now:
             raise CancellationClosed()
-        Booking.objects.filter(pk=booking.pk).update(
-            status=Booking.Status.CANCELLED, cancelled_at=now
-        )
-        Ticket.objects.filter(booking=booking, status=Ticket.Status.ACTIVE).update(
-            status=Ticket.Status.VOID
-        )
+        Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED, cancelled_at=now)
+        Ticket.objects.filter(booking=booking, status=Ticket.Status.ACTIVE).update(status=Ticket.Status.VOID)
         EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
             status=Status.AVAILABLE, booking=None, version=F("version") + 1
         )
         audit_write(
             audit_rows(
-                seats=seats, to_status=Status.AVAILABLE, action="cancel", now=now,
-                actor=actor, booking=booking,
+                seats=seats,
+                to_status=Status.AVAILABLE,
+                action="cancel",
+                now=now,
+                actor=actor,
+                booking=booking,
             )
         )
         booking.status, booking.cancelled_at = Booking.Status.CANCELLED, now

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,17 +41,13 @@ def event_hold_seconds(event: Event) -> int:
 def buyer_seat_count(*, buyer: User, event: Event, now: datetime) -> int:
     """Seats the buyer holds (live holds) plus has booked (active tickets) for the event."""
     held = (
-        Hold.objects.filter(
-            buyer=buyer, event=event, status=Hold.Status.ACTIVE, expires_at__gt=now
-        )
+        Hold.objects.filter(buyer=buyer, event=event, status=Hold.Status.ACTIVE, expires_at__gt=now)
         .values("event")
         .annotate(n=Sum("seat_count"))
         .values("n")
     )
     booked = (
-        Ticket.objects.filter(
-            booking__buyer=buyer, booking__event=event, status=Ticket.Status.ACTIVE
-        )
+        Ticket.objects.filter(booking__buyer=buyer, booking__event=event, status=Ticket.Status.ACTIVE)
         .values("booking__event")
         .annotate(n=Count("id"))
         .values("n")
@@ -68,9 +64,7 @@ def buyer_seat_count(*, buyer: User, event: Event, now: datetime) -> int:
     return counts[0] + counts[1]
 
 
-def hold_create(
-    *, buyer: User, event: Event, seat_ids: Sequence[int], now: datetime | None = None
-) -> Hold:
+def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: datetime | None = None) -> Hold:
     """Hold the given seats of an on-sale event for ``buyer``, all or nothing.
 
     Locks, in this order: the buyer's user row (FOR NO KEY UPDATE: serialises one buyer's own
@@ -120,14 +114,17 @@ def hold_create(
             total=sum((prices.get(seat.seat.category, Decimal(0)) for seat in seats), Decimal(0)),
             prices={seat.seat.category: str(prices.get(seat.seat.category, 0)) for seat in seats},
         )
-        EventSeat.objects.filter(id__in=ids).update(
-            status=Status.HELD, hold=hold, version=F("version") + 1
-        )
+        EventSeat.objects.filter(id__in=ids).update(status=Status.HELD, hold=hold, version=F("version") + 1)
         audit_write(
             expiry_audit_rows(seats, now=now)
             + audit_rows(
-                seats=seats, from_status=Status.AVAILABLE, to_status=Status.HELD,
-                action="hold", now=now, actor=buyer, hold=hold,
+                seats=seats,
+                from_status=Status.AVAILABLE,
+                to_status=Status.HELD,
+                action="hold",
+                now=now,
+                actor=buyer,
+                hold=hold,
             )
         )
     return hold
@@ -151,8 +148,12 @@ def hold_release(*, hold: Hold, actor: User | None = None, now: datetime | None 
         )
         audit_write(
             audit_rows(
-                seats=seats, to_status=Status.AVAILABLE, action="release", now=now,
-                actor=actor, hold=hold,
+                seats=seats,
+                to_status=Status.AVAILABLE,
+                action="release",
+                now=now,
+                actor=actor,
+                hold=hold,
             )
         )
         hold.status = Hold.Status.RELEASED
@@ -183,9 +184,7 @@ def holds_release_expired(*, now: datetime | None = None, batch_size: int = 500)
                 skip_locked=True,
             )
             holds = lock_rows(
-                Hold.objects.filter(
-                    id__in=candidates, status=Hold.Status.ACTIVE, expires_at__lte=now
-                ),
+                Hold.objects.filter(id__in=candidates, status=Hold.Status.ACTIVE, expires_at__lte=now),
                 skip_locked=True,
             )
             hold_ids = {hold.id for hold in holds}

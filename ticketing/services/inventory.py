@@ -123,7 +123,7 @@ def inventory_create(*, event: Event) -> int:
               FROM {seat_table} s JOIN {section_table} sec ON sec.id = s.section_id
              WHERE sec.hall_id = %s
              ORDER BY sec.position, sec.id, s.row_index, s.number
-            """,
+            """,  # noqa: S608 - table names come from model metadata, values are parameters
             [event.pk, Status.AVAILABLE, event.hall_id],
         )
         return cursor.rowcount
@@ -141,9 +141,7 @@ def seats_block(
     now = now or timezone.now()
     ids = seat_ids_validate(seat_ids, max_count=settings.TICKETING_MAX_LAYOUT_SEATS)
     with transaction.atomic():
-        seats = lock_rows(
-            EventSeat.objects.filter(event=event, id__in=ids).select_related("hold")
-        )
+        seats = lock_rows(EventSeat.objects.filter(event=event, id__in=ids).select_related("hold"))
         if len(seats) != len(ids):
             raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
         taken = [
@@ -160,16 +158,19 @@ def seats_block(
         audit_write(
             expiry_audit_rows(to_block, now=now)
             + audit_rows(
-                seats=to_block, from_status=Status.AVAILABLE, to_status=Status.BLOCKED,
-                action="block", now=now, actor=actor, reason=reason[:200],
+                seats=to_block,
+                from_status=Status.AVAILABLE,
+                to_status=Status.BLOCKED,
+                action="block",
+                now=now,
+                actor=actor,
+                reason=reason[:200],
             )
         )
     return len(to_block)
 
 
-def seats_unblock(
-    *, event: Event, seat_ids: Sequence[int], actor: User, now: datetime | None = None
-) -> int:
+def seats_unblock(*, event: Event, seat_ids: Sequence[int], actor: User, now: datetime | None = None) -> int:
     """Make blocked seats available again (staff); seats not blocked are left as they are.
 
     Locks the event seats in pk order. Raises Invalid for unknown ids.

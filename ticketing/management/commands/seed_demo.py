@@ -30,7 +30,10 @@ USERS = [
 
 def _row_labels(count: int) -> list[str]:
     letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
-    return [letters[i] if i < len(letters) else letters[i // len(letters) - 1] + letters[i % len(letters)] for i in range(count)]
+    return [
+        letters[i] if i < len(letters) else letters[i // len(letters) - 1] + letters[i % len(letters)]
+        for i in range(count)
+    ]
 
 
 def stadium_layout(sections: list[str], rows: int, seats: int, vip_rows: int) -> list[dict]:
@@ -57,7 +60,11 @@ def cinema_layout(rows: int, seats: int, vip_rows: int) -> list[dict]:
         {
             "name": "Stalls",
             "rows": [
-                {"label": label, "seats": seats, "category": "vip" if index >= rows - vip_rows else "standard"}
+                {
+                    "label": label,
+                    "seats": seats,
+                    "category": "vip" if index >= rows - vip_rows else "standard",
+                }
                 for index, label in enumerate(labels)
             ],
         }
@@ -73,12 +80,19 @@ class Command(BaseCommand):
     def handle(self, *args, large: bool = False, **options):
         self._users()
         stadium = self._hall(
-            "Palais des Sports", Venue.Kind.STADIUM, "Lyon", "Main Bowl",
+            "Palais des Sports",
+            Venue.Kind.STADIUM,
+            "Lyon",
+            "Main Bowl",
             stadium_layout(["North Stand", "East Stand", "South Stand", "West Stand"], 20, 25, 4),
         )
         cinema_kwargs = {"venue_name": "Lumière Cinema", "kind": Venue.Kind.CINEMA, "city": "Paris"}
-        screen1 = self._hall(cinema_kwargs["venue_name"], cinema_kwargs["kind"], "Paris", "Screen 1", cinema_layout(12, 16, 2))
-        screen2 = self._hall(cinema_kwargs["venue_name"], cinema_kwargs["kind"], "Paris", "Screen 2", cinema_layout(10, 14, 2))
+        screen1 = self._hall(
+            cinema_kwargs["venue_name"], cinema_kwargs["kind"], "Paris", "Screen 1", cinema_layout(12, 16, 2)
+        )
+        screen2 = self._hall(
+            cinema_kwargs["venue_name"], cinema_kwargs["kind"], "Paris", "Screen 2", cinema_layout(10, 14, 2)
+        )
         stadium_prices = {"vip": Decimal("80.00"), "standard": Decimal("35.00")}
         cinema_prices = {"vip": Decimal("16.50"), "standard": Decimal("11.00")}
         for days, (home, away) in enumerate(
@@ -92,7 +106,9 @@ class Command(BaseCommand):
         if large:
             names = [f"Block {n:02d}" for n in range(1, 17)]
             started = time.monotonic()
-            big = self._hall("Grand Stade", Venue.Kind.STADIUM, "Marseille", "Bowl", stadium_layout(names, 50, 50, 5))
+            big = self._hall(
+                "Grand Stade", Venue.Kind.STADIUM, "Marseille", "Bowl", stadium_layout(names, 50, 50, 5)
+            )
             self._event(big, 30, stadium_prices, home_team="France", away_team="Brazil")
             self.stdout.write(f"Large stadium ready in {time.monotonic() - started:.1f} s.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
@@ -103,8 +119,11 @@ class Command(BaseCommand):
         for username, password, is_staff in USERS:
             if not User.objects.filter(username=username).exists():
                 User.objects.create_user(
-                    username=username, password=password, email=f"{username}@example.com",
-                    is_staff=is_staff, is_superuser=is_staff,
+                    username=username,
+                    password=password,
+                    email=f"{username}@example.com",
+                    is_staff=is_staff,
+                    is_superuser=is_staff,
                 )
 
     def _hall(self, venue_name, kind, city, hall_name, layout) -> Hall:
@@ -115,7 +134,8 @@ class Command(BaseCommand):
             seats = sum(row["seats"] for section in layout for row in section["rows"])
             self.stdout.write(f"Laying out {venue_name} – {hall_name} ({seats} seats)…")
             layout_replace(
-                hall=hall, sections=layout,
+                hall=hall,
+                sections=layout,
                 progress=lambda done, total: self.stdout.write(f"  {done}/{total} seats", ending="\r"),
             )
             self.stdout.write("")
@@ -126,10 +146,14 @@ class Command(BaseCommand):
         if existing:
             return existing
         kind = Event.Kind.MATCH if "home_team" in names else Event.Kind.SHOW
-        starts_at = (timezone.now() + timedelta(days=days)).replace(hour=19, minute=30, second=0, microsecond=0)
+        starts_at = (timezone.now() + timedelta(days=days)).replace(
+            hour=19, minute=30, second=0, microsecond=0
+        )
         started = time.monotonic()
         event = event_create(
             kind=kind, hall=hall, starts_at=starts_at, prices=prices, status=Event.Status.ON_SALE, **names
         )
-        self.stdout.write(f"Event {event.name}: {event.seats.count()} seats in {time.monotonic() - started:.2f} s")
+        self.stdout.write(
+            f"Event {event.name}: {event.seats.count()} seats in {time.monotonic() - started:.2f} s"
+        )
         return event

@@ -1,9 +1,11 @@
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from accounts.models import User
+from config.serializers import RefuseUnknownFieldsMixin, StrictInputSerializer
 
 
-class RegisterInputSerializer(serializers.Serializer):
+class RegisterInputSerializer(StrictInputSerializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
@@ -23,5 +25,13 @@ class RegisteredUserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LogoutInputSerializer(serializers.Serializer):
+class LogoutInputSerializer(StrictInputSerializer):
     refresh = serializers.CharField()
+
+
+class LoginInputSerializer(RefuseUnknownFieldsMixin, TokenObtainPairSerializer):
+    """simplejwt's login, refusing unknown fields like every other input."""
+
+
+class RefreshInputSerializer(RefuseUnknownFieldsMixin, TokenRefreshSerializer):
+    """simplejwt's refresh, refusing unknown fields like every other input."""

@@ -1,20 +1,23 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.serializers import (
+    LoginInputSerializer,
     LogoutInputSerializer,
+    RefreshInputSerializer,
     RegisteredUserSerializer,
     RegisterInputSerializer,
     UserSerializer,
 )
 from accounts.services import user_register
 from config.errors import ApiError
+from config.throttling import ScopedRateThrottle
 
 
 class RegisterView(APIView):
@@ -32,11 +35,13 @@ class RegisterView(APIView):
 
 
 class LoginView(TokenObtainPairView):
+    serializer_class = LoginInputSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
 
 class RefreshView(TokenRefreshView):
+    serializer_class = RefreshInputSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
@@ -48,12 +53,15 @@ class LogoutView(APIView):
     def post(self, request):
         data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        error = ApiError("The refresh token is invalid or expired.")
+        error.code, error.http_status = "token_not_valid", 401
         try:
-            RefreshToken(data.validated_data["refresh"]).blacklist()
+            token = RefreshToken(data.validated_data["refresh"])
         except TokenError as exc:
-            error = ApiError("The refresh token is invalid or expired.")
-            error.code, error.http_status = "token_not_valid", 401
             raise error from exc
+        if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
+            raise error  # only its owner may revoke a token (and learns nothing about others')
+        token.blacklist()
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 

@@ -13,8 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -60,6 +63,17 @@ class Conflict(ApiError):
     http_status = 409
 
 
+class InUse(Conflict):
+    code = "in_use"
+    default_detail = "Other records still use this one; it cannot be deleted."
+
+
+class PayloadTooLarge(ApiError):
+    code = "payload_too_large"
+    http_status = 413
+    default_detail = "The request body is too large."
+
+
 class Busy(ApiError):
     code = "busy"
     http_status = 503
@@ -70,8 +84,9 @@ class Busy(ApiError):
 
 
 # PostgreSQL SQLSTATEs that mean "try again": lock_not_available, deadlock_detected,
-# serialization_failure, query_canceled (statement_timeout), admin_shutdown and friends.
-RETRYABLE_SQLSTATES = {"55P03", "40P01", "40001", "57014", "57P01", "57P02", "57P03"}
+# serialization_failure, query_canceled (statement_timeout), admin_shutdown and friends,
+# idle_in_transaction_session_timeout and idle_session_timeout.
+RETRYABLE_SQLSTATES = {"55P03", "40P01", "40001", "57014", "57P01", "57P02", "57P03", "25P03", "57P05"}
 
 
 def is_retryable_database_error(exc: BaseException) -> bool:
@@ -128,6 +143,12 @@ def translate(exc: BaseException) -> ApiError | None:
         error.code = exc.default_code if isinstance(exc.default_code, str) else "error"
         error.http_status = exc.status_code
         return error
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, SuspiciousOperation):  # too many fields, bad multipart, ...
+        return Invalid("The request is not valid.")
+    if isinstance(exc, (ProtectedError, RestrictedError)):
+        return InUse()
     if isinstance(exc, DatabaseError) and is_retryable_database_error(exc):
         logger.warning("database busy: %s", exc.__class__.__name__)
         return Busy()
@@ -164,6 +185,7 @@ def error_response(error: ApiError) -> JsonResponse:
     return JsonResponse(error.as_body(), status=error.http_status, headers=error.headers())
 
 
+@csrf_exempt  # a JSON 404 for any method, not a CSRF page for unknown POST/DELETE paths
 def api_not_found(request, *args: Any, **kwargs: Any) -> JsonResponse:
     """Unknown /api/ paths answer JSON, in DEBUG too."""
     return error_response(NotFound(f"No API endpoint at {request.path}."))
@@ -175,6 +197,32 @@ def handler404(request, exception: BaseException | None = None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def handler400(request, exception: BaseException | None = None):
+    """Requests Django refuses before any view (bad Host header, ...): JSON under /api/."""
+    if request.path.startswith("/api/"):
+        return error_response((exception and translate(exception)) or Invalid())
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request, exception: BaseException | None = None):
+    if request.path.startswith("/api/"):
+        return error_response(translate(DjangoPermissionDenied()))
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: the API uses bearer tokens, but should a check ever fire, answer JSON."""
+    if request.path.startswith("/api/"):
+        return handler403(request)
+    from django.views.csrf import csrf_failure as default_csrf_failure
+
+    return default_csrf_failure(request, reason)
 
 
 def handler500(request):

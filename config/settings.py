@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -25,6 +27,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,9 +47,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdMiddleware",  # first: every later log line carries the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "config.middleware.BodySizeLimitMiddleware",  # 413 JSON before anything reads a big body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,6 +101,8 @@ else:
         " -c idle_in_transaction_session_timeout="
         f"{env.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', default=5000)}"
     )
+    # A database that does not answer at all (network trouble) fails the connect in seconds.
+    _db["OPTIONS"]["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT_SECONDS", default=5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -117,14 +124,19 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        # Whitenoise's hashed + compressed files, with the web client's ES module imports
+        # rewritten to the hashed names as well.
+        "BACKEND": "ticketing.web.ModuleManifestStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Throttle counters live here: locmem is per process, so with several gunicorn workers (or
+# machines) set CACHE_URL=redis://127.0.0.1:6379/0 for one shared count (needs `redis`).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="ticketing")
 
 # --- Security (production posture; a TLS-terminating proxy sets X-Forwarded-Proto) ------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -154,7 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.ApiAutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="30/min"),
         "register": env("THROTTLE_REGISTER", default="20/hour"),
@@ -162,6 +174,9 @@ REST_FRAMEWORK = {
         "book": env("THROTTLE_BOOK", default="60/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR only, so a
+    # client cannot pick its own throttle bucket by sending that header).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 SIMPLE_JWT = {
@@ -180,6 +195,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a "status" or "kind": name each choice set once, explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "VenueKindEnum": "venues.models.VenueKind",
+        "EventKindEnum": "ticketing.models.events.EventKind",
+        "EventStatusEnum": "ticketing.models.events.EventStatus",
+        "NewEventStatusEnum": [("draft", "Draft"), ("on_sale", "On sale")],
+        "SeatStatusEnum": "ticketing.models.inventory.SeatStatus",
+        "HoldStatusEnum": "ticketing.models.holds.HoldStatus",
+        "BookingStatusEnum": "ticketing.models.bookings.BookingStatus",
+        "TicketStatusEnum": "ticketing.models.bookings.TicketStatus",
+    },
 }
 
 # --- Ticketing ------------------------------------------------------------------------------
@@ -191,14 +217,18 @@ TICKETING_LOCK_TIMEOUT_MS = env.int("TICKETING_LOCK_TIMEOUT_MS", default=2000)
 TICKETING_RETRY_AFTER_SECONDS = env.int("TICKETING_RETRY_AFTER_SECONDS", default=1)
 TICKETING_IDEMPOTENCY_TTL_HOURS = env.int("TICKETING_IDEMPOTENCY_TTL_HOURS", default=24)
 TICKETING_MAX_LAYOUT_SEATS = 100_000
+# Signed tickets, payments, public links (docs/notes/extras.md). The signing key is an Ed25519
+# seed, base64 (32 bytes); `check --deploy` refuses an empty one. DEBUG uses a published demo key.
+TICKETING_SIGNING_KEY = env("TICKETING_SIGNING_KEY", default="")
+if not TICKETING_SIGNING_KEY and DEBUG:
+    TICKETING_SIGNING_KEY = "EC4kjPIx1//nm3hsqAWZ1y+DFyA+V/DRWKMa1saQLMA="  # demo only, public
+TICKETING_PAYMENT_GATEWAY = env("TICKETING_PAYMENT_GATEWAY", default="ticketing.payments.FakeGateway")
+TICKETING_CURRENCY = env("TICKETING_CURRENCY", default="EUR")
+TICKETING_PUBLIC_URL = env("TICKETING_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tickets@example.com")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# JSON lines with a request id on every line (config/logging.py); LOG_FORMAT=text for humans.
+LOGGING = logging_config(level=env("LOG_LEVEL", default="INFO"), fmt=env("LOG_FORMAT", default="json"))
+ACCESS_LOG = env.bool("ACCESS_LOG", default=True)

@@ -6,6 +6,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("TICKETING_SIGNING_KEY", "r72b93oRdu2t50qcz38ALDRsRSs04htrWeF8yEezIiU=")  # tests only
 
 from config.settings import *  # noqa: F403
 

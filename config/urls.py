@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.errors import api_not_found
 from config.health import healthz
+from ticketing.web import buyer_app
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
@@ -14,11 +15,15 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", buyer_app, name="buyer-app"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("tickets/", include("ticketing.ticket_urls")),
     re_path(r"^api/", api_not_found),
 ]
 
+handler400 = "config.errors.handler400"
+handler403 = "config.errors.handler403"
 handler404 = "config.errors.handler404"
 handler500 = "config.errors.handler500"

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.serializers import StrictInputSerializer
 from venues.models import Hall, Venue
 
 
@@ -7,6 +8,14 @@ class VenueSerializer(serializers.ModelSerializer):
     class Meta:
         model = Venue
         fields = ["id", "name", "kind", "city", "address"]
+        read_only_fields = fields
+
+
+class VenueInputSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Venue.Kind.choices)
+    city = serializers.CharField(max_length=120)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class HallSerializer(serializers.ModelSerializer):
@@ -16,6 +25,16 @@ class HallSerializer(serializers.ModelSerializer):
     class Meta:
         model = Hall
         fields = ["id", "venue", "venue_name", "name", "seat_count"]
+        read_only_fields = fields
+
+
+class HallInputSerializer(StrictInputSerializer):
+    venue = serializers.PrimaryKeyRelatedField(queryset=Venue.objects.all())
+    name = serializers.CharField(max_length=200)
+
+
+class HallFilterSerializer(serializers.Serializer):
+    venue = serializers.IntegerField(min_value=1, required=False)
 
 
 class LayoutRowSerializer(serializers.Serializer):
@@ -40,3 +59,27 @@ class LayoutInputSerializer(serializers.Serializer):
 class LayoutSummarySerializer(serializers.Serializer):
     sections = serializers.IntegerField()
     seats = serializers.IntegerField()
+
+
+# Documentation of GET /halls/{id}/layout/ (the view renders the selector's dicts).
+class LayoutSeatOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    category = serializers.CharField()
+    accessible = serializers.BooleanField()
+
+
+class LayoutRowOutSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    seats = LayoutSeatOutSerializer(many=True)
+
+
+class LayoutSectionOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    rows = LayoutRowOutSerializer(many=True)
+
+
+class HallLayoutSerializer(serializers.Serializer):
+    hall = serializers.IntegerField()
+    sections = LayoutSectionOutSerializer(many=True)

@@ -2,20 +2,135 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
 from config.errors import Conflict, Invalid
-from venues.models import Hall, Seat, Section
+from venues.models import Hall, Seat, Section, Venue
 
 
 class LayoutInUse(Conflict):
     code = "layout_in_use"
     default_detail = "This hall's layout is used by events and cannot be changed."
+
+
+class VenueInUse(Conflict):
+    code = "venue_in_use"
+    default_detail = "This venue still has halls; delete them first."
+
+
+class HallInUse(Conflict):
+    code = "hall_in_use"
+    default_detail = "Events use this hall; it cannot be deleted."
+
+
+VENUE_FIELDS = {"name", "kind", "city", "address"}
+HALL_FIELDS = {"venue", "name"}
+
+
+def _refuse_unknown(fields: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise Invalid("Unknown fields.", fields={name: ["Unknown field."] for name in unknown})
+
+
+def _ensure_unique(exists: bool, field: str, message: str) -> None:
+    if exists:
+        raise Invalid(message, fields={field: [message]})
+
+
+def _validate_kind(kind: str) -> None:
+    if kind not in Venue.Kind.values:
+        raise Invalid("Unknown venue kind.", fields={"kind": [f"One of {Venue.Kind.values}."]})
+
+
+def _save(instance: Venue | Hall, *, field: str, message: str, update_fields: list[str] | None = None):
+    """Save in a savepoint; a concurrent duplicate (the unique constraint) becomes Invalid."""
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        raise Invalid(message, fields={field: [message]}) from exc
+    return instance
+
+
+VENUE_TAKEN = "A venue with this name exists."
+HALL_TAKEN = "This venue already has a hall with this name."
+
+
+def venue_create(*, name: str, kind: str, city: str, address: str = "") -> Venue:
+    """Create a venue; its name is unique (case-insensitively, for the humans reading lists)."""
+    name = name.strip()
+    _validate_kind(kind)
+    _ensure_unique(Venue.objects.filter(name__iexact=name).exists(), "name", VENUE_TAKEN)
+    venue = Venue(name=name, kind=kind, city=city.strip(), address=address.strip())
+    return _save(venue, field="name", message=VENUE_TAKEN)
+
+
+def venue_update(*, venue: Venue, **fields: Any) -> Venue:
+    """Change a venue's name, kind, city or address."""
+    _refuse_unknown(fields, VENUE_FIELDS)
+    if not fields:
+        return venue
+    fields = {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
+    if "kind" in fields:
+        _validate_kind(fields["kind"])
+    if "name" in fields:
+        taken = Venue.objects.filter(name__iexact=fields["name"]).exclude(pk=venue.pk).exists()
+        _ensure_unique(taken, "name", VENUE_TAKEN)
+    for name, value in fields.items():
+        setattr(venue, name, value)
+    return _save(venue, field="name", message=VENUE_TAKEN, update_fields=list(fields))
+
+
+def venue_delete(*, venue: Venue) -> None:
+    """Delete a venue that has no halls (refused with VenueInUse otherwise)."""
+    with transaction.atomic():
+        list(Venue.objects.select_for_update().filter(pk=venue.pk))
+        if Hall.objects.filter(venue=venue).exists():
+            raise VenueInUse()
+        venue.delete()
+
+
+def hall_create(*, venue: Venue, name: str) -> Hall:
+    """Create an empty hall; give it seats with ``layout_replace``."""
+    name = name.strip()
+    _ensure_unique(Hall.objects.filter(venue=venue, name__iexact=name).exists(), "name", HALL_TAKEN)
+    return _save(Hall(venue=venue, name=name), field="name", message=HALL_TAKEN)
+
+
+def hall_update(*, hall: Hall, **fields: Any) -> Hall:
+    """Rename a hall or move it to another venue (its layout and events follow it)."""
+    _refuse_unknown(fields, HALL_FIELDS)
+    if not fields:
+        return hall
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+    venue = fields.get("venue", hall.venue)
+    name = fields.get("name", hall.name)
+    taken = Hall.objects.filter(venue=venue, name__iexact=name).exclude(pk=hall.pk).exists()
+    _ensure_unique(taken, "name", HALL_TAKEN)
+    for field, value in fields.items():
+        setattr(hall, field, value)
+    return _save(hall, field="name", message=HALL_TAKEN, update_fields=list(fields))
+
+
+def hall_delete(*, hall: Hall) -> None:
+    """Delete a hall and its layout; refused with HallInUse once any event uses the hall.
+
+    Locks the hall row, as ``layout_replace`` does, so that no event is created meanwhile.
+    """
+    with transaction.atomic():
+        list(Hall.objects.select_for_update().filter(pk=hall.pk))
+        if hall.events.exists():
+            raise HallInUse()
+        _layout_delete(hall)
+        hall.delete()
 
 
 @dataclass(frozen=True)
@@ -112,17 +227,53 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+SEAT_BATCH = 5000
+
+
+def _seats_of(sections: list[Section], layout: list[dict[str, Any]]) -> Iterator[Seat]:
+    for section, spec in zip(sections, layout, strict=True):
+        for row_index, row in enumerate(spec["rows"]):
+            accessible = set(row["accessible"])
+            for number in range(row["first_number"], row["first_number"] + row["seats"]):
+                yield Seat(
+                    section=section,
+                    row_label=row["label"],
+                    row_index=row_index,
+                    number=number,
+                    category=row["category"],
+                    accessible=number in accessible,
+                )
+
+
+def _layout_delete(hall: Hall) -> None:
+    """Delete a hall's seats in one statement, then its sections.
+
+    ``Section.delete()`` would make Django load every seat to check the ``PROTECT`` from event
+    seats (seconds for a stadium, spent idle inside the transaction). The caller has checked,
+    under the hall lock, that no event uses the hall, so no event seat references these seats.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Seat._meta.db_table} WHERE section_id IN "  # noqa: S608 - model metadata
+            f"(SELECT id FROM {Section._meta.db_table} WHERE hall_id = %s)",
+            [hall.pk],
+        )
+    Section.objects.filter(hall=hall).delete()
+
+
 def layout_replace(
     *,
     hall: Hall,
     sections: Any,
     progress: Callable[[int, int], None] | None = None,
 ) -> LayoutSummary:
-    """Replace a hall's whole layout in bulk.
+    """Replace a hall's whole layout in bulk, all or nothing.
 
-    Locks the hall row (so no event can be created from a half-written layout), refuses with
-    ``LayoutInUse`` once any event uses the hall, then deletes and bulk-inserts sections and
-    seats. All or nothing.
+    Locks the hall row (``event_create`` locks it too, so no event is created from a
+    half-written layout), refuses with ``LayoutInUse`` once any event uses the hall, then
+    deletes the old sections and seats and inserts the new ones in batches of ``SEAT_BATCH``
+    (memory stays flat and no Python gap inside the transaction grows with the hall's size).
+    ``progress(done, total)`` is called after each batch.
     """
     layout = layout_validate(sections=sections)
     total = sum(row["seats"] for section in layout for row in section["rows"])
@@ -130,26 +281,14 @@ def layout_replace(
         Hall.objects.select_for_update().get(pk=hall.pk)
         if hall.events.exists():
             raise LayoutInUse()
-        Section.objects.filter(hall=hall).delete()
+        _layout_delete(hall)
         created_sections = Section.objects.bulk_create(
             Section(hall=hall, name=section["name"], position=index) for index, section in enumerate(layout)
         )
-        done = 0
-        for section, spec in zip(created_sections, layout, strict=True):
-            seats = [
-                Seat(
-                    section=section,
-                    row_label=row["label"],
-                    row_index=row_index,
-                    number=number,
-                    category=row["category"],
-                    accessible=number in row["accessible"],
-                )
-                for row_index, row in enumerate(spec["rows"])
-                for number in range(row["first_number"], row["first_number"] + row["seats"])
-            ]
-            Seat.objects.bulk_create(seats, batch_size=5000)
-            done += len(seats)
+        seats, done = _seats_of(created_sections, layout), 0
+        while batch := list(islice(seats, SEAT_BATCH)):
+            Seat.objects.bulk_create(batch)
+            done += len(batch)
             if progress:
                 progress(done, total)
     return LayoutSummary(sections=len(created_sections), seats=total)

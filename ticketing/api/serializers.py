@@ -8,12 +8,14 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ticketing.models import Booking, Event, Hold
+from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from venues.models import Hall
 
 
 class StrictSerializer(serializers.Serializer):
     """Refuses unknown fields instead of silently ignoring them."""
+
+    refuses_unknown_fields = True  # the schema says additionalProperties: false (config/openapi.py)
 
     def validate(self, attrs):
         unknown = set(getattr(self, "initial_data", {}) or {}) - set(self.fields)
@@ -80,7 +82,9 @@ class EventInputSerializer(StrictSerializer):
     hall = serializers.PrimaryKeyRelatedField(queryset=Hall.objects.all())
     starts_at = serializers.DateTimeField()
     status = serializers.ChoiceField(
-        choices=[Event.Status.DRAFT, Event.Status.ON_SALE], required=False, default=Event.Status.DRAFT
+        choices=[(s.value, s.label) for s in (Event.Status.DRAFT, Event.Status.ON_SALE)],
+        required=False,
+        default=Event.Status.DRAFT,
     )
     prices = serializers.DictField(
         child=serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0),
@@ -137,7 +141,7 @@ class SeatMapSeatSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     category = serializers.CharField()
     price = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(choices=["available", "held", "booked", "blocked"])
+    status = serializers.ChoiceField(choices=EventSeat.Status.choices)
     mine = serializers.BooleanField(required=False)
     accessible = serializers.BooleanField(required=False)
 
@@ -197,6 +201,9 @@ class HoldSerializer(serializers.ModelSerializer):
 
 class BookingInputSerializer(StrictSerializer):
     hold_id = serializers.IntegerField(min_value=1)
+    payment_token = serializers.CharField(
+        max_length=200, required=False, help_text="From the payment provider (fake gateway default: tok_ok)."
+    )
 
 
 class TicketSerializer(serializers.Serializer):
@@ -208,7 +215,7 @@ class TicketSerializer(serializers.Serializer):
     category = serializers.CharField(source="event_seat.seat.category")
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     code = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Ticket.Status.choices)
 
 
 class BookingSerializer(serializers.ModelSerializer):
@@ -240,5 +247,5 @@ class BookingSerializer(serializers.ModelSerializer):
 
 
 class BookingFilterSerializer(serializers.Serializer):
-    event = serializers.IntegerField(min_value=1, required=False)
+    event = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)  # a bigint id
     status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)

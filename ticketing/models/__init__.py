@@ -4,6 +4,7 @@ from ticketing.models.events import Event, EventPrice
 from ticketing.models.holds import Hold
 from ticketing.models.idempotency import IdempotencyKey
 from ticketing.models.inventory import EventSeat
+from ticketing.models.payments import Payment
 
 __all__ = [
     "Booking",
@@ -12,6 +13,7 @@ __all__ = [
     "EventSeat",
     "Hold",
     "IdempotencyKey",
+    "Payment",
     "SeatAudit",
     "Ticket",
 ]

@@ -14,13 +14,17 @@ class EventSeat(models.Model):
 
     ``status`` with ``hold``/``booking`` is the state. A ``held`` seat whose hold has expired
     is available: readers compare ``hold.expires_at`` with their ``now``, no sweeper needed.
-    ``version`` goes up by one on every change, so ``sum(version)`` over an event changes on
-    every committed write (the seat map's ETag), whatever the commit order.
+    ``version`` goes up by one on every change. The seat map reads only the seats that are not
+    available (``event_seat_taken_idx``) and derives its ETag from them.
     """
 
     Status = SeatStatus
 
-    event = models.ForeignKey("ticketing.Event", on_delete=models.CASCADE, related_name="seats")
+    # No index of its own: event_seat_unique (event, seat) leads with the event and serves every
+    # lookup by event; one index less makes a 40,000-seat inventory ~25% faster to create.
+    event = models.ForeignKey(
+        "ticketing.Event", on_delete=models.CASCADE, related_name="seats", db_index=False
+    )
     seat = models.ForeignKey("venues.Seat", on_delete=models.PROTECT, related_name="event_seats")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.AVAILABLE)
     hold = models.ForeignKey(
@@ -46,6 +50,13 @@ class EventSeat(models.Model):
                     | Q(status="blocked", hold__isnull=True, booking__isnull=True)
                 ),
                 name="event_seat_status_references",
+            ),
+        ]
+        indexes = [
+            # The seat map and its ETag read only the seats that are not available: at on-sale
+            # time a few hundred rows of a 40,000-seat event, found without touching the others.
+            models.Index(
+                fields=["event", "id"], condition=~Q(status="available"), name="event_seat_taken_idx"
             ),
         ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,23 +16,28 @@ from ticketing.locking import lock_rows
 from ticketing.models import Booking, EventSeat, Hold, Ticket
 from ticketing.services.events import event_ensure_on_sale
 from ticketing.services.inventory import audit_rows, audit_write
+from ticketing.services.tickets import ticket_code_sign
 
 Status = EventSeat.Status
 
 
-def ticket_code_new() -> str:
-    """An unguessable ticket code (128 bits of randomness)."""
-    return secrets.token_urlsafe(16)
+def ticket_code_new(*, booking: Booking, event_seat: EventSeat) -> str:
+    """The ticket's code: signed, so a gate can verify it offline (services/tickets.py)."""
+    return ticket_code_sign(event_id=booking.event_id, event_seat_id=event_seat.pk, booking_id=booking.pk)
 
 
 def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -> Booking:
     """Turn the buyer's live hold into a confirmed booking with one ticket per seat.
 
-    Locks the hold's event seats in pk order, then the hold. Under the lock: the hold belongs to
-    the buyer (else NotFound), is active and unexpired (else HoldExpired: expired, released or
-    already booked), every one of its seats is still held by it, and the event is on sale.
-    Writes: the Booking, the Tickets (one INSERT), one UPDATE of the seats, the hold's status
-    and the audit rows. Prices are the ones captured by the hold.
+    Locks, in this order: the event seats still held by the hold (pk order, waiting, bounded),
+    then the hold. Checks under the locks: the hold exists and belongs to ``buyer`` (else
+    NotFound: another buyer's hold does not exist for this one); it is active and unexpired at
+    ``now`` and still holds every one of its seats (else HoldExpired: expired, released or
+    already booked; a seat taken over after expiry is no longer held by it); the event is on
+    sale and has not started (EventNotOnSale).
+    Writes: one INSERT of the Booking, one of the Tickets (unguessable codes, the prices the
+    hold captured), one UPDATE of the seats, one of the hold, one INSERT of audit rows.
+    Lock waits past the timeout raise OperationalError, rendered by the API as 503 busy.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -56,7 +60,7 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
             Ticket(
                 booking=booking,
                 event_seat=seat,
-                code=ticket_code_new(),
+                code=ticket_code_new(booking=booking, event_seat=seat),
                 price=Decimal(hold.prices.get(seat.seat.category, "0")),
             )
             for seat in seats
@@ -82,9 +86,12 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
 def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None) -> Booking:
     """Cancel a confirmed booking: void its tickets and free its seats at once.
 
-    Locks the booking's event seats in pk order, then the booking. Under the lock: the booking
-    is still confirmed (else AlreadyCancelled) and its event has not started (else
-    CancellationClosed). Permission (owner or staff) is the caller's job.
+    Locks, in this order: the booking's booked event seats (pk order, waiting, bounded), then
+    the booking. Checks under the locks: the booking is still confirmed (else
+    AlreadyCancelled) and its event has not started at ``now`` (else CancellationClosed).
+    Permission (owner or staff) is the caller's job.
+    Writes: one UPDATE of the booking, one of its tickets, one of the seats, one INSERT of
+    audit rows.
     """
     now = now or timezone.now()
     with transaction.atomic():

@@ -12,7 +12,7 @@ from django.db import transaction
 from config.errors import Conflict, Invalid
 from ticketing.errors import EventNotOnSale
 from ticketing.locking import lock_rows
-from ticketing.models import Booking, Event, EventPrice
+from ticketing.models import Booking, Event, EventPrice, EventSeat
 from ticketing.services.inventory import inventory_create
 from venues.models import Hall, Seat
 
@@ -41,7 +41,8 @@ def event_ensure_on_sale(*, event: Event, now: datetime) -> None:
         raise EventNotOnSale("This event has already started.")
 
 
-def _validate_kind(kind: str, title: str, home_team: str, away_team: str) -> None:
+def event_kind_validate(*, kind: str, title: str, home_team: str, away_team: str) -> None:
+    """A match needs both teams, a show a title; raise Invalid otherwise."""
     if kind not in Event.Kind.values:
         raise Invalid("Unknown event kind.", fields={"kind": [f"One of {Event.Kind.values}."]})
     if kind == Event.Kind.MATCH and not (home_team.strip() and away_team.strip()):
@@ -53,7 +54,8 @@ def _validate_kind(kind: str, title: str, home_team: str, away_team: str) -> Non
         raise Invalid("A show needs a title.", fields={"title": ["Required for a show."]})
 
 
-def _validate_prices(prices: Mapping[str, Any], categories: set[str]) -> dict[str, Decimal]:
+def event_prices_validate(*, prices: Mapping[str, Any], categories: set[str]) -> dict[str, Decimal]:
+    """Prices for known categories only, amounts from 0; return them as Decimal cents."""
     unknown = sorted(set(prices) - categories)
     if unknown:
         message = f"This hall has no seat category {', '.join(unknown)}."
@@ -95,7 +97,7 @@ def event_create(
 
     Locks the hall row so that its layout cannot change while the inventory is copied.
     """
-    _validate_kind(kind, title, home_team, away_team)
+    event_kind_validate(kind=kind, title=title, home_team=home_team, away_team=away_team)
     if status not in (Event.Status.DRAFT, Event.Status.ON_SALE):
         raise Invalid("A new event is a draft or on sale.", fields={"status": ["draft or on_sale"]})
     with transaction.atomic():
@@ -104,7 +106,7 @@ def event_create(
         if not categories:
             message = "This hall has no seat layout yet."
             raise Invalid(message, fields={"hall": [message]})
-        clean_prices = _validate_prices(prices or {}, categories)
+        clean_prices = event_prices_validate(prices=prices or {}, categories=categories)
         if status == Event.Status.ON_SALE:
             _ensure_priced(categories, clean_prices)
         event = Event.objects.create(
@@ -126,45 +128,84 @@ def event_create(
     return event
 
 
+EVENT_UPDATE_FIELDS = {
+    "kind",
+    "title",
+    "home_team",
+    "away_team",
+    "starts_at",
+    "hold_seconds",
+    "max_seats_per_buyer",
+}
+
+
 def event_update(*, event: Event, **fields: Any) -> Event:
-    """Change an event's details and prices (the hall never changes once seats exist)."""
+    """Change an event's details, add or change prices, and optionally its status.
+
+    ``prices`` is merged: categories given are set, others keep their price. The hall never
+    changes once seats exist. A status change goes through ``event_set_status``.
+    """
     prices = fields.pop("prices", None)
     status = fields.pop("status", None)
-    if "hall" in fields and fields.pop("hall").pk != event.hall_id:
+    if "hall" in fields and getattr(fields.pop("hall"), "pk", None) != event.hall_id:
         raise Invalid("An event's hall cannot change.", fields={"hall": ["Cannot change."]})
-    allowed = {"kind", "title", "home_team", "away_team", "starts_at", "hold_seconds", "max_seats_per_buyer"}
-    unknown = set(fields) - allowed
+    unknown = set(fields) - EVENT_UPDATE_FIELDS
     if unknown:
-        raise Invalid("Unknown fields.", fields={name: ["Unknown field."] for name in unknown})
-    for name, value in fields.items():
-        setattr(event, name, value)
-    _validate_kind(event.kind, event.title, event.home_team, event.away_team)
+        raise Invalid("Unknown fields.", fields={name: ["Unknown field."] for name in sorted(unknown)})
+    fields = {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
+    names = ("kind", "title", "home_team", "away_team")
+    event_kind_validate(**{name: fields.get(name, getattr(event, name)) for name in names})
+    clean_prices = None
+    if prices is not None:
+        clean_prices = event_prices_validate(prices=prices, categories=hall_categories(hall=event.hall))
     with transaction.atomic():
-        event.save()
-        if prices is not None:
-            clean = _validate_prices(prices, hall_categories(hall=event.hall))
-            for category, amount in clean.items():
-                EventPrice.objects.update_or_create(
-                    event=event, category=category, defaults={"amount": amount}
-                )
+        if status == Event.Status.CANCELLED:
+            _lock_seats_for_cancel(event)  # before the event row, as event_set_status does
+        for name, value in fields.items():
+            setattr(event, name, value)
+        # Always saved: ``updated_at`` is part of the seat map's ETag, and prices are on the map.
+        event.save(update_fields=[*fields, "updated_at"])
+        if clean_prices:
+            EventPrice.objects.bulk_create(
+                [EventPrice(event=event, category=c, amount=amount) for c, amount in clean_prices.items()],
+                update_conflicts=True,
+                unique_fields=["event", "category"],
+                update_fields=["amount"],
+            )
         if status is not None and status != event.status:
             event_set_status(event=event, status=status)
     return event
 
 
 def event_set_status(*, event: Event, status: str) -> Event:
-    """Move an event along draft → on_sale ⇄ closed, or to cancelled (without bookings)."""
-    if status not in ALLOWED_TRANSITIONS.get(event.status, set()):
-        message = f"An event cannot go from {event.status} to {status}."
-        raise Invalid(message, fields={"status": [message]})
+    """Move an event along draft → on_sale ⇄ closed, or to cancelled (only without bookings).
+
+    Cancelling first locks all the event's seats in pk order (the order every buyer path
+    uses), then the event row: a booking in flight either commits before (and the cancel is
+    refused with EventHasBookings) or waits and then finds the event cancelled. Other
+    transitions lock only the event row. Under the lock the transition is re-checked against the
+    current status; going on sale needs a price for every seat category of the hall.
+    """
+    if status not in Event.Status.values:
+        raise Invalid("Unknown status.", fields={"status": [f"One of {Event.Status.values}."]})
     with transaction.atomic():
+        if status == Event.Status.CANCELLED:
+            _lock_seats_for_cancel(event)
+        current = lock_rows(Event.objects.filter(pk=event.pk), no_key=True)[0]
+        if status not in ALLOWED_TRANSITIONS.get(current.status, set()):
+            message = f"An event cannot go from {current.status} to {status}."
+            raise Invalid(message, fields={"status": [message]})
         if status == Event.Status.ON_SALE:
-            prices = dict(event.prices.values_list("category", "amount"))
+            prices = dict(EventPrice.objects.filter(event_id=event.pk).values_list("category", "amount"))
             _ensure_priced(hall_categories(hall=event.hall), prices)
         if status == Event.Status.CANCELLED and (
-            Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED).exists()
+            Booking.objects.filter(event_id=event.pk, status=Booking.Status.CONFIRMED).exists()
         ):
             raise EventHasBookings()
         event.status = status
         event.save(update_fields=["status", "updated_at"])
     return event
+
+
+def _lock_seats_for_cancel(event: Event) -> None:
+    lock_rows(EventSeat.objects.filter(event_id=event.pk).only("id"))

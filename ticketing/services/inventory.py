@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from ticketing.models import Event, EventSeat, Hold, SeatAudit
 from venues.models import Seat, Section
 
 Status = EventSeat.Status
+seat_log = logging.getLogger("ticketing.seats")
 
 
 def seat_effective_status(seat: EventSeat, now: datetime) -> str:
@@ -103,10 +105,42 @@ def expiry_audit_rows(seats: Iterable[EventSeat], *, now: datetime) -> list[Seat
     ]
 
 
+AUDIT_BATCH = 2000
+
+
 def audit_write(rows: list[SeatAudit]) -> None:
-    """Append audit rows in one INSERT (append-only: nothing ever updates or deletes them)."""
+    """Append audit rows in one INSERT per ``AUDIT_BATCH`` rows (append-only: nothing ever
+    updates or deletes them). A hold or booking is one INSERT; blocking a whole stand is a few,
+    so no single statement takes seconds of Python to build while the transaction sits idle
+    (``idle_in_transaction_session_timeout`` would kill it).
+
+    Every seat state change passes here, so here is also its log line: one per seat, written
+    when the transaction commits (a rolled-back change is not logged as if it happened).
+    """
     if rows:
-        SeatAudit.objects.bulk_create(rows)
+        SeatAudit.objects.bulk_create(rows, batch_size=AUDIT_BATCH)
+        transaction.on_commit(lambda: seat_changes_log(rows))
+
+
+def seat_changes_log(rows: Iterable[SeatAudit]) -> None:
+    for row in rows:
+        seat_log.info(
+            "seat %s: %s -> %s (%s)",
+            row.event_seat_id,
+            row.from_status,
+            row.to_status,
+            row.action,
+            extra={
+                "event_id": row.event_id,
+                "event_seat_id": row.event_seat_id,
+                "from_status": row.from_status,
+                "to_status": row.to_status,
+                "action": row.action,
+                "hold_id": row.hold_id,
+                "booking_id": row.booking_id,
+                "actor_id": row.actor_id,
+            },
+        )
 
 
 def inventory_create(*, event: Event) -> int:

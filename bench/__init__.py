@@ -1,0 +1,1 @@
+"""The on-sale rush benchmark (bench/onsale.py)."""

@@ -1,0 +1,551 @@
+"""On-sale rush benchmark: one command, real HTTP, correctness checked at the end.
+
+    .venv/bin/python bench/onsale.py            # full run, about 5 minutes
+    .venv/bin/python bench/onsale.py --quick    # about 1 minute
+    .venv/bin/python bench/onsale.py --publish  # also write docs/bench/onsale.{md,json,png}
+
+It creates a fresh PostgreSQL database (h_bench_run), lays out a 4,000-seat arena whose
+1,000-seat ``Centre`` block is the one everybody wants and a 40,000-seat stadium, starts
+gunicorn (config/gunicorn.py) on 127.0.0.1, and for each number of concurrent buyers runs:
+the framework floor (GET /auth/me/), the hold burst (POST holds), the rush (seat map, hold,
+book/release/abandon) in the ``hot`` and ``spread`` scenarios, and pgbench with the SQL of one
+hold request. Then the micro-benchmarks (40k inventory, 40k seat map), the same rush on two
+gunicorn instances, and the invariant checks. See docs/notes/bench.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import checks, dblimit, load, micro, prepare, report  # noqa: E402
+from bench.server import AppServer  # noqa: E402
+
+PROFILES = {
+    "full": {"levels": [10, 50, 100, 200], "rush_seconds": 15.0, "ref_seconds": 4.0, "repeats": 7},
+    "quick": {"levels": [10, 100], "rush_seconds": 8.0, "ref_seconds": 2.5, "repeats": 5},
+}
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="about one minute: 10 and 100 buyers, shorter runs"
+    )
+    parser.add_argument("--buyers", type=int, nargs="+", help="concurrency levels (default 10 50 100 200)")
+    parser.add_argument("--rush-seconds", type=float, help="time limit of one rush run")
+    parser.add_argument("--ref-seconds", type=float, help="length of the floor, hold burst and pgbench runs")
+    parser.add_argument("--scenarios", nargs="+", default=list(report.SCENARIOS), choices=report.SCENARIOS)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
+    parser.add_argument("--port", type=int, default=8021, help="first port (two instances use port+1 too)")
+    parser.add_argument(
+        "--instances", type=int, default=1, choices=(1, 2), help="app servers for the main runs"
+    )
+    parser.add_argument("--no-scale-out", action="store_true", help="skip the two-instance correctness run")
+    parser.add_argument("--no-micro", action="store_true", help="skip the 40k micro-benchmarks")
+    parser.add_argument("--venue-blocks", type=int, default=4, help="1,000-seat blocks of the rush venue")
+    parser.add_argument("--hold-seconds", type=int, default=10, help="hold time of the rush events (>= 10)")
+    parser.add_argument("--pgbench-max-clients", type=int, default=50, help="PostgreSQL has max_connections")
+    parser.add_argument("--map-query", default="", help="query string of the buyers' seat-map requests")
+    parser.add_argument("--db", default="h_bench_run", help="database to (re)create; must start with h_bench")
+    parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
+    parser.add_argument("--publish", action="store_true", help="also write docs/bench/onsale.{md,json,png}")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def git_revision() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+        ).stdout
+        return rev + ("+dirty" if dirty.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def postgres_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0].split()[0]
+
+
+def rush_summary(
+    harness: load.Harness, *, scenario: str, buyers: int, block: set[int], event_id: int
+) -> dict:
+    from ticketing.models import EventSeat
+
+    stats = harness.stats.summary()
+    seconds = stats["seconds"]
+    ledger = harness.ledger
+    outcomes: dict[str, int] = {}
+    for hold in ledger.holds.values():
+        outcomes[hold["outcome"]] = outcomes.get(hold["outcome"], 0) + 1
+    booked = EventSeat.objects.filter(id__in=block, status=EventSeat.Status.BOOKED).count()
+    return {
+        **stats,
+        "scenario": scenario,
+        "buyers": buyers,
+        "instances": len(harness.urls),
+        "event_id": event_id,
+        "block_seats": len(block),
+        "seats_booked": booked,
+        "sold_out_s": round(ledger.sold_out_at, 2) if ledger.sold_out_at else None,
+        "holds_201": harness.stats.count("hold", 201),
+        "hold_requests": harness.stats.count("hold"),
+        "bookings_201": harness.stats.count("book", 201),
+        "holds_per_s": round(harness.stats.count("hold", 201) / seconds, 1),
+        "hold_requests_per_s": round(harness.stats.count("hold") / seconds, 1),
+        "bookings_per_s": round(harness.stats.count("book", 201) / seconds, 1),
+        "hold_outcomes": outcomes,
+        "buyers_gave_up": ledger.gave_up,
+        "unexpected": dict(ledger.unexpected),
+    }
+
+
+def burst_summary(harness: load.Harness, *, scenario: str, buyers: int) -> dict:
+    stats = harness.stats.summary()
+    return {
+        **stats,
+        "scenario": scenario,
+        "buyers": buyers,
+        "holds_201": harness.stats.count("hold", 201),
+        "holds_per_s": round(harness.stats.count("hold", 201) / stats["seconds"], 1),
+        "ran_out_of_seats_s": harness.ledger.sold_out_at,
+    }
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        profile = PROFILES["quick" if args.quick else "full"]
+        self.profile = "quick" if args.quick else "full"
+        self.levels = args.buyers or profile["levels"]
+        self.rush_seconds = args.rush_seconds or profile["rush_seconds"]
+        self.ref_seconds = args.ref_seconds or profile["ref_seconds"]
+        self.repeats = profile["repeats"]
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        self.out = ROOT / "bench" / "results" / stamp
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.env = prepare.server_environment(args.db)
+        self.servers: list[AppServer] = []
+        self.rush_runs: list[dict] = []  # every rush, for the final stuck-seat check
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        log(f"fresh database {self.args.db}")
+        prepare.database_recreate(self.args.db)
+        prepare.django_setup(self.env)
+        log(f"migrated in {prepare.migrate():.1f} s; laying out the halls, buyers and tokens")
+        buyers = 6000 if not self.args.quick else 4000
+        self.fx = prepare.fixtures_create(venue_blocks=self.args.venue_blocks, buyers=buyers)
+        log("set-up: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.fx.setup_seconds.items()))
+        prepare.connections_close()
+        for index in range(self.args.instances):
+            self.server_start(self.args.port + index)
+        self.urls = [server.url for server in self.servers]
+        self.warm_up(self.urls)
+
+    def warm_up(self, urls: list[str]) -> None:
+        """Every worker thread connects to the database and imports what a request needs."""
+        connections = self.args.workers * self.args.threads * len(urls) * 2
+        asyncio.run(
+            load.floor_load(urls=urls, buyers=self.fx.buyers, concurrency=connections, seconds=2.0, seed=0)
+        )
+
+    def server_start(self, port: int) -> AppServer:
+        server = AppServer(
+            port=port,
+            workers=self.args.workers,
+            threads=self.args.threads,
+            env=self.env,
+            log_path=self.out / f"gunicorn-{port}.log",
+        )
+        server.start()
+        self.servers.append(server)
+        log(f"gunicorn on {server.url}: {server.workers} workers × {server.threads} threads")
+        return server
+
+    def stop_servers(self) -> None:
+        for server in reversed(self.servers):
+            server.stop()
+        self.servers.clear()
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def rush(self, *, scenario: str, buyers: int, urls: list[str], seed: int) -> dict:
+        event_id = prepare.event_new(
+            hall_id=self.fx.rush_hall_id,
+            name=f"Rush {scenario} {buyers}",
+            hold_seconds=self.args.hold_seconds,
+        )
+        seats = prepare.event_seats(event_id, self.fx.hot_section)
+        region = load.Region.from_seats(seats)
+        prepare.connections_close()
+        harness = asyncio.run(
+            load.rush_load(
+                urls=urls,
+                buyers=self.fx.buyers,
+                concurrency=buyers,
+                seconds=self.rush_seconds,
+                event_id=event_id,
+                region=region,
+                hot=scenario == "hot",
+                seed=seed,
+                map_query=self.args.map_query,
+            )
+        )
+        block = set(region.ranked)
+        run = rush_summary(harness, scenario=scenario, buyers=buyers, block=block, event_id=event_id)
+        run["checks"] = checks.tables_check(event_id=event_id, ledger=harness.ledger)
+        self.rush_runs.append({"run": run, "block": block})
+        log(
+            f"rush {scenario:6} N={buyers:<3} x{len(urls)}: {run['holds_per_s']:7.1f} holds/s "
+            f"{run['bookings_per_s']:6.1f} bookings/s  hold p99 {load_p99(run, 'hold')} ms  "
+            f"sold out {run['sold_out_s']} s  booked {run['seats_booked']}/{len(block)}  "
+            f"5xx {run['server_errors_5xx']}  violations {violations(run['checks'])}"
+        )
+        return run
+
+    def level(self, buyers: int, seed: int) -> dict:
+        args = self.args
+        floor = asyncio.run(
+            load.floor_load(
+                urls=self.urls, buyers=self.fx.buyers, concurrency=buyers, seconds=self.ref_seconds, seed=seed
+            )
+        )
+        result: dict = {
+            "buyers": buyers,
+            "floor": floor.stats.summary(),
+            "holds": {},
+            "rush": {},
+            "pgbench": {},
+        }
+        floor_run = result["floor"]
+        log(
+            f"floor      N={buyers:<3}: {floor_run['requests_per_s']:7.1f} req/s"
+            f"  p99 {load_p99(floor_run, 'me')} ms"
+        )
+        for scenario in report.SCENARIOS:
+            if scenario not in args.scenarios:
+                continue
+            event_id = prepare.event_new(
+                hall_id=self.fx.big_hall_id, name=f"Burst {scenario} {buyers}", hold_seconds=args.hold_seconds
+            )
+            region = load.Region.from_seats(
+                [
+                    s
+                    for s in prepare.event_seats(event_id)
+                    if s[1] in ("Block 01", "Block 02", "Block 03", "Block 04")
+                ]
+            )
+            prepare.connections_close()
+            burst = asyncio.run(
+                load.holds_load(
+                    urls=self.urls,
+                    buyers=self.fx.buyers,
+                    concurrency=buyers,
+                    seconds=self.ref_seconds,
+                    event_id=event_id,
+                    region=region,
+                    hot=scenario == "hot",
+                    seed=seed,
+                )
+            )
+            result["holds"][scenario] = burst_summary(burst, scenario=scenario, buyers=buyers)
+            burst_run = result["holds"][scenario]
+            log(
+                f"holds {scenario:6} N={buyers:<3}: {burst_run['requests_per_s']:7.1f} req/s "
+                f"({burst_run['holds_per_s']} 201/s)  p99 {load_p99(burst_run, 'hold')} ms"
+            )
+            result["rush"][scenario] = self.rush(scenario=scenario, buyers=buyers, urls=self.urls, seed=seed)
+            result["pgbench"][scenario] = self.pgbench(scenario, buyers)
+        result["ratios"] = {
+            "hold_vs_floor": ratio(
+                result["holds"].get("hot", {}).get("requests_per_s"), result["floor"]["requests_per_s"]
+            ),
+            "hold_vs_database": ratio(
+                result["holds"].get("hot", {}).get("requests_per_s"),
+                result["pgbench"].get("hot", {}).get("tps"),
+            ),
+        }
+        return result
+
+    def pgbench(self, scenario: str, buyers: int) -> dict:
+        event_id = prepare.event_new(
+            hall_id=self.fx.rush_hall_id,
+            name=f"pgbench {scenario} {buyers}",
+            hold_seconds=self.args.hold_seconds,
+        )
+        seats = prepare.event_seats(event_id, self.fx.hot_section)
+        prepare.connections_close()
+        clients = min(buyers, self.args.pgbench_max_clients)
+        users = [buyer.user_id for buyer in self.fx.buyers]
+        result = dblimit.pgbench_hold(
+            db_name=self.args.db,
+            clients=clients,
+            seconds=self.ref_seconds,
+            event_id=event_id,
+            user_range=(min(users), max(users)),
+            first_seat=seats[0][0],
+            span=40 if scenario == "hot" else len(seats) - 4,
+        )
+        result["holds_made"] = dblimit.holds_made(event_id)
+        log(
+            f"pgbench {scenario:6} c={clients:<3}: {result.get('tps') or 0:7.0f} tps  "
+            f"p99 {result.get('latency_ms', {}).get('p99')} ms  {result.get('error', '')[:200]}"
+        )
+        return result
+
+    def scale_out(self, seed: int) -> list[dict]:
+        """The same rush split over two gunicorn instances: correctness must stay at zero."""
+        started_here = []
+        while len(self.servers) < 2:
+            started_here.append(self.server_start(self.args.port + len(self.servers)))
+        urls = [server.url for server in self.servers[:2]]
+        if started_here:
+            self.warm_up(urls)
+        runs = []
+        buyers = 100 if 100 in self.levels or not self.levels else max(self.levels)
+        scenarios = ["hot"] if self.args.quick else [s for s in report.SCENARIOS if s in self.args.scenarios]
+        for scenario in scenarios:
+            runs.append(self.rush(scenario=scenario, buyers=buyers, urls=urls, seed=seed))
+        for server in started_here:
+            server.stop()
+            self.servers.remove(server)
+        return runs
+
+    def micro(self) -> dict:
+        log("micro-benchmarks: inventory of the 40,000-seat event, its seat map")
+        inventory, event_id = micro.inventory_benchmark(
+            hall_id=self.fx.big_hall_id, repeats=3, hold_seconds=600
+        )
+        seat_map = micro.seat_map_benchmark(
+            event_id=event_id,
+            buyer=self.fx.checker_buyers[-1],
+            others=self.fx.checker_buyers[:150],
+            base_url=self.servers[0].url,
+            repeats=self.repeats,
+        )
+        prepare.connections_close()
+        log(
+            f"inventory {inventory['seats']} seats: {inventory['median_ms']} ms; seat map: server "
+            f"{seat_map['server_full_gzip_ms']} ms, {seat_map['http_wire_bytes']} B on the wire, 304 "
+            f"{seat_map['server_304_ms']} ms"
+        )
+        return {"inventory": inventory, "seat_map": seat_map}
+
+    def stuck_checks(self) -> None:
+        """After the hold time, every seat of every rush block is booked or can be held again."""
+        event_ids = [entry["run"]["event_id"] for entry in self.rush_runs]
+        wait = checks.live_holds_left(event_ids=event_ids)
+        if wait > 0:
+            log(f"waiting {wait:.1f} s for the last holds to expire, then checking for stuck seats")
+            time.sleep(wait + 0.5)
+        for entry in self.rush_runs:
+            entry["run"]["checks"].update(
+                checks.stuck_check(
+                    base_url=self.servers[0].url,
+                    event_id=entry["run"]["event_id"],
+                    block=entry["block"],
+                    checkers=self.fx.checker_buyers,
+                )
+            )
+        prepare.connections_close()
+
+    # --- all of it ----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        started = time.perf_counter()
+        self.setup()
+        from django.db import connection
+
+        results: dict = {
+            "meta": {
+                "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "profile": self.profile,
+                "command": " ".join(["bench/onsale.py", *sys.argv[1:]]),
+                "cpus": os.cpu_count(),
+                "loadavg_at_start": os.getloadavg(),
+                "workers": self.args.workers,
+                "threads": self.args.threads,
+                "instances": self.args.instances,
+                "postgres": postgres_version(),
+                "venue_seats": 1000 * self.args.venue_blocks,
+                "block_seats": 1000,
+                "hold_seconds": self.args.hold_seconds,
+                "rush_seconds": self.rush_seconds,
+                "ref_seconds": self.ref_seconds,
+                "map_query": self.args.map_query,
+                "git": git_revision(),
+            },
+            "levels": [],
+        }
+        connection.close()
+        try:
+            for index, buyers in enumerate(self.levels):
+                results["levels"].append(self.level(buyers, seed=self.args.seed + index))
+            if not self.args.no_micro:
+                results["micro"] = self.micro()
+            if not self.args.no_scale_out:
+                results["scale_out"] = self.scale_out(seed=self.args.seed + 99)
+            self.stuck_checks()
+            results["check_inventory_exit"] = checks.check_inventory_command(self.env)
+        finally:
+            self.stop_servers()
+            prepare.connections_close()
+        results["meta"]["total_seconds"] = round(time.perf_counter() - started, 1)
+        results["meta"]["loadavg_at_end"] = os.getloadavg()
+        results["targets"] = targets(results)
+        paths = report.write(results, self.out)
+        if self.args.publish:
+            report.write(results, ROOT / "docs" / "bench")
+        if not self.args.keep_db:
+            prepare.database_drop(self.args.db)
+        print(paths["markdown"].read_text())
+        total = results["meta"]["total_seconds"]
+        log(f"wrote {paths['markdown']}, {paths['json'].name}, {paths['chart'].name} ({total} s)")
+        return 0 if all(t["ok"] for t in results["targets"] if t["kind"] == "correctness") else 1
+
+
+def load_p99(run: dict, endpoint: str):
+    return run.get("latency_ms", {}).get(endpoint, {}).get("p99")
+
+
+def ratio(a, b) -> float:
+    return round(a / b, 3) if a and b else 0.0
+
+
+def violations(run_checks: dict) -> int:
+    return sum(
+        v for k, v in run_checks.items() if k not in ("bookings_unseen_by_buyers", "freed_seats_reheld")
+    )
+
+
+def targets(results: dict) -> list[dict]:
+    rush_runs = [lv["rush"][s] for lv in results["levels"] for s in lv["rush"]] + results.get("scale_out", [])
+    five_xx = sum(run["server_errors_5xx"] for run in rush_runs) + sum(
+        lv["floor"]["server_errors_5xx"] + sum(h["server_errors_5xx"] for h in lv["holds"].values())
+        for lv in results["levels"]
+    )
+    doubles = sum(run["checks"]["double_bookings"] for run in rush_runs)
+    stuck = sum(run["checks"].get("stuck_seats", 0) for run in rush_runs)
+    other = sum(violations(run["checks"]) for run in rush_runs) - doubles - stuck
+    out = [
+        {
+            "kind": "correctness",
+            "name": "double bookings, every run",
+            "measured": str(doubles),
+            "ok": doubles == 0,
+        },
+        {
+            "kind": "correctness",
+            "name": "5xx answers, every run",
+            "measured": str(five_xx),
+            "ok": five_xx == 0,
+        },
+        {
+            "kind": "correctness",
+            "name": "stuck seats after the hold time",
+            "measured": str(stuck),
+            "ok": stuck == 0,
+        },
+        {
+            "kind": "correctness",
+            "name": "201 bookings missing/mismatched, released seats still held, orphan tickets",
+            "measured": str(other),
+            "ok": other == 0,
+        },
+    ]
+    if results.get("check_inventory_exit") is not None:
+        code = results["check_inventory_exit"]
+        out.append(
+            {
+                "kind": "correctness",
+                "name": "`manage.py check_inventory`",
+                "measured": f"exit {code}",
+                "ok": code == 0,
+            }
+        )
+    at100 = next((lv for lv in results["levels"] if lv["buyers"] == 100), None)
+    if at100 and "hot" in at100["holds"]:
+        r = at100["ratios"]["hold_vs_floor"]
+        out.append(
+            {
+                "kind": "speed",
+                "name": "hold throughput ≥ 50% of the floor, 100 buyers, hot",
+                "measured": f"{r:.0%}",
+                "ok": r >= 0.5,
+            }
+        )
+        burst_p99 = load_p99(at100["holds"]["hot"], "hold") or 0
+        rush_p99 = load_p99(at100["rush"]["hot"], "hold") or 0
+        out.append(
+            {
+                "kind": "speed",
+                "name": "p99 hold latency < 250 ms, 100 buyers, hot (burst / rush)",
+                "measured": f"{burst_p99:.0f} / {rush_p99:.0f} ms",
+                "ok": burst_p99 < 250 and rush_p99 < 250,
+            }
+        )
+    if results.get("micro"):
+        seat_map, inventory = results["micro"]["seat_map"], results["micro"]["inventory"]
+        out += [
+            {
+                "kind": "speed",
+                "name": "40k seat map < 150 ms server time",
+                "measured": f"{seat_map['server_full_gzip_ms']:.0f} ms",
+                "ok": seat_map["server_full_gzip_ms"] < 150,
+            },
+            {
+                "kind": "speed",
+                "name": "40k seat map < 1.5 MB on the wire",
+                "measured": f"{seat_map['http_wire_bytes'] / 1e6:.2f} MB",
+                "ok": seat_map["http_wire_bytes"] < 1_500_000,
+            },
+            {
+                "kind": "speed",
+                "name": "304 < 10 ms",
+                "measured": f"{seat_map['server_304_ms']:.1f} ms",
+                "ok": seat_map["server_304_ms"] < 10,
+            },
+            {
+                "kind": "speed",
+                "name": "40k inventory < 3 s",
+                "measured": f"{inventory['median_ms'] / 1000:.2f} s",
+                "ok": inventory["median_ms"] < 3000,
+            },
+        ]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    return Bench(parse_args(argv)).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

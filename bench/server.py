@@ -1,0 +1,81 @@
+"""Start and stop gunicorn app servers on 127.0.0.1 (config/gunicorn.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class AppServer:
+    """One gunicorn instance (a master and its workers) on one loopback port."""
+
+    def __init__(self, *, port: int, workers: int, threads: int, env: dict[str, str], log_path: Path):
+        self.port, self.workers, self.threads = port, workers, threads
+        self.env = {
+            **os.environ,
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_THREADS": str(threads),
+            "GUNICORN_LOGLEVEL": "warning",
+            "GUNICORN_PROC_NAME": f"bench-{port}",
+        }
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        if port_answers(self.port):
+            raise SystemExit(f"Port {self.port} is already in use; choose another with --port.")
+        log = self.log_path.open("ab")
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [str(gunicorn), "config.wsgi", "-c", str(ROOT / "config" / "gunicorn.py")],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn on port {self.port} exited; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"gunicorn on port {self.port} did not become healthy; see {self.log_path}")
+
+    def stop(self) -> None:
+        """Stop this instance by its own pid (graceful, then forced)."""
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+
+def port_answers(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
+    except httpx.HTTPError:
+        return False
+    return True

@@ -1,0 +1,171 @@
+"""End-to-end tests of the buyer web client in real headless Chromium.
+
+Playwright (the Python package) drives Debian's ``chromium`` through ``executable_path``; no
+browser download is needed. Without Chromium the tests are skipped with a message, unless
+``REQUIRE_BROWSER=1`` (CI sets it): then they fail, so CI can never go green without them.
+
+Screenshots of every step go to ``artifacts/browser/<test>/``; with ``UPDATE_SCREENSHOTS=1`` the
+ones named for the README are also copied to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+# The live server listens on 127.0.0.1 (not "localhost", which may resolve to ::1 first).
+os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "browser"
+README_SHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "buyer-pass-123"  # tests.factories.UserFactory's password
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _unavailable(reason: str):
+    message = f"Browser tests need Chromium and Playwright: {reason}"
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{message} (REQUIRE_BROWSER=1, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(f"{message}. Install Debian's `chromium` (or set CHROMIUM_PATH) to run them.")
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One Chromium for this package's tests, stopped after the last of them.
+
+    Playwright's sync API keeps an event loop running in this thread while it is started, so
+    Django would refuse the tests' own (synchronous) ORM calls: allow them here, and only here.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the `playwright` package is not installed")
+    executable = chromium_path()
+    if not executable:
+        _unavailable("no `chromium` executable on PATH")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@dataclass
+class Shots:
+    """Numbered screenshots of one test's steps."""
+
+    folder: Path
+    count: int = 0
+    saved: list[Path] = field(default_factory=list)
+
+    def __call__(self, page, name: str, *, readme: str | None = None, full_page: bool = False) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        self.saved.append(path)
+        if readme and os.environ.get("UPDATE_SCREENSHOTS") == "1":
+            README_SHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, README_SHOTS / f"{readme}.png")
+        return path
+
+
+@pytest.fixture
+def shots(request) -> Shots:
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return Shots(folder)
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """open_page(viewport=...) → a page in a fresh browser context (its own sessionStorage).
+
+    Uncaught JavaScript errors fail the test; so do console errors other than the browser's
+    own "Failed to load resource" lines for the 4xx answers the tests provoke on purpose.
+    """
+    contexts = []
+    pages = []
+    errors: list[str] = []
+    in_flight: set = set()
+
+    def factory(*, viewport=None, **options):
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        pages.append(page)
+        page.on("request", lambda request: in_flight.add(request))
+        page.on("requestfinished", lambda request: in_flight.discard(request))
+        page.on("requestfailed", lambda request: in_flight.discard(request))
+        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                errors.append(f"console: {msg.text}")
+                if msg.type == "error" and "Failed to load resource" not in msg.text
+                else None
+            ),
+        )
+        page.base_url = live_server.url + "/"
+        return page
+
+    yield factory
+    # Stop the pages' polling and let their last requests finish before the test database is
+    # flushed, so that the live server never answers for data that is being deleted.
+    for page in pages:
+        set_visibility(page, "hidden")
+    for _ in range(100):
+        if not in_flight:
+            break
+        pages[0].wait_for_timeout(50)
+    for context in contexts:
+        context.close()
+    assert not errors, errors
+
+
+def set_visibility(page, state: str) -> None:
+    """Pretend the tab was hidden or shown again (a headless tab is always 'visible')."""
+    page.evaluate(
+        """state => {
+            Object.defineProperty(document, "visibilityState", {value: state, configurable: true});
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
+def log_in(page, username: str, *, next_path: str = "/") -> None:
+    """Log in through the form, as a buyer does."""
+    page.goto(f"{page.base_url}#/login?next={next_path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log out").wait_for()
+
+
+def seat(page, seat_id: int):
+    return page.locator(f'button.seat[data-id="{seat_id}"]')
+
+
+def seat_status(page, seat_id: int) -> str | None:
+    classes = seat(page, seat_id).get_attribute("class") or ""
+    match = re.search(r"\bst-(\w+)", classes)
+    return match.group(1) if match else None

@@ -1,0 +1,65 @@
+"""The hot paths run a constant number of queries, whatever the number of seats.
+
+Inside a test transaction each service's atomic block is a savepoint, so the counts below
+include SAVEPOINT and RELEASE SAVEPOINT. In production each runs in its own transaction: the
+same statements minus those two, plus one ``SET LOCAL lock_timeout`` on PostgreSQL.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import client_for
+from ticketing.services.bookings import booking_cancel, booking_confirm
+from ticketing.services.holds import hold_create
+
+from .helpers import seat_ids
+
+pytestmark = pytest.mark.django_db
+
+# prices; savepoint; lock buyer; count buyer's seats; lock seats; insert hold; update seats;
+# insert audit; release
+HOLD_QUERIES = 9
+# savepoint; lock seats; lock hold (+event); insert booking; insert tickets; update seats;
+# update hold; insert audit; release
+BOOK_QUERIES = 9
+# savepoint; lock seats; lock booking (+event); update booking; void tickets; update seats;
+# insert audit; release
+CANCEL_QUERIES = 8
+
+
+@pytest.mark.parametrize("k", [1, 10])
+def test_hold_book_cancel_of_k_seats_run_constant_queries(event, buyer, django_assert_num_queries, k):
+    ids = seat_ids(event, k)
+    with django_assert_num_queries(HOLD_QUERIES):
+        hold = hold_create(buyer=buyer, event=event, seat_ids=ids)
+    with django_assert_num_queries(BOOK_QUERIES):
+        booking = booking_confirm(buyer=buyer, hold_id=hold.id)
+    with django_assert_num_queries(CANCEL_QUERIES):
+        booking_cancel(booking=booking, actor=buyer)
+    assert booking.tickets.count() == k
+
+
+def _api_query_counts(event, buyer, ids) -> list[int]:
+    """Queries of POST hold, POST booking and POST cancel through the API, with keys."""
+    client = client_for(buyer)
+    counts = []
+
+    def post(url, body=None):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=f"key {url}")
+        assert response.status_code in (200, 201), response.json()
+        counts.append(len(queries))
+        return response.json()
+
+    hold = post(f"/api/v1/events/{event.id}/holds/", {"seat_ids": ids})
+    booking = post("/api/v1/bookings/", {"hold_id": hold["id"]})
+    post(f"/api/v1/bookings/{booking['id']}/cancel/")
+    return counts
+
+
+def test_api_hold_book_cancel_queries_do_not_grow_with_seats(event, buyer, other_buyer):
+    one = _api_query_counts(event, buyer, seat_ids(event, 1))
+    nine = _api_query_counts(event, other_buyer, seat_ids(event, 9, offset=1))
+    print(f"API queries (hold, book, cancel) for 1 seat: {one}, for 9 seats: {nine}")
+    assert one == nine

@@ -1,0 +1,409 @@
+"""Best available seats: pick the best free block of seats together and hold it.
+
+The rule (docs/notes/extras.md, "Best available"), for a request of ``count`` seats:
+
+1. Candidates are the event's free seats (available, or held by an expired hold) in the
+   requested section and category. Every other seat is a wall.
+2. A block is ``count`` seats with consecutive numbers in one row of one section.
+3. Blocks are ranked, best first, by
+   a. the number of single seats they would strand: a free seat left alone between the block
+      and an unavailable seat (a row end or a gap in the numbering is not a wall: a seat next
+      to the aisle still sells). A block that strands nobody beats any block that does;
+   b. the row, front first (``row_index``);
+   c. the distance between the middle of the block and the middle of the row;
+   d. the section's display position, then the lowest seat number (so the answer is
+      deterministic).
+4. ``together: false`` takes the best block when there is one, else the ``count`` best single
+   seats (front first, then closest to the middle of their row): the answer says ``adjacent``.
+
+Concurrency: the ranking is computed from a plain read of the seats (no locks). Then, inside a
+savepoint, the free seats of the best pick's row are locked in one ordered
+``SELECT ... FOR UPDATE SKIP LOCKED``: seats another request is claiming right now are left
+out and count as taken. If the best pick, ranked again with that knowledge, lies within the
+locked seats, it is held; otherwise the savepoint is rolled back, which releases the row, and
+the next pick is tried. A request keeps the row it got locked until it commits (a few
+milliseconds), so concurrent requests skip to other rows instead of queueing: each takes a
+different block. Once a request has met another on a row, it stops following the exact
+ranking (every loser would try the same next row and lose again) and picks at random among the
+blocks of the ``SPREAD`` best rows that strand no more seats than the best one. When all that
+is left is being claimed by others, the seats are read again and the claim then waits for the
+locks (bounded by the lock timeout) rather than answer 503 while a claim in flight may still
+fail and free its seats. The hold itself is written by ``hold_claim``, like ``hold_create``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import Busy, Conflict, Invalid
+from ticketing.errors import SeatLimitExceeded
+from ticketing.locking import lock_rows
+from ticketing.models import Event, EventSeat, Hold
+from ticketing.services.events import event_ensure_on_sale
+from ticketing.services.holds import buyer_lock_within_limit, event_seat_limit, hold_claim
+from ticketing.services.inventory import seat_effective_status
+from venues.models import Seat, Section
+
+Status = EventSeat.Status
+
+#: Reads of the seats and claim attempts per request before answering 503 busy.
+MAX_READS = 4
+MAX_ATTEMPTS = 64
+#: Once a request has met another one on a row, it picks among the best rows of this many.
+SPREAD = 8
+
+
+class NoAdjacentSeats(Conflict):
+    code = "no_adjacent_seats"
+    default_detail = "There are not that many seats together any more; try fewer or other seats."
+
+
+@dataclass(frozen=True)
+class SeatSpot:
+    """One seat of the candidate scope, as the ranking sees it."""
+
+    id: int
+    section_position: int
+    section_id: int
+    row_index: int
+    number: int
+    free: bool
+
+    @property
+    def row(self) -> tuple[int, int, int]:
+        return (self.section_position, self.section_id, self.row_index)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A candidate: seats (ids) and the sort key that ranks it (smaller is better)."""
+
+    seat_ids: tuple[int, ...]
+    key: tuple
+
+
+@dataclass(frozen=True)
+class BestAvailableHold:
+    hold: Hold
+    adjacent: bool
+
+
+def _rows(spots: Iterable[SeatSpot]) -> list[list[SeatSpot]]:
+    """The rows, front rows first (then section order), each in seat-number order."""
+    ordered = sorted(spots, key=lambda s: (s.row_index, s.section_position, s.section_id, s.number))
+    return [list(row) for _, row in groupby(ordered, key=lambda s: s.row)]
+
+
+def _row_blocks(row: list[SeatSpot], *, count: int, taken: AbstractSet[int]) -> list[Pick]:
+    numbers = {spot.number for spot in row}
+    twice_middle = row[0].number + row[-1].number
+    # Runs of free seats with consecutive numbers.
+    runs: list[list[SeatSpot]] = []
+    for spot in row:
+        if not spot.free or spot.id in taken:
+            continue
+        if runs and runs[-1][-1].number + 1 == spot.number:
+            runs[-1].append(spot)
+        else:
+            runs.append([spot])
+    picks = []
+    for run in runs:
+        wall_left = run[0].number - 1 in numbers
+        wall_right = run[-1].number + 1 in numbers
+        for start in range(len(run) - count + 1):
+            left_gap, right_gap = start, len(run) - start - count
+            strands = (left_gap == 1 and wall_left) + (right_gap == 1 and wall_right)
+            first, last = run[start], run[start + count - 1]
+            key = (
+                strands,
+                first.row_index,
+                abs(first.number + last.number - twice_middle),
+                first.section_position,
+                first.section_id,
+                first.number,
+            )
+            picks.append(Pick(tuple(spot.id for spot in run[start : start + count]), key))
+    return picks
+
+
+def blocks_ranked(
+    spots: Iterable[SeatSpot], *, count: int, taken: AbstractSet[int] = frozenset()
+) -> list[Pick]:
+    """Every block of ``count`` free seats together, best first (the module's rule, step 3)."""
+    picks = [pick for row in _rows(spots) for pick in _row_blocks(row, count=count, taken=taken)]
+    picks.sort(key=lambda pick: pick.key)
+    return picks
+
+
+def block_best(rows: list[list[SeatSpot]], *, count: int, taken: AbstractSet[int]) -> Pick | None:
+    """``blocks_ranked(...)[0]`` without ranking the whole hall: ``rows`` come front first, and
+    once a row depth has given a block that strands nobody, no deeper row can beat it."""
+    best: Pick | None = None
+    for row in rows:
+        if best is not None and best.key[0] == 0 and row[0].row_index > best.key[1]:
+            break
+        for pick in _row_blocks(row, count=count, taken=taken):
+            if best is None or pick.key < best.key:
+                best = pick
+    return best
+
+
+def block_near_best(
+    rows: list[list[SeatSpot]], *, count: int, taken: AbstractSet[int], spread: int, rng: random.Random
+) -> Pick | None:
+    """Under contention: one of the best blocks of the ``spread`` best rows, at random.
+
+    Each candidate row offers its best block; only blocks that strand as few seats as the very
+    best one are eligible. Concurrent requests that all just lost the same row thus scatter over
+    the next few rows instead of all trying the same next one (a herd that would lose again).
+    """
+    per_row: list[Pick] = []
+    level_done_at: int | None = None
+    for row in rows:
+        if level_done_at is not None and row[0].row_index > level_done_at:
+            break
+        blocks = _row_blocks(row, count=count, taken=taken)
+        if blocks:
+            per_row.append(min(blocks, key=lambda pick: pick.key))
+            if level_done_at is None and sum(1 for pick in per_row if pick.key[0] == 0) >= spread:
+                level_done_at = row[0].row_index
+    if not per_row:
+        return None
+    per_row.sort(key=lambda pick: pick.key)
+    eligible = [pick for pick in per_row if pick.key[0] == per_row[0].key[0]][:spread]
+    return rng.choice(eligible)
+
+
+def singles_ranked(
+    spots: Iterable[SeatSpot], *, count: int, taken: AbstractSet[int] = frozenset()
+) -> Pick | None:
+    """The ``count`` best single free seats (front first, then closest to the row's middle)."""
+    ranked = []
+    for row in _rows(spots):
+        twice_middle = row[0].number + row[-1].number
+        ranked += [
+            (
+                (s.row_index, abs(2 * s.number - twice_middle), s.section_position, s.section_id, s.number),
+                s.id,
+            )
+            for s in row
+            if s.free and s.id not in taken
+        ]
+    if len(ranked) < count:
+        return None
+    ranked.sort()
+    best = ranked[:count]
+    return Pick(tuple(seat_id for _, seat_id in best), (0,))
+
+
+def _spots_read(
+    *, event: Event, category: str | None, section: Section | None, now: datetime
+) -> list[SeatSpot]:
+    """The candidate scope in one query: every seat of the matching sections and category."""
+    rows = EventSeat.objects.filter(event=event)
+    if section is not None:
+        rows = rows.filter(seat__section=section)
+    if category is not None:
+        rows = rows.filter(seat__category=category)
+    values = rows.values_list(
+        "id",
+        "seat__section__position",
+        "seat__section_id",
+        "seat__row_index",
+        "seat__number",
+        "status",
+        "hold__status",
+        "hold__expires_at",
+    )
+    return [
+        SeatSpot(
+            id=seat_id,
+            section_position=position,
+            section_id=section_id,
+            row_index=row_index,
+            number=number,
+            free=status == Status.AVAILABLE
+            or (status == Status.HELD and (hold_status != Hold.Status.ACTIVE or expires_at <= now)),
+        )
+        for seat_id, position, section_id, row_index, number, status, hold_status, expires_at in values
+    ]
+
+
+def _free(seat: EventSeat, now: datetime) -> bool:
+    """Whether a locked seat is available at ``now``.
+
+    After waiting for a lock, PostgreSQL re-reads the locked row but not the rows joined to it:
+    a seat that the transaction we waited for has just held shows ``held`` with no hold
+    joined (the hold is newer than our statement). That hold is brand new, so the seat is taken.
+    """
+    if seat.status == Status.HELD and seat.hold is None:
+        return False
+    return seat_effective_status(seat, now) == Status.AVAILABLE
+
+
+class _Missed(Exception):
+    """No good block within the seats this attempt could lock. ``contended``: some of them were
+    being claimed by another request right now."""
+
+    def __init__(self, *, contended: bool) -> None:
+        self.contended = contended
+
+
+def _claim(
+    *,
+    buyer: User,
+    event: Event,
+    rows: list[list[SeatSpot]],
+    pick: Pick,
+    count: int,
+    together: bool,
+    taken: set[int],
+    prices: dict,
+    now: datetime,
+    exact: bool,
+    wait: bool,
+) -> BestAvailableHold:
+    """Lock the free seats of the pick's row(s) in a savepoint and hold the best block in them.
+
+    The lock is SKIP LOCKED unless ``wait``. Seats found locked or taken are added to ``taken``.
+    ``exact``: the whole hall is ranked again with that knowledge and the best pick must lie in
+    the locked seats (the rule to the letter, when nobody else is claiming). Otherwise (under
+    contention) the best block of the locked rows is taken if it strands no more seats than
+    ``pick`` would have. A miss raises _Missed, which rolls the savepoint back and so releases
+    the rows.
+    """
+    ids = set(pick.seat_ids)
+    picked_rows = [row for row in rows if any(spot.id in ids for spot in row)]
+    candidates = {spot.id for row in picked_rows for spot in row if spot.free and spot.id not in taken}
+    with transaction.atomic():
+        locked = lock_rows(
+            EventSeat.objects.filter(event=event, id__in=candidates).select_related("hold", "seat"),
+            skip_locked=not wait,
+        )
+        free = {seat.id: seat for seat in locked if _free(seat, now)}
+        taken |= candidates - set(free)
+        best, adjacent = _best_pick(
+            rows if exact else picked_rows, count=count, together=together, taken=taken
+        )
+        if best is None or not set(best.seat_ids) <= set(free) or best.key[0] > pick.key[0]:
+            raise _Missed(contended=len(locked) < len(candidates))
+        seats = [free[seat_id] for seat_id in sorted(best.seat_ids)]
+        hold = hold_claim(buyer=buyer, event=event, seats=seats, prices=prices, now=now)
+    return BestAvailableHold(hold=hold, adjacent=adjacent)
+
+
+def _scope_validate(*, event: Event, category: str | None, section_name: str | None) -> Section | None:
+    section = None
+    if section_name is not None:
+        section = Section.objects.filter(hall_id=event.hall_id, name=section_name).first()
+        if section is None:
+            message = f"This hall has no section {section_name!r}."
+            raise Invalid(message, fields={"best_available": {"section": [message]}})
+    if category is not None:
+        seats = Seat.objects.filter(section__hall_id=event.hall_id, category=category)
+        if section is not None:
+            seats = seats.filter(section=section)
+        if not seats.exists():
+            message = f"There are no {category!r} seats here."
+            raise Invalid(message, fields={"best_available": {"category": [message]}})
+    return section
+
+
+def hold_create_best_available(
+    *,
+    buyer: User,
+    event: Event,
+    count: int,
+    category: str | None = None,
+    section: str | None = None,
+    together: bool = True,
+    now: datetime | None = None,
+) -> BestAvailableHold:
+    """Hold the ``count`` best available seats of an on-sale event (the module's rule).
+
+    Before any lock: ``count`` is within the per-hold maximum and the buyer's limit, the section
+    and category exist (Invalid), the event is on sale (EventNotOnSale).
+    Locks, in this order: the buyer's user row (FOR NO KEY UPDATE, as hold_create, so that the
+    per-buyer limit holds), then, per attempt and inside a savepoint, the free seats of the
+    best pick's row in pk order with SKIP LOCKED (never waits, except on the last read: bounded
+    by the lock timeout). Checks under the locks: the buyer's limit; the best pick, ranked again
+    with the seats found locked or taken, lies within the locked free seats (else the savepoint
+    is rolled back, releasing them, and the next pick is tried). Writes (once): the Hold, one
+    UPDATE of its seats, one INSERT of audit rows, through ``hold_claim`` like hold_create.
+    Raises NoAdjacentSeats (409) when no block (or, with ``together=False``, not enough seats)
+    is free, SeatLimitExceeded, EventNotOnSale, Invalid, and Busy when every attempt missed.
+    """
+    now = now or timezone.now()
+    maximum = settings.TICKETING_MAX_SEATS_PER_HOLD
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= maximum:
+        message = f"Ask for 1 to {maximum} seats."
+        raise Invalid(message, fields={"best_available": {"count": [message]}})
+    scope_section = _scope_validate(event=event, category=category, section_name=section)
+    event_ensure_on_sale(event=event, now=now)
+    limit = event_seat_limit(event)
+    if count > limit:
+        raise SeatLimitExceeded(limit)
+    prices = dict(event.prices.values_list("category", "amount"))
+    with transaction.atomic():
+        buyer_lock_within_limit(buyer=buyer, event=event, count=count, now=now)
+        attempts, wait, contended = 0, False, False
+        rng = random.Random()
+        for _ in range(MAX_READS):
+            rows = _rows(_spots_read(event=event, category=category, section=scope_section, now=now))
+            taken: set[int] = set()
+            while attempts < MAX_ATTEMPTS:
+                spread = SPREAD if contended else 1
+                pick, _adjacent = _best_pick(
+                    rows, count=count, together=together, taken=taken, spread=spread, rng=rng
+                )
+                if pick is None:
+                    if not taken:
+                        raise NoAdjacentSeats() if together else NoAdjacentSeats("Not enough seats are left.")
+                    wait = True  # all that is left is being claimed by others: queue, bounded
+                    break
+                attempts += 1
+                try:
+                    return _claim(
+                        buyer=buyer,
+                        event=event,
+                        rows=rows,
+                        pick=pick,
+                        count=count,
+                        together=together,
+                        taken=taken,
+                        prices=prices,
+                        now=now,
+                        exact=not contended,
+                        wait=wait,
+                    )
+                except _Missed as missed:
+                    contended = contended or missed.contended
+    raise Busy("The best seats are being taken right now; please retry.")
+
+
+def _best_pick(
+    rows: list[list[SeatSpot]],
+    *,
+    count: int,
+    together: bool,
+    taken: AbstractSet[int],
+    spread: int = 1,
+    rng: random.Random | None = None,
+) -> tuple[Pick | None, bool]:
+    if spread > 1 and rng is not None:
+        block = block_near_best(rows, count=count, taken=taken, spread=spread, rng=rng)
+    else:
+        block = block_best(rows, count=count, taken=taken)
+    if block is not None or together:
+        return block, True
+    return singles_ranked([spot for row in rows for spot in row], count=count, taken=taken), False

@@ -1,0 +1,258 @@
+"""Paying for a hold and refunding a booking, through the payment gateway.
+
+The gateway is never called while a database transaction is open, let alone a row lock held:
+
+1. ``payment_charge_for_hold`` (no transaction around it): check the hold is the buyer's and
+   live, record a ``pending`` Payment (a partial unique constraint allows one open payment per
+   hold, so a double-submitted "book" cannot charge twice), call ``gateway.charge`` with the
+   payment's idempotency key, record ``charged`` (or ``declined``: 402, the hold stays as it is
+   until it expires, the buyer may retry with another card).
+2. ``booking_confirm_paid`` (the short booking transaction): ``booking_confirm`` as always,
+   then link the payment to the booking with a conditional UPDATE (it must still be
+   ``charged`` and unused), and queue the confirmation email for after commit.
+3. ``payment_settle`` (after the transaction, whatever happened): a charged payment that paid
+   for no booking (the hold expired meanwhile, the event closed, a 503) is marked
+   ``refunding`` and refunded.
+
+Cancelling a booking marks its payment ``refunding`` in the cancelling transaction and calls the
+gateway after commit (``payments_refund``); ``retry_refunds`` re-drives any refund an
+interrupted process left due.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import Conflict, Invalid, NotFound
+from ticketing.errors import HoldExpired
+from ticketing.models import Booking, Hold, Payment
+from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
+from ticketing.services.bookings import booking_cancel, booking_confirm
+from ticketing.services.events import event_ensure_on_sale
+from ticketing.services.notifications import booking_cancelled_notify, booking_confirmed_notify
+
+logger = logging.getLogger("ticketing.payments")
+
+PStatus = Payment.Status
+
+#: A ``pending`` payment older than this is taken to belong to a crashed process: a new attempt
+#: re-sends its charge with the same idempotency key (the gateway answers the first outcome).
+PENDING_TAKEOVER = timedelta(seconds=60)
+
+
+class PaymentInProgress(Conflict):
+    code = "payment_in_progress"
+    default_detail = "A payment for this hold is being processed; retry in a moment."
+
+
+def _token(payment_token: str | None) -> str:
+    token = payment_token or payment_gateway().default_token
+    if not token:
+        raise Invalid("A payment token is required.", fields={"payment_token": ["Required."]})
+    return token
+
+
+def _payment_open(*, buyer: User, hold: Hold, now: datetime) -> Payment | None:
+    """The payment to charge (new, or a stale pending one), or a charged one to reuse (None:
+    nothing to charge). Raises PaymentInProgress while another request is charging."""
+    current = Payment.objects.filter(hold=hold, status__in=[PStatus.PENDING, PStatus.CHARGED]).first()
+    if current is None:
+        gateway = payment_gateway()
+        try:
+            with transaction.atomic():
+                return Payment.objects.create(
+                    buyer=buyer,
+                    hold=hold,
+                    gateway=gateway.name,
+                    idempotency_key=f"hold-{hold.pk}-{uuid.uuid4().hex}",
+                    amount=hold.total,
+                    currency=settings.TICKETING_CURRENCY,
+                    created_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            raise PaymentInProgress() from None
+    if current.status == PStatus.PENDING and current.updated_at > now - PENDING_TAKEOVER:
+        raise PaymentInProgress()
+    return current
+
+
+def payment_charge_for_hold(
+    *, buyer: User, hold_id: int, payment_token: str | None = None, now: datetime | None = None
+) -> Payment | None:
+    """Charge the buyer for their live hold, outside any transaction; None for a free hold.
+
+    Raises NotFound (not the buyer's hold), HoldExpired, EventNotOnSale, PaymentInProgress,
+    PaymentDeclined (402, the hold is untouched), PaymentUnavailable (503), Invalid (no token).
+    A ``charged`` payment of this hold that paid for nothing yet (an earlier attempt that was
+    interrupted) is reused, not charged again.
+    """
+    now = now or timezone.now()
+    token = _token(payment_token)
+    hold = Hold.objects.select_related("event").filter(pk=hold_id, buyer=buyer).first()
+    if hold is None:
+        raise NotFound("No such hold.")
+    if not hold.is_live(now):
+        raise HoldExpired()
+    event_ensure_on_sale(event=hold.event, now=now)
+    if hold.total <= 0:
+        return None
+    payment = _payment_open(buyer=buyer, hold=hold, now=now)
+    if payment.status == PStatus.CHARGED:
+        return payment
+    gateway = payment_gateway()
+    try:
+        charge = gateway.charge(
+            amount=payment.amount,
+            currency=payment.currency,
+            token=token,
+            idempotency_key=payment.idempotency_key,
+            description=f"{hold.event.name}: {hold.seat_count} seat(s)",
+            metadata={"hold_id": str(hold.pk), "payment_id": str(payment.pk)},
+        )
+    except PaymentDeclined as declined:
+        _payment_set(payment, PStatus.DECLINED, failure_code=declined.extra.get("decline_code", ""))
+        raise
+    except PaymentUnavailable:
+        _payment_set(payment, PStatus.FAILED, failure_code="unavailable")
+        raise
+    _payment_set(payment, PStatus.CHARGED, charge_id=charge.charge_id)
+    return payment
+
+
+def _payment_set(payment: Payment, status: str, **fields) -> None:
+    now = timezone.now()
+    Payment.objects.filter(pk=payment.pk).update(status=status, updated_at=now, **fields)
+    payment.status, payment.updated_at = status, now
+    for name, value in fields.items():
+        setattr(payment, name, value)
+
+
+class PaymentNotUsable(Conflict):
+    code = "payment_refunded"
+    default_detail = "The payment for this hold was refunded meanwhile; please pay again."
+
+
+def booking_confirm_paid(
+    *, buyer: User, hold_id: int, payment: Payment | None, now: datetime | None = None
+) -> Booking:
+    """``booking_confirm``, then link the payment to the booking, in one transaction.
+
+    Locks: those of booking_confirm (seats, hold), then the payment row (by the UPDATE), the
+    protocol's order. Under the lock the payment must still be ``charged`` and unused, else
+    PaymentNotUsable and the booking rolls back. Queues the confirmation email after commit.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = booking_confirm(buyer=buyer, hold_id=hold_id, now=now)
+        if payment is not None:
+            linked = Payment.objects.filter(
+                pk=payment.pk, hold_id=hold_id, status=PStatus.CHARGED, booking__isnull=True
+            ).update(booking=booking, updated_at=now)
+            if not linked:
+                raise PaymentNotUsable()
+        booking_confirmed_notify(booking_ids=[booking.pk])
+    return booking
+
+
+def payment_settle(*, payment: Payment | None) -> None:
+    """After a checkout, whatever its outcome: refund a charge that paid for no booking."""
+    if payment is None:
+        return
+    due = Payment.objects.filter(pk=payment.pk, status=PStatus.CHARGED, booking__isnull=True).update(
+        status=PStatus.REFUNDING, updated_at=timezone.now()
+    )
+    if due:
+        payments_refund(payment_ids=[payment.pk])
+
+
+def booking_checkout(
+    *, buyer: User, hold_id: int, payment_token: str | None = None, now: datetime | None = None
+) -> Booking:
+    """Pay for a hold and confirm it (steps 1 to 3 above), for callers without HTTP."""
+    payment = payment_charge_for_hold(buyer=buyer, hold_id=hold_id, payment_token=payment_token, now=now)
+    try:
+        return booking_confirm_paid(buyer=buyer, hold_id=hold_id, payment=payment, now=now)
+    finally:
+        payment_settle(payment=payment)
+
+
+def payments_mark_refund_due(*, booking_ids: Iterable[int], now: datetime) -> list[int]:
+    """Inside the cancelling transaction: the bookings' charged payments become ``refunding``.
+
+    Returns their ids, for ``payments_refund`` after commit.
+    """
+    due = Payment.objects.filter(booking_id__in=list(booking_ids), status=PStatus.CHARGED)
+    ids = list(due.values_list("id", flat=True))
+    Payment.objects.filter(id__in=ids, status=PStatus.CHARGED).update(
+        status=PStatus.REFUNDING, updated_at=now
+    )
+    return ids
+
+
+def payments_refund(*, payment_ids: Iterable[int]) -> int:
+    """Refund ``refunding`` payments through their gateway; call it with no transaction open.
+
+    Each refund uses a key derived from the payment, so re-driving one that was interrupted
+    never refunds twice. A gateway failure leaves the payment ``refunding`` for a later retry.
+    Returns how many were refunded.
+    """
+    gateway = payment_gateway()
+    refunded = 0
+    for payment in Payment.objects.filter(id__in=list(payment_ids), status=PStatus.REFUNDING):
+        try:
+            refund = gateway.refund(
+                charge_id=payment.charge_id,
+                amount=payment.amount,
+                currency=payment.currency,
+                idempotency_key=f"refund-{payment.idempotency_key}",
+            )
+        except PaymentUnavailable:
+            logger.warning("refund of payment %s failed; it stays due", payment.pk)
+            continue
+        now = timezone.now()
+        refunded += Payment.objects.filter(pk=payment.pk, status=PStatus.REFUNDING).update(
+            status=PStatus.REFUNDED, refund_id=refund.refund_id, refunded_at=now, updated_at=now
+        )
+    return refunded
+
+
+def payments_refund_due(*, older_than: timedelta = timedelta(0), batch_size: int = 200) -> int:
+    """Housekeeping (``retry_refunds``): refund every payment left ``refunding``."""
+    cutoff = timezone.now() - older_than
+    total = 0
+    while True:
+        ids = list(
+            Payment.objects.filter(status=PStatus.REFUNDING, updated_at__lte=cutoff)
+            .order_by("id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        done = payments_refund(payment_ids=ids)
+        total += done
+        if len(ids) < batch_size or not done:
+            return total
+
+
+def booking_cancel_refund(*, booking: Booking, actor: User, now: datetime | None = None) -> Booking:
+    """``booking_cancel``, plus its refund and email, both after commit.
+
+    In the cancelling transaction the booking's payment becomes ``refunding`` (after the
+    booking's locks, by one UPDATE); after the outermost commit the gateway is called and the
+    buyer is emailed. Errors as booking_cancel.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = booking_cancel(booking=booking, actor=actor, now=now)
+        due = payments_mark_refund_due(booking_ids=[booking.pk], now=now)
+        if due:
+            transaction.on_commit(lambda: payments_refund(payment_ids=due))
+        booking_cancelled_notify(booking_ids=[booking.pk])
+    return booking

@@ -1,0 +1,99 @@
+// The seat map of one event as the client keeps it: sections → rows → seats, with counts.
+//
+// Seat objects are created once and then updated in place, so views can keep references to
+// them; a fresh map from the API reports only the seats that changed.
+
+export class SeatInventory {
+  constructor() {
+    this.sections = []; // [{id, name, rows: [{label, seats}], total, minPrice, counts}]
+    this.sectionByName = new Map();
+    this.seats = new Map(); // event-seat id → seat
+  }
+
+  get size() {
+    return this.seats.size;
+  }
+
+  get(id) {
+    return this.seats.get(id);
+  }
+
+  section(name) {
+    return this.sectionByName.get(name);
+  }
+
+  /** Take a seat map from the API; returns the changed seats, or null after a full rebuild. */
+  apply(payload) {
+    if (!this.seats.size || payload.seats.length !== this.seats.size) {
+      this.build(payload);
+      return null;
+    }
+    const changed = [];
+    for (const fresh of payload.seats) {
+      const seat = this.seats.get(fresh.id);
+      if (!seat) {
+        this.build(payload);
+        return null;
+      }
+      const mine = Boolean(fresh.mine);
+      if (seat.status !== fresh.status || seat.mine !== mine || seat.price !== fresh.price) {
+        seat.status = fresh.status;
+        seat.mine = mine;
+        seat.price = fresh.price;
+        changed.push(seat);
+      }
+    }
+    if (changed.length) this.recount();
+    return changed;
+  }
+
+  build(payload) {
+    this.seats.clear();
+    this.sectionByName.clear();
+    this.sections = payload.sections.map((s) => ({
+      id: s.id,
+      name: s.name,
+      rows: [],
+      rowIndex: new Map(),
+      total: 0,
+      minPrice: null,
+      counts: null,
+    }));
+    for (const section of this.sections) this.sectionByName.set(section.name, section);
+    // Seats arrive in map order (section, row, number): remember the last section and row.
+    let section = null;
+    let row = null;
+    for (const seat of payload.seats) {
+      seat.mine = Boolean(seat.mine);
+      this.seats.set(seat.id, seat);
+      if (!section || section.name !== seat.section) {
+        section = this.sectionByName.get(seat.section);
+        row = null;
+      }
+      if (!row || row.label !== seat.row) {
+        row = section.rowIndex.get(seat.row);
+        if (!row) {
+          row = { label: seat.row, seats: [] };
+          section.rowIndex.set(seat.row, row);
+          section.rows.push(row);
+        }
+      }
+      row.seats.push(seat);
+      section.total += 1;
+      if (seat.price !== null) {
+        const price = Number(seat.price);
+        if (section.minPrice === null || price < section.minPrice) section.minPrice = price;
+      }
+    }
+    this.recount();
+  }
+
+  /** Seat counts by status, per section (call after changing seats locally). */
+  recount() {
+    for (const section of this.sections) {
+      const counts = { available: 0, held: 0, booked: 0, blocked: 0 };
+      for (const row of section.rows) for (const seat of row.seats) counts[seat.status] += 1;
+      section.counts = counts;
+    }
+  }
+}

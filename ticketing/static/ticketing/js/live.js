@@ -1,0 +1,100 @@
+// Live seat map: conditional polling with the map's ETag.
+//
+// Every `pollMs` the map is asked for with If-None-Match: an unchanged map is a 304 with no
+// body. Polling stops while the tab is hidden (document.visibilityState) and starts again,
+// at once, when it is shown.
+
+import { ApiError, api } from "./api.js";
+
+export class LiveSeatMap {
+  /**
+   * @param {number} eventId
+   * @param {{pollMs: number, onMap: (payload) => void, onState: (state: "live"|"offline") => void}} options
+   */
+  constructor(eventId, { pollMs, onMap, onState }) {
+    this.url = `/events/${eventId}/seats/`;
+    this.pollMs = pollMs;
+    this.onMap = onMap;
+    this.onState = onState;
+    this.etag = null;
+    this.inflight = null;
+    this.timer = null;
+    this.stopped = false;
+    this.offline = false;
+    this.abort = new AbortController();
+    this.onVisibility = () => {
+      if (document.visibilityState === "visible") this.poll();
+      else this.cancelTimer();
+    };
+    document.addEventListener("visibilitychange", this.onVisibility);
+  }
+
+  /** Fetch the map once; resolves when it has been handed to onMap (or was unchanged). */
+  async load() {
+    const headers = this.etag ? { "If-None-Match": this.etag } : {};
+    const response = await api(this.url, { raw: true, headers, signal: this.abort.signal });
+    if (response.status === 304) return;
+    if (!response.ok)
+      throw new ApiError(response.status, await response.json().catch(() => null), response.headers);
+    const payload = await response.json();
+    this.etag = response.headers.get("ETag");
+    this.onMap(payload);
+  }
+
+  /** Fetch now, coalesced with a request already in flight. Never rejects. */
+  refresh() {
+    if (!this.inflight) {
+      this.inflight = this.load()
+        .then(() => {
+          this.offline = false;
+          this.onState("live");
+        })
+        .catch((error) => {
+          if (error.name === "AbortError") return;
+          this.offline = true;
+          this.onState("offline");
+        })
+        .finally(() => {
+          this.inflight = null;
+        });
+    }
+    return this.inflight;
+  }
+
+  /** Forget the ETag (the viewer changed: the `mine` flags differ) and fetch again. */
+  reset() {
+    this.etag = null;
+    return this.refresh();
+  }
+
+  start() {
+    this.schedule();
+  }
+
+  async poll() {
+    this.cancelTimer();
+    if (this.stopped || document.visibilityState !== "visible") return;
+    await this.refresh();
+    this.schedule();
+  }
+
+  schedule() {
+    this.cancelTimer();
+    if (!this.stopped && document.visibilityState === "visible") {
+      // While the server is unreachable, ask three times less often.
+      this.timer = setTimeout(() => this.poll(), this.offline ? this.pollMs * 3 : this.pollMs);
+    }
+  }
+
+  cancelTimer() {
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  stop() {
+    this.stopped = true;
+    this.cancelTimer();
+    this.abort.abort();
+    document.removeEventListener("visibilitychange", this.onVisibility);
+  }
+}

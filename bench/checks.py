@@ -5,8 +5,8 @@
 - no event seat has two active tickets, nor two confirmed bookings;
 - every booked seat has exactly one active ticket of a confirmed booking, and the reverse;
 - seats of holds released with a 204 are no longer held by them;
-- after the hold time, no seat is stuck: every seat of the block is booked or can be held
-  again, over HTTP, by a fresh buyer (``stuck_seats``).
+- after the hold time, no seat is stuck: none is still held, and every seat a buyer held but
+  did not book can be held again, over HTTP, by a fresh buyer (``stuck_seats``).
 Plus the product's own ``check_inventory`` command when it exists (exit code 0 = clean).
 """
 
@@ -127,11 +127,15 @@ def live_holds_left(*, event_ids: list[int]) -> float:
     )
 
 
-def stuck_check(*, base_url: str, event_id: int, block: set[int], checkers: list[Buyer]) -> dict[str, int]:
-    """After the hold time: every seat of the block is booked or can be held again, over HTTP.
+def stuck_check(
+    *, base_url: str, event_id: int, block: set[int], once_held: set[int], checkers: list[Buyer]
+) -> dict[str, int]:
+    """After the hold time: no seat of the block is stuck.
 
-    Reads the seat map as a fresh buyer, holds every seat it shows available (10 per hold,
-    fresh buyers for the per-buyer limit), then releases those holds.
+    In the tables, no seat is still ``held`` by a live hold. Over HTTP, as fresh buyers: the map
+    shows no seat of the block ``held``, and every seat a buyer once held but did not book
+    (released, abandoned, failed booking) that the map shows available can be held again (10
+    per hold, fresh buyers for the per-buyer limit); those holds are then released.
     """
     in_sql = _one(
         """SELECT count(*) FROM ticketing_eventseat es JOIN ticketing_hold h ON h.id = es.hold_id
@@ -145,7 +149,7 @@ def stuck_check(*, base_url: str, event_id: int, block: set[int], checkers: list
         ]
         shown = {seat["id"]: seat["status"] for seat in seats if seat["id"] in block}
         held_on_map = sum(1 for status in shown.values() if status == "held")
-        free = sorted(seat_id for seat_id, status in shown.items() if status == "available")
+        free = sorted(seat_id for seat_id in once_held if shown.get(seat_id) == "available")
         refused, made = 0, []
         for index in range(0, len(free), 10):
             buyer = checkers[(index // 10) % len(checkers)]
@@ -160,10 +164,7 @@ def stuck_check(*, base_url: str, event_id: int, block: set[int], checkers: list
                 refused += len(free[index : index + 10])
         for buyer, hold_id in made:
             client.delete(f"/api/v1/holds/{hold_id}/", headers={"Authorization": f"Bearer {buyer.token}"})
-    return {
-        "stuck_seats": in_sql + held_on_map + refused,
-        "freed_seats_reheld": len(free) - refused,
-    }
+    return {"stuck_seats": in_sql + held_on_map + refused, "freed_seats_reheld": len(free) - refused}
 
 
 def check_inventory_command(env: dict[str, str]) -> int | None:

@@ -32,8 +32,14 @@ from bench import checks, dblimit, load, micro, prepare, report  # noqa: E402
 from bench.server import AppServer  # noqa: E402
 
 PROFILES = {
-    "full": {"levels": [10, 50, 100, 200], "rush_seconds": 15.0, "ref_seconds": 4.0, "repeats": 7},
-    "quick": {"levels": [10, 100], "rush_seconds": 8.0, "ref_seconds": 2.5, "repeats": 5},
+    "full": {
+        "levels": [10, 50, 100, 200],
+        "rush_seconds": 12.0,
+        "ref_seconds": 3.5,
+        "repeats": 7,
+        "inventories": 3,
+    },
+    "quick": {"levels": [100], "rush_seconds": 6.0, "ref_seconds": 2.5, "repeats": 3, "inventories": 1},
 }
 
 
@@ -58,6 +64,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8021, help="first port (two instances use port+1 too)")
     parser.add_argument(
         "--instances", type=int, default=1, choices=(1, 2), help="app servers for the main runs"
+    )
+    parser.add_argument(
+        "--phases",
+        nargs="+",
+        default=["floor", "holds", "rush", "pgbench"],
+        choices=["floor", "holds", "rush", "pgbench"],
+        help="what to run at each concurrency (default: all four)",
     )
     parser.add_argument("--no-scale-out", action="store_true", help="skip the two-instance correctness run")
     parser.add_argument("--no-micro", action="store_true", help="skip the 40k micro-benchmarks")
@@ -147,6 +160,7 @@ class Bench:
         self.rush_seconds = args.rush_seconds or profile["rush_seconds"]
         self.ref_seconds = args.ref_seconds or profile["ref_seconds"]
         self.repeats = profile["repeats"]
+        self.inventories = profile["inventories"]
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         self.out = ROOT / "bench" / "results" / stamp
         self.out.mkdir(parents=True, exist_ok=True)
@@ -162,7 +176,9 @@ class Bench:
         prepare.django_setup(self.env)
         log(f"migrated in {prepare.migrate():.1f} s; laying out the halls, buyers and tokens")
         buyers = 6000 if not self.args.quick else 4000
-        self.fx = prepare.fixtures_create(venue_blocks=self.args.venue_blocks, buyers=buyers)
+        self.fx = prepare.fixtures_create(
+            venue_blocks=self.args.venue_blocks, buyers=buyers, big_hall=not self.args.no_micro
+        )
         log("set-up: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.fx.setup_seconds.items()))
         prepare.connections_close()
         for index in range(self.args.instances):
@@ -222,7 +238,13 @@ class Bench:
         block = set(region.ranked)
         run = rush_summary(harness, scenario=scenario, buyers=buyers, block=block, event_id=event_id)
         run["checks"] = checks.tables_check(event_id=event_id, ledger=harness.ledger)
-        self.rush_runs.append({"run": run, "block": block})
+        once_held = {
+            seat_id
+            for hold in harness.ledger.holds.values()
+            if hold["outcome"] != "booked"
+            for seat_id in hold["seats"]
+        }
+        self.rush_runs.append({"run": run, "block": block, "once_held": once_held})
         log(
             f"rush {scenario:6} N={buyers:<3} x{len(urls)}: {run['holds_per_s']:7.1f} holds/s "
             f"{run['bookings_per_s']:6.1f} bookings/s  hold p99 {load_p99(run, 'hold')} ms  "
@@ -232,68 +254,67 @@ class Bench:
         return run
 
     def level(self, buyers: int, seed: int) -> dict:
-        args = self.args
-        floor = asyncio.run(
-            load.floor_load(
-                urls=self.urls, buyers=self.fx.buyers, concurrency=buyers, seconds=self.ref_seconds, seed=seed
-            )
-        )
-        result: dict = {
-            "buyers": buyers,
-            "floor": floor.stats.summary(),
-            "holds": {},
-            "rush": {},
-            "pgbench": {},
-        }
-        floor_run = result["floor"]
-        log(
-            f"floor      N={buyers:<3}: {floor_run['requests_per_s']:7.1f} req/s"
-            f"  p99 {load_p99(floor_run, 'me')} ms"
-        )
-        for scenario in report.SCENARIOS:
-            if scenario not in args.scenarios:
-                continue
-            event_id = prepare.event_new(
-                hall_id=self.fx.big_hall_id, name=f"Burst {scenario} {buyers}", hold_seconds=args.hold_seconds
-            )
-            region = load.Region.from_seats(
-                [
-                    s
-                    for s in prepare.event_seats(event_id)
-                    if s[1] in ("Block 01", "Block 02", "Block 03", "Block 04")
-                ]
-            )
-            prepare.connections_close()
-            burst = asyncio.run(
-                load.holds_load(
+        """Everything at one concurrency: floor, hold bursts, rushes and pgbench, back to back."""
+        args, phases = self.args, set(self.args.phases)
+        result: dict = {"buyers": buyers, "floor": {}, "holds": {}, "rush": {}, "pgbench": {}}
+        if "floor" in phases:
+            floor = asyncio.run(
+                load.floor_load(
                     urls=self.urls,
                     buyers=self.fx.buyers,
                     concurrency=buyers,
                     seconds=self.ref_seconds,
-                    event_id=event_id,
-                    region=region,
-                    hot=scenario == "hot",
                     seed=seed,
                 )
             )
-            result["holds"][scenario] = burst_summary(burst, scenario=scenario, buyers=buyers)
-            burst_run = result["holds"][scenario]
+            result["floor"] = floor_run = floor.stats.summary()
             log(
-                f"holds {scenario:6} N={buyers:<3}: {burst_run['requests_per_s']:7.1f} req/s "
-                f"({burst_run['holds_per_s']} 201/s)  p99 {load_p99(burst_run, 'hold')} ms"
+                f"floor      N={buyers:<3}: {floor_run['requests_per_s']:7.1f} req/s"
+                f"  p99 {load_p99(floor_run, 'me')} ms"
             )
-            result["rush"][scenario] = self.rush(scenario=scenario, buyers=buyers, urls=self.urls, seed=seed)
-            result["pgbench"][scenario] = self.pgbench(scenario, buyers)
+        for scenario in [s for s in report.SCENARIOS if s in args.scenarios]:
+            if "holds" in phases:
+                result["holds"][scenario] = burst_run = self.burst(
+                    scenario=scenario, buyers=buyers, seed=seed
+                )
+                log(
+                    f"holds {scenario:6} N={buyers:<3}: {burst_run['requests_per_s']:7.1f} req/s "
+                    f"({burst_run['holds_per_s']} 201/s)  p99 {load_p99(burst_run, 'hold')} ms"
+                )
+            if "rush" in phases:
+                result["rush"][scenario] = self.rush(
+                    scenario=scenario, buyers=buyers, urls=self.urls, seed=seed
+                )
+            if "pgbench" in phases:
+                result["pgbench"][scenario] = self.pgbench(scenario, buyers)
+        hot_holds = result["holds"].get("hot", {}).get("requests_per_s")
         result["ratios"] = {
-            "hold_vs_floor": ratio(
-                result["holds"].get("hot", {}).get("requests_per_s"), result["floor"]["requests_per_s"]
-            ),
-            "hold_vs_database": ratio(
-                result["holds"].get("hot", {}).get("requests_per_s"),
-                result["pgbench"].get("hot", {}).get("tps"),
-            ),
+            "hold_vs_floor": ratio(hot_holds, result["floor"].get("requests_per_s")),
+            "hold_vs_database": ratio(hot_holds, result["pgbench"].get("hot", {}).get("tps")),
         }
         return result
+
+    def burst(self, *, scenario: str, buyers: int, seed: int) -> dict:
+        event_id = prepare.event_new(
+            hall_id=self.fx.burst_hall_id,
+            name=f"Burst {scenario} {buyers}",
+            hold_seconds=self.args.hold_seconds,
+        )
+        region = load.Region.from_seats(prepare.event_seats(event_id))
+        prepare.connections_close()
+        harness = asyncio.run(
+            load.holds_load(
+                urls=self.urls,
+                buyers=self.fx.buyers,
+                concurrency=buyers,
+                seconds=self.ref_seconds,
+                event_id=event_id,
+                region=region,
+                hot=scenario == "hot",
+                seed=seed,
+            )
+        )
+        return burst_summary(harness, scenario=scenario, buyers=buyers)
 
     def pgbench(self, scenario: str, buyers: int) -> dict:
         event_id = prepare.event_new(
@@ -342,7 +363,7 @@ class Bench:
     def micro(self) -> dict:
         log("micro-benchmarks: inventory of the 40,000-seat event, its seat map")
         inventory, event_id = micro.inventory_benchmark(
-            hall_id=self.fx.big_hall_id, repeats=3, hold_seconds=600
+            hall_id=self.fx.big_hall_id, repeats=self.inventories, hold_seconds=600
         )
         seat_map = micro.seat_map_benchmark(
             event_id=event_id,
@@ -372,6 +393,7 @@ class Bench:
                     base_url=self.servers[0].url,
                     event_id=entry["run"]["event_id"],
                     block=entry["block"],
+                    once_held=entry["once_held"],
                     checkers=self.fx.checker_buyers,
                 )
             )
@@ -449,7 +471,7 @@ def violations(run_checks: dict) -> int:
 def targets(results: dict) -> list[dict]:
     rush_runs = [lv["rush"][s] for lv in results["levels"] for s in lv["rush"]] + results.get("scale_out", [])
     five_xx = sum(run["server_errors_5xx"] for run in rush_runs) + sum(
-        lv["floor"]["server_errors_5xx"] + sum(h["server_errors_5xx"] for h in lv["holds"].values())
+        lv["floor"].get("server_errors_5xx", 0) + sum(h["server_errors_5xx"] for h in lv["holds"].values())
         for lv in results["levels"]
     )
     doubles = sum(run["checks"]["double_bookings"] for run in rush_runs)
@@ -492,7 +514,7 @@ def targets(results: dict) -> list[dict]:
             }
         )
     at100 = next((lv for lv in results["levels"] if lv["buyers"] == 100), None)
-    if at100 and "hot" in at100["holds"]:
+    if at100 and "hot" in at100["holds"] and "hot" in at100["rush"] and at100["floor"]:
         r = at100["ratios"]["hold_vs_floor"]
         out.append(
             {

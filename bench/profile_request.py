@@ -25,10 +25,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("endpoint", choices=["me", "hold", "book", "map", "map304", "bigmap", "bigmap304"])
+    parser.add_argument(
+        "endpoint", choices=["me", "hold", "hold409", "book", "map", "map304", "bigmap", "bigmap304"]
+    )
     parser.add_argument("-n", type=int, default=300)
     parser.add_argument("--reuse", action="store_true", help="keep the existing h_bench_profile database")
     parser.add_argument("--queries", action="store_true")
+    parser.add_argument("--no-key", action="store_true", help="send no Idempotency-Key")
     parser.add_argument("--html", help="write the pyinstrument HTML report here")
     parser.add_argument("--all", action="store_true", help="show library frames too")
     parser.add_argument("--time-only", action="store_true", help="no profiler: just the time per request")
@@ -54,7 +57,7 @@ def main() -> int:
         prepare.fixtures_create(venue_blocks=4, buyers=3000)
         prepare.event_new(hall_id=_hall("Rush Arena"), name="p", hold_seconds=600)
         prepare.event_new(hall_id=_hall("Grand Stade"), name="big", hold_seconds=600)
-    if args.endpoint in ("hold", "book"):  # a fresh event: the per-buyer seat limit starts at zero
+    if args.endpoint in ("hold", "hold409", "book"):  # a fresh event: the per-buyer seat limit starts at zero
         prepare.event_new(hall_id=_hall("Rush Arena"), name="p", hold_seconds=600)
     rush = Event.objects.filter(hall__venue__name="Rush Arena").latest("id")
     big = Event.objects.filter(hall__venue__name="Grand Stade").latest("id")
@@ -73,13 +76,13 @@ def main() -> int:
         auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens[i % len(tokens)]}", **host}
         if args.endpoint == "me":
             return client.get("/api/v1/auth/me/", **auth)
-        if args.endpoint == "hold":
-            seats = free[2 * i : 2 * i + 2]
+        if args.endpoint in ("hold", "hold409"):
+            seats = free[2 * i : 2 * i + 2] if args.endpoint == "hold" else free[:2]
             return client.post(
                 f"/api/v1/events/{rush.id}/holds/",
                 {"seat_ids": seats},
                 content_type="application/json",
-                HTTP_IDEMPOTENCY_KEY=f"k{i}-{time.time()}",
+                **({} if args.no_key else {"HTTP_IDEMPOTENCY_KEY": f"k{i}-{time.time()}"}),
                 **auth,
             )
         if args.endpoint == "book":

@@ -78,7 +78,7 @@ def reference_table(levels: list[dict]) -> list[str]:
         floor, burst, spread = level["floor"], level["holds"].get("hot", {}), level["holds"].get("spread", {})
         db, db_spread = level["pgbench"].get("hot", {}), level["pgbench"].get("spread", {})
         lines.append(
-            f"| {level['buyers']} | {_fmt(floor['requests_per_s'], 0)} | {_fmt(_lat(floor, 'me'), 1)}"
+            f"| {level['buyers']} | {_fmt(floor.get('requests_per_s'), 0)} | {_fmt(_lat(floor, 'me'), 1)}"
             f" | {_fmt(burst.get('requests_per_s'), 0)} ({_fmt(burst.get('holds_per_s'), 0)})"
             f" | {_fmt(_lat(burst, 'hold'), 1)} | **{_fmt(level['ratios']['hold_vs_floor'] * 100, 0)}%**"
             f" | {_fmt(db.get('tps'), 0)} ({db.get('clients', '–')})"
@@ -181,17 +181,32 @@ def chart(results: dict, path: Path) -> None:
     levels = results["levels"]
     xs = [level["buyers"] for level in levels]
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+
+    def value(level: dict, *path: str):
+        for key in path:
+            level = level.get(key) or {}
+        return level or None
+
     series = [
-        ("floor GET /auth/me/ req/s", [lv["floor"]["requests_per_s"] for lv in levels], "k--"),
-        ("hold burst hot, hold req/s", [lv["holds"]["hot"]["requests_per_s"] for lv in levels], "C3-o"),
-        ("pgbench hold SQL hot, tps", [lv["pgbench"]["hot"].get("tps") or 0 for lv in levels], "C7:"),
-        ("rush hot: holds/s (201)", [lv["rush"]["hot"]["holds_per_s"] for lv in levels], "C0-o"),
-        ("rush hot: bookings/s", [lv["rush"]["hot"]["bookings_per_s"] for lv in levels], "C0--s"),
-        ("rush spread: holds/s (201)", [lv["rush"]["spread"]["holds_per_s"] for lv in levels], "C1-o"),
-        ("rush spread: bookings/s", [lv["rush"]["spread"]["bookings_per_s"] for lv in levels], "C1--s"),
+        ("floor GET /auth/me/ req/s", [value(lv, "floor", "requests_per_s") for lv in levels], "k--"),
+        (
+            "hold burst hot, hold req/s",
+            [value(lv, "holds", "hot", "requests_per_s") for lv in levels],
+            "C3-o",
+        ),
+        ("pgbench hold SQL hot, tps", [value(lv, "pgbench", "hot", "tps") for lv in levels], "C7:"),
+        ("rush hot: holds/s (201)", [value(lv, "rush", "hot", "holds_per_s") for lv in levels], "C0-o"),
+        ("rush hot: bookings/s", [value(lv, "rush", "hot", "bookings_per_s") for lv in levels], "C0--s"),
+        ("rush spread: holds/s (201)", [value(lv, "rush", "spread", "holds_per_s") for lv in levels], "C1-o"),
+        (
+            "rush spread: bookings/s",
+            [value(lv, "rush", "spread", "bookings_per_s") for lv in levels],
+            "C1--s",
+        ),
     ]
     for label, ys, style in series:
-        left.plot(xs, ys, style, label=label)
+        if any(y is not None for y in ys):
+            left.plot(xs, [float("nan") if y is None else y for y in ys], style, label=label)
     left.set_xscale("log")
     left.set_yscale("log")
     left.set_xticks(xs, [str(x) for x in xs])
@@ -202,15 +217,16 @@ def chart(results: dict, path: Path) -> None:
     left.legend(fontsize=8)
     p99 = [
         ("floor /auth/me/", [_lat(lv["floor"], "me") for lv in levels], "k--"),
-        ("hold burst hot", [_lat(lv["holds"]["hot"], "hold") for lv in levels], "C3-o"),
-        ("rush hot: hold", [_lat(lv["rush"]["hot"], "hold") for lv in levels], "C0-o"),
-        ("rush hot: book", [_lat(lv["rush"]["hot"], "book") for lv in levels], "C0--s"),
-        ("rush hot: seat map", [_lat(lv["rush"]["hot"], "map") for lv in levels], "C0:^"),
-        ("rush spread: hold", [_lat(lv["rush"]["spread"], "hold") for lv in levels], "C1-o"),
-        ("rush spread: book", [_lat(lv["rush"]["spread"], "book") for lv in levels], "C1--s"),
+        ("hold burst hot", [_lat(lv["holds"].get("hot", {}), "hold") for lv in levels], "C3-o"),
+        ("rush hot: hold", [_lat(lv["rush"].get("hot", {}), "hold") for lv in levels], "C0-o"),
+        ("rush hot: book", [_lat(lv["rush"].get("hot", {}), "book") for lv in levels], "C0--s"),
+        ("rush hot: seat map", [_lat(lv["rush"].get("hot", {}), "map") for lv in levels], "C0:^"),
+        ("rush spread: hold", [_lat(lv["rush"].get("spread", {}), "hold") for lv in levels], "C1-o"),
+        ("rush spread: book", [_lat(lv["rush"].get("spread", {}), "book") for lv in levels], "C1--s"),
     ]
     for label, ys, style in p99:
-        right.plot(xs, [y or 0 for y in ys], style, label=label)
+        if any(y is not None for y in ys):
+            right.plot(xs, [float("nan") if y is None else y for y in ys], style, label=label)
     right.axhline(250, color="C3", alpha=0.4, linewidth=1)
     right.text(xs[0], 260, "target: hold p99 < 250 ms at 100 buyers", fontsize=7, color="C3")
     right.set_xscale("log")

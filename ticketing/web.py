@@ -2,8 +2,9 @@
 
 The page carries no data and no session: the ES modules under ``static/ticketing/js`` log in
 with JWT and call ``/api/v1/`` like any other front end. The view only hands the client the
-defaults it cannot read from the API (seat limits when an event has none of its own, the
-currency) and a strict Content-Security-Policy, since the tab holds a bearer token.
+defaults it cannot read from the API (seat limits and hold time for events without their own,
+the currency, the poll interval) and a strict Content-Security-Policy, since the tab holds a
+bearer token.
 """
 
 from __future__ import annotations

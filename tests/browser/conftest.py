@@ -78,6 +78,8 @@ class Shots:
     def __call__(self, page, name: str, *, readme: str | None = None, full_page: bool = False) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{name}.png"
+        if full_page:
+            page.evaluate("window.scrollTo(0, 0)")  # else the sticky top bar lands mid-page
         page.screenshot(path=str(path), full_page=full_page)
         self.saved.append(path)
         if readme and os.environ.get("UPDATE_SCREENSHOTS") == "1":

@@ -21,14 +21,21 @@ postgres_only = pytest.mark.skipif(
 
 
 @pytest.fixture
-def database_down(monkeypatch):
-    """From now on every statement fails the way a dropped connection does."""
+def cut_database(db):
+    """Call it, and from then on every statement fails the way a dropped connection does.
+
+    Restored before the test database is rolled back (this fixture depends on ``db``).
+    """
+    originals = CursorWrapper.execute, CursorWrapper.executemany
 
     def lost(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(CursorWrapper, "execute", lost)
-    monkeypatch.setattr(CursorWrapper, "executemany", lost)
+    def cut() -> None:
+        CursorWrapper.execute = CursorWrapper.executemany = lost
+
+    yield cut
+    CursorWrapper.execute, CursorWrapper.executemany = originals
 
 
 def assert_busy(response) -> None:
@@ -50,10 +57,11 @@ def assert_busy(response) -> None:
         ("staff", "post", "/api/v1/venues/", {"name": "V", "kind": "arena", "city": "C"}),
     ],
 )
-def test_a_lost_connection_is_503_busy_json(world: World, database_down, role, method, path, body):
+def test_a_lost_connection_is_503_busy_json(world: World, cut_database, role, method, path, body):
     client = client_for(getattr(world, role)) if role else client_for()
     path = path.replace("EVENT/", f"/api/v1/events/{world.event.pk}/")
     kwargs = {"format": "json"} if body is not None else {}
+    cut_database()
     assert_busy(getattr(client, method)(path, body, **kwargs))
 
 
@@ -63,7 +71,8 @@ def test_healthz_reports_the_database(db, anon_client):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_is_503_when_the_database_is_down(db, anon_client, database_down):
+def test_healthz_is_503_when_the_database_is_down(anon_client, cut_database):
+    cut_database()
     response = anon_client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] != "ok"
@@ -80,13 +89,8 @@ def test_a_connection_killed_by_the_server_is_503_then_the_next_request_reconnec
     # when: PostgreSQL terminates that backend (a restart, a failover, an admin)
     pid = connection.connection.info.backend_pid
     db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        dbname=db["NAME"],
-        autocommit=True,
-    ) as admin:
+    address = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"]}
+    with psycopg.connect(**address, dbname=db["NAME"], autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     # then: the request that meets the dead connection is a clean 503 ...
     assert_busy(buyer.get(seats))
@@ -99,8 +103,8 @@ def test_a_connection_killed_by_the_server_is_503_then_the_next_request_reconnec
 def test_app_connections_bound_every_wait(db):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout'),"
-            " current_setting('lock_timeout')"
+            "SELECT current_setting('statement_timeout'),"
+            " current_setting('idle_in_transaction_session_timeout'), current_setting('lock_timeout')"
         )
         statement, idle, lock = cursor.fetchone()
     assert statement not in ("0", "")

@@ -242,4 +242,4 @@ def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
 @require_safe
 def ticket_qr(request: HttpRequest, code: str) -> HttpResponse:
     ticket = _ticket_by_code(code)
-    return _private(HttpResponse(ticket_qr_svg(ticket.code), content_type="image/svg+xml"))
+    return _private(HttpResponse(ticket_qr_svg(ticket.code, standalone=True), content_type="image/svg+xml"))

@@ -93,7 +93,7 @@ def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None
     for row in sold.order_by():
         line = lines.get((row[ticket_section], row[ticket_category]))
         if line is not None:
-            line.tickets_sold, line.revenue = row["n"], row["revenue"] or ZERO
+            line.tickets_sold, line.revenue = row["n"], _money(row["revenue"])
 
     bookings = Booking.objects.filter(event_id=event.pk).aggregate(
         confirmed=Count("id", filter=Q(status=Booking.Status.CONFIRMED)),
@@ -114,12 +114,12 @@ def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None
     sales, tickets_total, revenue_total = [], 0, ZERO
     for row in per_period:
         tickets_total += row["tickets"]
-        revenue_total += row["revenue"] or ZERO
+        revenue_total += _money(row["revenue"])
         sales.append(
             SalesPoint(
                 period=row["period"],
                 tickets=row["tickets"],
-                revenue=row["revenue"] or ZERO,
+                revenue=_money(row["revenue"]),
                 cumulative_tickets=tickets_total,
                 cumulative_revenue=revenue_total,
             )
@@ -136,10 +136,15 @@ def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None
         totals=totals,
         bookings_confirmed=bookings["confirmed"],
         bookings_cancelled=bookings["cancelled"],
-        cancelled_value=bookings["cancelled_value"],
+        cancelled_value=_money(bookings["cancelled_value"]),
         bucket=bucket,
         sales=sales,
     )
+
+
+def _money(value: Decimal | None) -> Decimal:
+    # SQLite's SUM loses the scale of a DecimalField (80 + 80 = Decimal("160")).
+    return (value or ZERO).quantize(ZERO)
 
 
 INVENTORY_COLUMNS = [

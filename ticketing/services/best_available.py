@@ -42,6 +42,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import User
@@ -207,10 +208,12 @@ def singles_ranked(
 
 
 def _spots_read(
-    *, event: Event, category: str | None, section: Section | None, now: datetime
+    *, event: Event, category: str | None, section: Section | None, now: datetime, depths: tuple[int, int]
 ) -> list[SeatSpot]:
-    """The candidate scope in one query: every seat of the matching sections and category."""
-    rows = EventSeat.objects.filter(event=event)
+    """One query: every seat of the matching sections and category in rows of these depths."""
+    rows = EventSeat.objects.filter(
+        event=event, seat__row_index__gte=depths[0], seat__row_index__lt=depths[1]
+    )
     if section is not None:
         rows = rows.filter(seat__section=section)
     if category is not None:
@@ -237,6 +240,48 @@ def _spots_read(
         )
         for seat_id, position, section_id, row_index, number, status, hold_status, expires_at in values
     ]
+
+
+class _Seats:
+    """The candidate rows, read from the front only as deep as the answer needs.
+
+    Depths are read in bands of 1, 2, 4, 8... rows (row_index), one query each. A block that
+    strands nobody at depth d beats everything deeper, so a stadium's 40,000 seats are usually
+    answered from its front rows (one query of a few thousand seats, not the whole bowl).
+    """
+
+    def __init__(self, *, event: Event, category: str | None, section: Section | None, now: datetime):
+        self._query = {"event": event, "category": category, "section": section, "now": now}
+        seats = Seat.objects.filter(section__hall_id=event.hall_id)
+        if section is not None:
+            seats = seats.filter(section=section)
+        if category is not None:
+            seats = seats.filter(category=category)
+        bounds = seats.aggregate(first=Min("row_index"), last=Max("row_index"))
+        self._next, self._last, self._band = bounds["first"] or 0, bounds["last"], 1
+        self.rows: list[list[SeatSpot]] = []
+
+    @property
+    def complete(self) -> bool:
+        return self._last is None or self._next > self._last
+
+    def _read_band(self) -> None:
+        depths = (self._next, self._next + self._band)
+        self._next, self._band = depths[1], self._band * 2
+        self.rows = _rows(
+            [spot for row in self.rows for spot in row] + _spots_read(**self._query, depths=depths)
+        )
+
+    def ensure(self, *, count: int, taken: AbstractSet[int], spread: int) -> None:
+        """Read deeper until ``spread`` rows offer a block stranding nobody, or to the back."""
+        while not self.complete:
+            good_rows = 0
+            for row in self.rows:
+                if any(pick.key[0] == 0 for pick in _row_blocks(row, count=count, taken=taken)):
+                    good_rows += 1
+                    if good_rows >= spread:
+                        return
+            self._read_band()
 
 
 def _free(seat: EventSeat, now: datetime) -> bool:
@@ -359,12 +404,13 @@ def hold_create_best_available(
         attempts, wait, contended = 0, False, False
         rng = random.Random()
         for _ in range(MAX_READS):
-            rows = _rows(_spots_read(event=event, category=category, section=scope_section, now=now))
+            hall = _Seats(event=event, category=category, section=scope_section, now=now)
             taken: set[int] = set()
             while attempts < MAX_ATTEMPTS:
                 spread = SPREAD if contended else 1
+                hall.ensure(count=count, taken=taken, spread=spread)
                 pick, _adjacent = _best_pick(
-                    rows, count=count, together=together, taken=taken, spread=spread, rng=rng
+                    hall.rows, count=count, together=together, taken=taken, spread=spread, rng=rng
                 )
                 if pick is None:
                     if not taken:
@@ -376,7 +422,7 @@ def hold_create_best_available(
                     return _claim(
                         buyer=buyer,
                         event=event,
-                        rows=rows,
+                        rows=hall.rows,
                         pick=pick,
                         count=count,
                         together=together,

@@ -32,6 +32,18 @@ def seat_effective_status(seat: EventSeat, now: datetime) -> str:
     return seat.status
 
 
+def seats_attach_current_holds(seats: Sequence[EventSeat]) -> None:
+    """Load the holds of locked seats in a fresh statement.
+
+    Not ``select_related("hold")`` on a lock that may wait: after the wait PostgreSQL re-checks
+    the *seat* row's new version but keeps the joined hold row of the old snapshot, so a seat
+    taken meanwhile by a new hold would come back ``held`` with no (or the wrong) hold.
+    """
+    holds = Hold.objects.in_bulk({seat.hold_id for seat in seats if seat.hold_id})
+    for seat in seats:
+        seat.hold = holds.get(seat.hold_id) if seat.hold_id else None
+
+
 def seat_ids_validate(seat_ids: object, *, max_count: int | None = None) -> list[int]:
     """A non-empty list of distinct positive integer ids, at most ``max_count``."""
     max_count = max_count or settings.TICKETING_MAX_SEATS_PER_HOLD
@@ -175,9 +187,10 @@ def seats_block(
     now = now or timezone.now()
     ids = seat_ids_validate(seat_ids, max_count=settings.TICKETING_MAX_LAYOUT_SEATS)
     with transaction.atomic():
-        seats = lock_rows(EventSeat.objects.filter(event=event, id__in=ids).select_related("hold"))
+        seats = lock_rows(EventSeat.objects.filter(event=event, id__in=ids))
         if len(seats) != len(ids):
             raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
+        seats_attach_current_holds(seats)
         taken = [
             {"id": seat.id, "status": status}
             for seat in seats

@@ -57,7 +57,9 @@ def _send(booking_id: int, kind: str) -> None:
     if kind == "confirmed":
         for item in tickets:
             ticket = item["ticket"]
-            message.attach(f"ticket-{ticket.pk}.svg", ticket_qr_svg(ticket.code), "image/svg+xml")
+            message.attach(
+                f"ticket-{ticket.pk}.svg", ticket_qr_svg(ticket.code, standalone=True), "image/svg+xml"
+            )
     try:
         message.send()
     except Exception:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import struct
 from dataclasses import dataclass
 from functools import cache
@@ -101,10 +102,18 @@ def ticket_code_verify(code: object) -> TicketClaims:
     return TicketClaims(event_id=event_id, event_seat_id=event_seat_id, booking_id=booking_id)
 
 
-def ticket_qr_svg(code: str, *, scale: int = 4) -> str:
-    """The code as an inline SVG QR code (error correction M, a quiet zone of 4 modules)."""
+def ticket_qr_svg(code: str, *, scale: int = 4, standalone: bool = False) -> str:
+    """The code as an SVG QR code (error correction M, a quiet zone of 4 modules).
+
+    Inline (for a page): a ``viewBox`` and no size, so CSS sizes it. ``standalone`` (a file, an
+    email attachment): an SVG document with its width and height.
+    """
     qr = segno.make(code, error="m", micro=False)
-    return qr.svg_inline(scale=scale, dark="#000", light="#fff", border=4, omitsize=False)
+    if not standalone:
+        return qr.svg_inline(scale=scale, dark="#000", light="#fff", border=4, omitsize=True)
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=scale, dark="#000", light="#fff", border=4, xmldecl=True)
+    return buffer.getvalue().decode()
 
 
 @register("ticketing", deploy=True)

@@ -18,10 +18,11 @@ from .conftest import event_with_rows, labels, seat_id
 
 pytestmark = pytest.mark.django_db
 
-# prices; savepoint, buyer lock, buyer count; the seat read; savepoint, seat lock, INSERT hold,
+# prices; savepoint, buyer lock, buyer count; row depths, the front rows' seats; savepoint, seat
+# lock, INSERT hold,
 # UPDATE seats, INSERT audit, release savepoint x2. (PostgreSQL runs SET LOCAL lock_timeout once
 # per transaction; here the test's transaction already did, when the events were created.)
-QUERIES = 12
+QUERIES = 13
 
 
 def held_labels(result) -> list[str]:
@@ -153,3 +154,32 @@ def test_a_constant_number_of_queries_whatever_the_count(buyer):
     sql = [query["sql"][:60] for query in large.captured_queries]
     assert len(small.captured_queries) == len(large.captured_queries), sql
     assert len(large.captured_queries) == QUERIES, sql
+
+
+def test_only_the_front_rows_are_read_when_they_have_room(buyer):
+    # given: 30 rows; the front row has room
+    event = event_with_rows(*[10] * 30)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        result = hold_create_best_available(buyer=buyer, event=event, count=4)
+    # then: one read of the seats, of row A only
+    reads = [q["sql"] for q in queries.captured_queries if '"row_index" <' in q["sql"]]
+    assert len(reads) == 1 and '"row_index" < 1' in reads[0]
+    assert held_labels(result) == ["A4", "A5", "A6", "A7"]
+
+
+def test_deeper_rows_are_read_when_the_front_ones_are_full(buyer, other_buyer):
+    # given: rows A-C have one free seat each; in row D, D1 is taken
+    event = event_with_rows(*[4] * 10, max_seats_per_buyer=20)
+    booked(
+        other_buyer,
+        event,
+        [seat_id(event, f"{row}{n}") for row in "ABC" for n in (1, 2, 3)] + [seat_id(event, "D1")],
+    )
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        result = hold_create_best_available(buyer=buyer, event=event, count=2)
+    # then: rows were read in bands (A; B-C; D-G) and D2-D3 was chosen (D3-D4 would strand D2)
+    reads = [q["sql"] for q in queries.captured_queries if '"row_index" <' in q["sql"]]
+    assert len(reads) == 3
+    assert held_labels(result) == ["D2", "D3"]

@@ -70,7 +70,9 @@ def test_a_missing_or_bad_key_is_a_configuration_error(settings, key):
 
 def test_the_qr_code_is_an_svg_of_the_code():
     svg = ticket_qr_svg(ticket_code_sign(event_id=1, event_seat_id=2, booking_id=3))
-    assert svg.startswith("<svg") and "</svg>" in svg
+    assert svg.startswith("<svg") and "viewBox" in svg and "</svg>" in svg
+    document = ticket_qr_svg(ticket_code_sign(event_id=1, event_seat_id=2, booking_id=3), standalone=True)
+    assert document.startswith("<?xml") and 'width="' in document
 
 
 @pytest.mark.django_db

@@ -21,6 +21,7 @@ export class LiveSeatMap {
     this.timer = null;
     this.stopped = false;
     this.offline = false;
+    this.generation = 0; // bumped by our own writes: maps asked for before one are stale
     this.abort = new AbortController();
     this.onVisibility = () => {
       if (document.visibilityState === "visible") this.poll();
@@ -31,12 +32,15 @@ export class LiveSeatMap {
 
   /** Fetch the map once; resolves when it has been handed to onMap (or was unchanged). */
   async load() {
+    const generation = this.generation;
     const headers = this.etag ? { "If-None-Match": this.etag } : {};
     const response = await api(this.url, { raw: true, headers, signal: this.abort.signal });
     if (response.status === 304) return;
     if (!response.ok)
       throw new ApiError(response.status, await response.json().catch(() => null), response.headers);
     const payload = await response.json();
+    // Asked for before one of our own writes landed: it could undo what the page just showed.
+    if (generation !== this.generation) return;
     this.etag = response.headers.get("ETag");
     this.onMap(payload);
   }
@@ -59,6 +63,13 @@ export class LiveSeatMap {
         });
     }
     return this.inflight;
+  }
+
+  /** After a write of ours (hold, book, release...): drop older answers and fetch afresh. */
+  async refreshAfterWrite() {
+    this.generation += 1;
+    if (this.inflight) await this.inflight;
+    return this.refresh();
   }
 
   /** Forget the ETag (the viewer changed: the `mine` flags differ) and fetch again. */

@@ -205,7 +205,7 @@ export function bookingView(root, { params, query }) {
     body,
     h(
       "p",
-      {},
+      { class: "page-links" },
       h("a", { href: "#/bookings" }, "All my bookings"),
       " · ",
       h("a", { href: "#/" }, "More events"),

@@ -182,6 +182,40 @@ export function eventView(root, { params }) {
     if (grid) grid.patch(changed);
     renderOverviewCounts();
     if (state.view === "list") list.update();
+    syncHolds(changed);
+    renderCart();
+  }
+
+  /**
+   * Keep the panel's holds in step with the map when they change elsewhere (another tab, or the
+   * server's clock a moment before ours): a new seat of mine means a hold we do not show yet; a
+   * hold none of whose seats is still mine has ended (expired, released or booked).
+   */
+  function syncHolds(changed) {
+    if (!session.loggedIn) return;
+    const shown = new Set(state.holds.flatMap((hold) => hold.seats.map((s) => s.id)));
+    if (changed.some((seat) => seat.mine && !shown.has(seat.id))) loadHolds();
+    for (const hold of [...state.holds]) {
+      const seats = hold.seats.map((s) => inv.get(s.id)).filter(Boolean);
+      if (seats.some((seat) => seat.mine)) continue;
+      if (seats.every((seat) => seat.status === "booked")) {
+        state.holds = state.holds.filter((other) => other.id !== hold.id);
+        setNotice("info", "Booked.", "These seats were booked in another window. See My bookings.");
+      } else if (hold.deadline - Date.now() < 5000) {
+        expire(hold); // the server's clock got there a moment before ours
+      } else {
+        expire(hold, false);
+        setNotice("info", "Hold ended.", "Your hold on these seats was released in another window.");
+      }
+    }
+  }
+
+  async function loadHolds() {
+    const holds = await api("/holds/", { signal: abort.signal }).catch(() => null);
+    if (!holds || destroyed) return;
+    for (const hold of holds.results) {
+      if (hold.event === eventId && !state.holds.some((known) => known.id === hold.id)) addHold(hold);
+    }
     renderCart();
   }
 
@@ -492,7 +526,7 @@ export function eventView(root, { params }) {
       state.busy = false;
       renderCart(focusKey);
       if (state.view === "list") list.update();
-      live.refresh();
+      live.refreshAfterWrite();
     }
   }
 
@@ -519,7 +553,7 @@ export function eventView(root, { params }) {
     }
     if (!destroyed) {
       renderCart("hold");
-      live.refresh();
+      live.refreshAfterWrite();
     }
   }
 
@@ -548,7 +582,7 @@ export function eventView(root, { params }) {
     }
     recount(seats);
     renderCart("hold");
-    live.refresh();
+    live.refreshAfterWrite();
   }
 
   /** A hold ran out: its seats go back to the selection (if still free), the map refreshes. */
@@ -573,7 +607,7 @@ export function eventView(root, { params }) {
       announce("Your hold expired. The seats were released.");
     }
     renderCart();
-    live.refresh();
+    live.refreshAfterWrite();
   }
 
   function tick() {
@@ -701,7 +735,7 @@ export function eventView(root, { params }) {
       api("/holds/", { signal: abort.signal }),
       api(`/bookings/?event=${eventId}&status=confirmed`, { signal: abort.signal }),
     ]);
-    for (const hold of holds.results) if (hold.event === eventId && hold.status === "active") addHold(hold);
+    for (const hold of holds.results) if (hold.event === eventId) addHold(hold);
     state.bookedByMe = bookings.results.reduce(
       (n, b) => n + b.tickets.filter((t) => t.status === "active").length,
       0,

@@ -673,6 +673,18 @@ def check(fixtures: Fixtures, record: Record) -> tuple[list[str], dict[str, int]
     return violations, summary
 
 
+def server_errors(log_path: Path) -> list[str]:
+    """Unhandled exceptions the app logged (JSON lines with an ``exc``), for the report."""
+    found = []
+    with contextlib.suppress(OSError):
+        for line in log_path.read_text(errors="replace").splitlines():
+            if line.startswith("{") and '"exc"' in line:
+                with contextlib.suppress(ValueError):
+                    entry = json.loads(line)
+                    found.append(f"{entry.get('message')}\n{entry['exc'][-1500:]}")
+    return found
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -682,6 +694,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster = Cluster(args.pg_port)
     server: Gunicorn | None = None
     started = time.monotonic()
+    crashes: list[str] = []
     try:
         log(f"creating a throwaway PostgreSQL cluster on 127.0.0.1:{args.pg_port} in {cluster.dir}")
         cluster.create()
@@ -706,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
+            crashes = server_errors(server.log_path)
         cluster.remove(args.keep)
 
     print("\n=== fault injection: counts")
@@ -726,6 +740,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {what:<28} {n}")
     for name, value in summary.items():
         print(f"{name:<22}{value}")
+    print(f"server errors logged  {len(crashes)}")
+    for crash in crashes[:3]:
+        print("  " + crash.replace("\n", "\n  "))
     print(f"violations            {len(violations)}")
     for violation in violations[:50]:
         print(f"  VIOLATION {violation}")

@@ -75,7 +75,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-scale-out", action="store_true", help="skip the two-instance correctness run")
     parser.add_argument("--no-micro", action="store_true", help="skip the 40k micro-benchmarks")
     parser.add_argument("--venue-blocks", type=int, default=4, help="1,000-seat blocks of the rush venue")
-    parser.add_argument("--hold-seconds", type=int, default=10, help="hold time of the rush events (>= 10)")
+    parser.add_argument(
+        "--hold-seconds",
+        type=int,
+        default=20,
+        help="hold time of the rush events (>= 10; abandoned seats come back after it)",
+    )
     parser.add_argument("--pgbench-max-clients", type=int, default=50, help="PostgreSQL has max_connections")
     parser.add_argument("--map-query", default="", help="query string of the buyers' seat-map requests")
     parser.add_argument("--db", default="h_bench_run", help="database to (re)create; must start with h_bench")

@@ -33,3 +33,19 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 proc_name = os.environ.get("GUNICORN_PROC_NAME", "ticketing")
+
+# Gunicorn's own lines (boot, worker timeouts, killed workers) as JSON too, like the app's
+# (config/logging.py). The app writes one access line per request (ACCESS_LOG), so gunicorn's
+# access log stays quiet unless GUNICORN_ACCESSLOG asks for it.
+if os.environ.get("LOG_FORMAT", "json") == "json":
+    logconfig_dict = {
+        "formatters": {"generic": {"()": "config.logging.JsonFormatter"}},
+        "loggers": {
+            "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {
+                "level": "INFO" if accesslog else "WARNING",
+                "handlers": ["console"],
+                "propagate": False,
+            },
+        },
+    }

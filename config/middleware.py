@@ -8,6 +8,8 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from config.logging import request_id_var
@@ -33,30 +35,34 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = request_id_var.set(request_id)
+        # Cleared by request_finished, not here: Django's own "django.request" line for a 4xx/5xx
+        # is written after the middleware returns, and should carry the id too.
+        request_id_var.set(request_id)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response["X-Request-ID"] = request_id
-            if getattr(settings, "ACCESS_LOG", True):
-                user = getattr(request, "user", None)
-                access_log.info(
-                    "%s %s %s",
-                    request.method,
-                    request.path,
-                    response.status_code,
-                    extra={
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                        "user_id": getattr(user, "pk", None),
-                        "remote_addr": request.META.get("REMOTE_ADDR"),
-                    },
-                )
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        if getattr(settings, "ACCESS_LOG", True):
+            user = getattr(request, "user", None)
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "user_id": getattr(user, "pk", None),
+                    "remote_addr": request.META.get("REMOTE_ADDR"),
+                },
+            )
+        return response
+
+
+@receiver(request_finished)
+def request_id_clear(**kwargs) -> None:
+    request_id_var.set(None)
 
 
 class BodySizeLimitMiddleware:

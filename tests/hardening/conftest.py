@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import signals
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -105,3 +106,21 @@ def keep_connection_open():
     yield
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def cut_database(db):
+    """Call it, and from then on every statement fails the way a dropped connection does.
+
+    Restored before the test database is rolled back (this fixture depends on ``db``).
+    """
+    originals = CursorWrapper.execute, CursorWrapper.executemany
+
+    def lost(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    def cut() -> None:
+        CursorWrapper.execute = CursorWrapper.executemany = lost
+
+    yield cut
+    CursorWrapper.execute, CursorWrapper.executemany = originals

@@ -9,8 +9,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import OperationalError, connection
-from django.db.backends.utils import CursorWrapper
+from django.db import connection
 
 from tests.conftest import client_for
 from tests.hardening.conftest import World, make_world
@@ -18,24 +17,6 @@ from tests.hardening.conftest import World, make_world
 postgres_only = pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql", reason="PostgreSQL only"
 )
-
-
-@pytest.fixture
-def cut_database(db):
-    """Call it, and from then on every statement fails the way a dropped connection does.
-
-    Restored before the test database is rolled back (this fixture depends on ``db``).
-    """
-    originals = CursorWrapper.execute, CursorWrapper.executemany
-
-    def lost(*args, **kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
-
-    def cut() -> None:
-        CursorWrapper.execute = CursorWrapper.executemany = lost
-
-    yield cut
-    CursorWrapper.execute, CursorWrapper.executemany = originals
 
 
 def assert_busy(response) -> None:

@@ -46,6 +46,16 @@ def test_an_unusable_request_id_is_replaced(db, anon_client, bad):
     assert generated != bad and len(generated) == 32 and int(generated, 16) >= 0
 
 
+def test_djangos_own_error_line_carries_the_request_id_too(world: World, log_lines, cut_database):
+    client = client_for(world.buyer)
+    cut_database()
+    response = client.get("/api/v1/bookings/", HTTP_X_REQUEST_ID="req-503")
+    assert response.status_code == 503
+    lines = log_lines()
+    assert any(line["logger"] == "django.request" for line in lines)
+    assert {line["request_id"] for line in lines} == {"req-503"}
+
+
 def test_every_response_has_a_request_id_even_errors(db, anon_client):
     for path in ("/api/v1/events/999999/", "/api/v1/nope/", "/healthz"):
         assert len(anon_client.get(path)["X-Request-ID"]) == 32

@@ -91,8 +91,9 @@ class EventViewSet(
     )
     @action(detail=True, methods=["get"], permission_classes=[permissions.AllowAny])
     def seats(self, request, pk=None):
-        # No prices prefetch: a 304 needs only the event and the state query (2 queries).
-        event = get_object_or_404(self.get_queryset().prefetch_related(None), pk=pk)
+        # The event row alone (no hall, venue or prices): a 304 needs it and the state query.
+        events = self.get_queryset().select_related(None).prefetch_related(None)
+        event = get_object_or_404(events.only("id", "status", "created_at", "updated_at"), pk=pk)
         user_id = request.user.pk if request.user.is_authenticated else None
         state = seat_map_state(event=event, user_id=user_id, now=timezone.now())
         headers = {

@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import Conflict, Invalid, NotFound
+from config.errors import Busy, Conflict, Invalid, NotFound
 from ticketing.errors import HoldExpired
 from ticketing.models import Booking, Hold, Payment
 from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
@@ -48,7 +48,11 @@ PStatus = Payment.Status
 PENDING_TAKEOVER = timedelta(seconds=60)
 
 
-class PaymentInProgress(Conflict):
+class PaymentInProgress(Busy):
+    """503 with Retry-After, not a 409: the answer is "retry", and a retry with the same
+    Idempotency-Key then replays the booking this payment produced (a client that took a 409
+    as final would never learn of a booking it paid for)."""
+
     code = "payment_in_progress"
     default_detail = "A payment for this hold is being processed; retry in a moment."
 

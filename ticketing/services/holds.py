@@ -23,6 +23,7 @@ from ticketing.services.inventory import (
     raise_unknown_seats,
     seat_effective_status,
     seat_ids_validate,
+    seats_attach_current_holds,
 )
 
 Status = EventSeat.Status
@@ -109,9 +110,14 @@ def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: date
     with transaction.atomic():
         buyer_lock_within_limit(buyer=buyer, event=event, count=len(ids), now=now)
         seats = lock_rows(
-            EventSeat.objects.filter(event=event, id__in=ids).select_related("hold", "seat__section"),
+            EventSeat.objects.filter(event=event, id__in=ids).select_related("seat__section"),
             skip_locked=True,
         )
+        # Not select_related("hold"): a seat claimed and committed after this statement began is
+        # locked in its new version (held) with the *old* snapshot's join (no hold), which made
+        # seat_effective_status fail with a 500 under the on-sale benchmark. A fresh statement
+        # sees the hold; it runs only when a locked seat has one.
+        seats_attach_current_holds(seats)
         unavailable = [
             {"id": seat.id, "status": status}
             for seat in seats

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: demo test install lint serve clean
+.PHONY: demo test install lint bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: install
 ## The whole test suite (SQLite by default; set DATABASE_URL=postgres://... for PostgreSQL)
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## The on-sale rush benchmark against the local PostgreSQL (see README); BENCH_ARGS=--quick for ~2 min
+bench: install
+	$(BIN)/python bench/onsale.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

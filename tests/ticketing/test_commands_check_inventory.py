@@ -180,8 +180,8 @@ def plant_duplicated_seat(s: Scene) -> None:
     alter_table_allowed()
     sql(f'ALTER TABLE {T["es"]} DROP CONSTRAINT "event_seat_unique"')
     sql(
-        f"INSERT INTO {T['es']} (event_id, seat_id, status, block_reason, version)"
-        f" SELECT event_id, seat_id, 'available', '', 0 FROM {T['es']} WHERE id = %s",
+        f"INSERT INTO {T['es']} (event_id, seat_id, status, block_reason)"
+        f" SELECT event_id, seat_id, 'available', '' FROM {T['es']} WHERE id = %s",
         [s.ids[8]],
     )
 

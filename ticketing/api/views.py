@@ -151,8 +151,8 @@ class EventViewSet(
         data.is_valid(raise_exception=True)
 
         def operation():
+            # hold_create returns the hold with its seats attached: no read-back.
             hold = hold_create(buyer=request.user, event=event, seat_ids=data.validated_data["seat_ids"])
-            hold = holds_of(buyer=request.user).get(pk=hold.pk)
             return status.HTTP_201_CREATED, s.HoldSerializer(hold).data
 
         return idempotent(request, operation)

@@ -14,8 +14,8 @@ class EventSeat(models.Model):
 
     ``status`` with ``hold``/``booking`` is the state. A ``held`` seat whose hold has expired
     is available: readers compare ``hold.expires_at`` with their ``now``, no sweeper needed.
-    ``version`` goes up by one on every change. The seat map reads only the seats that are not
-    available (``event_seat_taken_idx``) and derives its ETag from them.
+    The seat map reads only the seats that are not available (``event_seat_taken_idx``) and
+    derives its ETag from them.
     """
 
     Status = SeatStatus
@@ -34,7 +34,6 @@ class EventSeat(models.Model):
         "ticketing.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="seats"
     )
     block_reason = models.CharField(max_length=200, blank=True)
-    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]

@@ -6,7 +6,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -66,7 +65,7 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
             for seat in seats
         )
         EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
-            status=Status.BOOKED, hold=None, booking=booking, version=F("version") + 1
+            status=Status.BOOKED, hold=None, booking=booking
         )
         Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.BOOKED)
         audit_write(
@@ -104,7 +103,7 @@ def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None
         Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED, cancelled_at=now)
         Ticket.objects.filter(booking=booking, status=Ticket.Status.ACTIVE).update(status=Ticket.Status.VOID)
         EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
-            status=Status.AVAILABLE, booking=None, version=F("version") + 1
+            status=Status.AVAILABLE, booking=None
         )
         audit_write(
             audit_rows(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -121,7 +121,7 @@ def event_holds_release_batch(*, event: Event, actor: User, batch_size: int, now
         freed = [seat for seat in seats if seat.hold_id in hold_ids]
         Hold.objects.filter(id__in=hold_ids).update(status=Hold.Status.RELEASED)
         EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
-            status=Status.AVAILABLE, hold=None, version=F("version") + 1
+            status=Status.AVAILABLE, hold=None
         )
         audit_write(
             audit_rows(
@@ -160,7 +160,7 @@ def event_bookings_cancel_batch(
             status=Ticket.Status.VOID
         )
         EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
-            status=Status.AVAILABLE, booking=None, version=F("version") + 1
+            status=Status.AVAILABLE, booking=None
         )
         audit_write(
             [

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -162,7 +162,7 @@ def hold_claim(*, buyer: User, event: Event, seats: Sequence[EventSeat], prices:
         prices={seat.seat.category: str(prices.get(seat.seat.category, 0)) for seat in seats},
     )
     EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
-        status=Status.HELD, hold=hold, version=F("version") + 1
+        status=Status.HELD, hold=hold
     )
     audit_write(
         expiry_audit_rows(seats, now=now)
@@ -196,7 +196,7 @@ def hold_release(*, hold: Hold, actor: User | None = None, now: datetime | None 
             raise HoldExpired(f"This hold was already {hold.status}.")
         Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.RELEASED)
         EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
-            status=Status.AVAILABLE, hold=None, version=F("version") + 1
+            status=Status.AVAILABLE, hold=None
         )
         audit_write(
             audit_rows(
@@ -253,7 +253,7 @@ def holds_release_expired(*, now: datetime | None = None, batch_size: int = 500)
             freed = [seat for seat in seats if seat.hold_id in hold_ids]
             Hold.objects.filter(id__in=hold_ids).update(status=Hold.Status.EXPIRED)
             EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
-                status=Status.AVAILABLE, hold=None, version=F("version") + 1
+                status=Status.AVAILABLE, hold=None
             )
             audit_write(expiry_audit_rows(freed, now=now))
         expired_total += len(hold_ids)

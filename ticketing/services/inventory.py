@@ -8,7 +8,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -164,8 +163,8 @@ def inventory_create(*, event: Event) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {EventSeat._meta.db_table} (event_id, seat_id, status, block_reason, version)
-            SELECT %s, s.id, %s, '', 0
+            INSERT INTO {EventSeat._meta.db_table} (event_id, seat_id, status, block_reason)
+            SELECT %s, s.id, %s, ''
               FROM {seat_table} s JOIN {section_table} sec ON sec.id = s.section_id
              WHERE sec.hall_id = %s
              ORDER BY sec.position, sec.id, s.row_index, s.number
@@ -200,7 +199,7 @@ def seats_block(
             raise SeatsUnavailable(taken)
         to_block = [seat for seat in seats if seat.status != Status.BLOCKED]
         EventSeat.objects.filter(id__in=[seat.id for seat in to_block]).update(
-            status=Status.BLOCKED, hold=None, block_reason=reason[:200], version=F("version") + 1
+            status=Status.BLOCKED, hold=None, block_reason=reason[:200]
         )
         audit_write(
             expiry_audit_rows(to_block, now=now)
@@ -230,7 +229,7 @@ def seats_unblock(*, event: Event, seat_ids: Sequence[int], actor: User, now: da
             raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
         blocked = [seat for seat in seats if seat.status == Status.BLOCKED]
         EventSeat.objects.filter(id__in=[seat.id for seat in blocked]).update(
-            status=Status.AVAILABLE, block_reason="", version=F("version") + 1
+            status=Status.AVAILABLE, block_reason=""
         )
         audit_write(
             audit_rows(seats=blocked, to_status=Status.AVAILABLE, action="unblock", now=now, actor=actor)

@@ -232,6 +232,9 @@ TICKETING_PUBLIC_URL = env("TICKETING_PUBLIC_URL", default="http://127.0.0.1:800
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tickets@example.com")
 
-# JSON lines with a request id on every line (config/logging.py); LOG_FORMAT=text for humans.
-LOGGING = logging_config(level=env("LOG_LEVEL", default="INFO"), fmt=env("LOG_FORMAT", default="json"))
+# JSON lines with a request id on every line (config/logging.py); LOG_FORMAT=text for humans,
+# the default under DEBUG (the demo's console).
+LOGGING = logging_config(
+    level=env("LOG_LEVEL", default="INFO"), fmt=env("LOG_FORMAT", default="text" if DEBUG else "json")
+)
 ACCESS_LOG = env.bool("ACCESS_LOG", default=True)

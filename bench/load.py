@@ -351,8 +351,12 @@ async def rush_load(
     map_query: str = "",
     book_share: float = 0.8,
     release_share: float = 0.1,
+    best_section: str | None = None,
 ):
-    label = f"rush {'hot' if hot else 'spread'} N={concurrency}" + (f" x{len(urls)}" if len(urls) > 1 else "")
+    """``best_section``: scenario ``best``: buyers ask the server for the best 1-4 adjacent seats
+    of that section (``best_available``) instead of choosing seats from the map."""
+    scenario = "best" if best_section else ("hot" if hot else "spread")
+    label = f"rush {scenario} N={concurrency}" + (f" x{len(urls)}" if len(urls) > 1 else "")
     harness = Harness(urls=urls, buyers=buyers, concurrency=concurrency, label=label, seed=seed)
     ledger = harness.ledger
     block = set(region.ranked)
@@ -426,18 +430,23 @@ async def rush_load(
         for _ in range(MAX_HOLD_ATTEMPTS):
             if view is None or harness.stop.is_set():
                 return
-            seats = region.pick(
-                hot=hot, k=rng.randint(1, 4), rng=rng, free=lambda s, view=view: view.get(s) == "available"
-            )
-            if not seats:
-                view = await load_map(client, buyer, cache)
-                continue
+            if best_section:
+                seats = []
+                request = {"best_available": {"count": rng.randint(1, 4), "section": best_section}}
+            else:
+                seats = region.pick(
+                    hot=hot, k=rng.randint(1, 4), rng=rng, free=lambda s, v=view: v.get(s) == "available"
+                )
+                if not seats:
+                    view = await load_map(client, buyer, cache)
+                    continue
+                request = {"seat_ids": seats}
             response = await harness.call(
                 client,
                 "hold",
                 "POST",
                 f"/api/v1/events/{event_id}/holds/",
-                json={"seat_ids": seats},
+                json=request,
                 headers={**auth(buyer), "Idempotency-Key": uuid.uuid4().hex},
             )
             if response is None:
@@ -445,13 +454,16 @@ async def rush_load(
             if response.status_code == 201:
                 body = orjson.loads(response.content)
                 held = sorted(seat["id"] for seat in body["seats"])
-                if held != seats:
+                if (held != seats and not best_section) or not set(held) <= block:
                     ledger.unexpected["hold_seats_differ"] += 1
                 ledger.holds[body["id"]] = {"buyer": buyer.user_id, "seats": held, "outcome": "held"}
                 await finish(client, buyer, body["id"], held, rng)
                 return
             if response.status_code == 409:
                 body = orjson.loads(response.content)
+                if best_section and body.get("code") == "no_adjacent_seats":
+                    view = await load_map(client, buyer, cache)  # sold out stops the run
+                    continue
                 if body.get("code") != "seats_unavailable":
                     ledger.unexpected[f"hold_409_{body.get('code')}"] += 1
                     return

@@ -9,8 +9,10 @@ It creates a fresh PostgreSQL database (h_bench_run), lays out a 4,000-seat aren
 gunicorn (config/gunicorn.py) on 127.0.0.1, and for each number of concurrent buyers runs:
 the framework floor (GET /auth/me/), the hold burst (POST holds), the rush (seat map, hold,
 book/release/abandon) in the ``hot`` and ``spread`` scenarios, and pgbench with the SQL of one
-hold request. Then the micro-benchmarks (40k inventory, 40k seat map), the same rush on two
-gunicorn instances, and the invariant checks. See docs/notes/bench.md.
+hold request; the ``best`` scenario runs the rush with buyers asking for the best adjacent
+seats of the block (``best_available``) instead of picking them. Then the micro-benchmarks (40k
+inventory, 40k seat map), the same rush on two gunicorn instances, and the invariant checks.
+See docs/notes/bench.md.
 """
 
 from __future__ import annotations
@@ -238,6 +240,7 @@ class Bench:
                 hot=scenario == "hot",
                 seed=seed,
                 map_query=self.args.map_query,
+                best_section=self.fx.hot_section if scenario == "best" else None,
             )
         )
         block = set(region.ranked)
@@ -278,7 +281,8 @@ class Bench:
                 f"  p99 {load_p99(floor_run, 'me')} ms"
             )
         for scenario in [s for s in report.SCENARIOS if s in args.scenarios]:
-            if "holds" in phases:
+            server_picks = scenario == "best"  # best available: a rush scenario only
+            if "holds" in phases and not server_picks:
                 result["holds"][scenario] = burst_run = self.burst(
                     scenario=scenario, buyers=buyers, seed=seed
                 )
@@ -290,7 +294,7 @@ class Bench:
                 result["rush"][scenario] = self.rush(
                     scenario=scenario, buyers=buyers, urls=self.urls, seed=seed
                 )
-            if "pgbench" in phases:
+            if "pgbench" in phases and not server_picks:
                 result["pgbench"][scenario] = self.pgbench(scenario, buyers)
         hot_holds = result["holds"].get("hot", {}).get("requests_per_s")
         result["ratios"] = {

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-SCENARIOS = ("hot", "spread")
+SCENARIOS = ("hot", "spread", "best")  # best: POST best_available, the server picks
 
 
 def _fmt(value: Any, digits: int = 0) -> str:

@@ -161,9 +161,7 @@ def hold_claim(*, buyer: User, event: Event, seats: Sequence[EventSeat], prices:
         total=sum((prices.get(seat.seat.category, Decimal(0)) for seat in seats), Decimal(0)),
         prices={seat.seat.category: str(prices.get(seat.seat.category, 0)) for seat in seats},
     )
-    EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
-        status=Status.HELD, hold=hold
-    )
+    EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(status=Status.HELD, hold=hold)
     audit_write(
         expiry_audit_rows(seats, now=now)
         + audit_rows(

@@ -59,6 +59,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.server import AppServer  # noqa: E402
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DOCUMENTED = {200, 201, 204, 409, 429, 503}
 PG_PORTS = range(5435, 5440)
@@ -194,73 +196,6 @@ def server_environment(args: argparse.Namespace, database_url: str) -> dict[str,
         "LOG_LEVEL": "WARNING",
         "ACCESS_LOG": "false",
     }
-
-
-class Gunicorn:
-    def __init__(self, args: argparse.Namespace, env: dict[str, str], log_path: Path):
-        self.port, self.log_path = args.port, log_path
-        self.env = {
-            **os.environ,
-            **env,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "GUNICORN_BIND": f"127.0.0.1:{args.port}",
-            "GUNICORN_WORKERS": str(args.workers),
-            "GUNICORN_THREADS": str(args.threads),
-            "GUNICORN_TIMEOUT": "20",
-            "GUNICORN_PRELOAD": "1",
-            "GUNICORN_LOGLEVEL": "info",
-            "GUNICORN_PROC_NAME": f"faults-{args.port}",
-        }
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        if port_in_use(self.port):
-            raise SystemExit(f"port {self.port} is in use; choose another --port")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", str(ROOT / "config" / "gunicorn.py")],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log_path.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited; see {self.log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.3)
-        raise SystemExit(f"gunicorn did not become healthy; see {self.log_path}")
-
-    def workers(self) -> list[int]:
-        """The worker pids: the children of the master this script started."""
-        assert self.process is not None
-        master = self.process.pid
-        path = Path(f"/proc/{master}/task/{master}/children")
-        if path.exists():
-            return [int(pid) for pid in path.read_text().split()]
-        children = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
-                    children.append(int(stat.parent.name))
-        return children
-
-    def stop(self) -> None:
-        if not self.process or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
 
 
 # --- Django in this process: seeding and the checks ---------------------------------------------
@@ -528,7 +463,7 @@ class Faults:
     pg_downtime: float = 0.0
 
 
-async def inject(server: Gunicorn, cluster: Cluster, args, start: float, faults: Faults) -> None:
+async def inject(server: AppServer, cluster: Cluster, args, start: float, faults: Faults) -> None:
     """Kill a worker every so often; restart PostgreSQL once, half-way."""
     span = args.duration * 0.85
     kill_times = [span * (i + 1) / (args.kills + 1) for i in range(args.kills)]
@@ -537,7 +472,7 @@ async def inject(server: Gunicorn, cluster: Cluster, args, start: float, faults:
     for at, what in events:
         await asyncio.sleep(max(0.0, start + at - time.monotonic()))
         if what == "kill":
-            workers = server.workers()
+            workers = server.worker_pids()
             if workers:
                 victim = random.Random(at).choice(workers)
                 os.kill(victim, signal.SIGKILL)  # a child of our own gunicorn master
@@ -550,7 +485,7 @@ async def inject(server: Gunicorn, cluster: Cluster, args, start: float, faults:
             log(f"PostgreSQL back after {faults.pg_downtime:.1f}s")
 
 
-async def rush(server: Gunicorn, cluster: Cluster, fixtures: Fixtures, args) -> tuple[Record, Faults]:
+async def rush(server: AppServer, cluster: Cluster, fixtures: Fixtures, args) -> tuple[Record, Faults]:
     record, faults = Record(), Faults()
     start = time.monotonic()
     deadline = start + args.duration
@@ -692,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     random.seed(args.seed)
     cluster = Cluster(args.pg_port)
-    server: Gunicorn | None = None
+    server: AppServer | None = None
     started = time.monotonic()
     crashes: list[str] = []
     try:
@@ -705,8 +640,21 @@ def main(argv: list[str] | None = None) -> int:
 
         connections.close_all()
         log(f"event {fixtures.event_id}: {len(fixtures.seat_ids)} seats, {len(fixtures.tokens)} buyers")
-        server = Gunicorn(args, env, cluster.dir / "gunicorn.log")
-        server.start()
+        server = AppServer(
+            port=args.port,
+            workers=args.workers,
+            threads=args.threads,
+            env={
+                **env,
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "GUNICORN_TIMEOUT": "20",
+                "GUNICORN_PRELOAD": "1",
+            },
+            log_path=cluster.dir / "gunicorn.log",
+            name="faults",
+            loglevel="info",
+        )
+        server.start(timeout=60)
         log(
             f"gunicorn on {server.url}: {args.workers} workers x {args.threads} threads;"
             f" rush {args.duration:.0f}s"

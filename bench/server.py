@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,7 +18,17 @@ ROOT = Path(__file__).resolve().parent.parent
 class AppServer:
     """One gunicorn instance (a master and its workers) on one loopback port."""
 
-    def __init__(self, *, port: int, workers: int, threads: int, env: dict[str, str], log_path: Path):
+    def __init__(
+        self,
+        *,
+        port: int,
+        workers: int,
+        threads: int,
+        env: dict[str, str],
+        log_path: Path,
+        name: str = "bench",
+        loglevel: str = "warning",
+    ):
         self.port, self.workers, self.threads = port, workers, threads
         self.env = {
             **os.environ,
@@ -25,8 +36,8 @@ class AppServer:
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_WORKERS": str(workers),
             "GUNICORN_THREADS": str(threads),
-            "GUNICORN_LOGLEVEL": "warning",
-            "GUNICORN_PROC_NAME": f"bench-{port}",
+            "GUNICORN_LOGLEVEL": loglevel,
+            "GUNICORN_PROC_NAME": f"{name}-{port}",
         }
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
@@ -60,6 +71,20 @@ class AppServer:
             time.sleep(0.2)
         self.stop()
         raise SystemExit(f"gunicorn on port {self.port} did not become healthy; see {self.log_path}")
+
+    def worker_pids(self) -> list[int]:
+        """The worker pids: the children of the master this object started."""
+        assert self.process is not None
+        master = self.process.pid
+        path = Path(f"/proc/{master}/task/{master}/children")
+        if path.exists():
+            return [int(pid) for pid in path.read_text().split()]
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                    children.append(int(stat.parent.name))
+        return children
 
     def stop(self) -> None:
         """Stop this instance by its own pid (graceful, then forced)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,21 +51,13 @@ def idempotent(request: Request, operation: Operation) -> Response:
     now = timezone.now()
     with transaction.atomic():
         bound_lock_wait()
-        IdempotencyKey.objects.bulk_create(
-            [IdempotencyKey(user=request.user, key=key, request_hash=fingerprint, created_at=now)],
-            ignore_conflicts=True,
+        record_id, stored_hash, stored_status, stored_body = key_claim(
+            user_id=request.user.pk, key=key, fingerprint=fingerprint, now=now
         )
-        records = lock_rows(IdempotencyKey.objects.filter(user=request.user, key=key))
-        if not records:  # purged between our INSERT and our lock: nothing happened, retry
-            raise Busy()
-        record = records[0]
-        ttl = timedelta(hours=settings.TICKETING_IDEMPOTENCY_TTL_HOURS)
-        if record.status_code is not None and record.created_at > now - ttl:
-            if record.request_hash != fingerprint:
+        if stored_status is not None:
+            if stored_hash != fingerprint:
                 raise IdempotencyKeyReused()
-            return Response(
-                record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"}
-            )
+            return Response(stored_body, status=stored_status, headers={"Idempotent-Replayed": "true"})
         try:
             with transaction.atomic():
                 status, body = operation()
@@ -73,10 +65,45 @@ def idempotent(request: Request, operation: Operation) -> Response:
             raise
         except ApiError as error:
             status, body = error.http_status, error.as_body()
-        record.request_hash, record.created_at = fingerprint, now
-        record.status_code, record.response = status, body
-        record.save(update_fields=["request_hash", "created_at", "status_code", "response"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {TABLE} SET request_hash = %s, created_at = %s, status_code = %s, response = %s"  # noqa: S608
+                " WHERE id = %s",
+                [
+                    fingerprint,
+                    connection.ops.adapt_datetimefield_value(now),
+                    status,
+                    orjson.dumps(body, default=str).decode(),
+                    record_id,
+                ],
+            )
     return Response(body, status=status)
+
+
+TABLE = IdempotencyKey._meta.db_table
+
+
+def key_claim(*, user_id: int, key: str, fingerprint: str, now: datetime) -> tuple[int, str, int | None, Any]:
+    """Insert the (user, key) row, or lock the existing one, in one statement; return its id
+    and, when it holds an answer younger than the TTL, that answer's request hash, status and
+    body (else None for both). The key is the transaction's first lock: a concurrent request
+    with the same key waits here (bounded) until the first one commits, then sees its answer.
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    ttl = timedelta(hours=settings.TICKETING_IDEMPOTENCY_TTL_HOURS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {TABLE} (user_id, key, request_hash, created_at) VALUES (%s, %s, %s, %s)
+            ON CONFLICT (user_id, key) DO UPDATE SET user_id = excluded.user_id
+            RETURNING id, request_hash, CASE WHEN created_at > %s THEN status_code END, response
+            """,  # noqa: S608 - the table name comes from model metadata, values are parameters
+            [user_id, key, fingerprint, adapt(now), adapt(now - ttl)],
+        )
+        record_id, stored_hash, status, body = cursor.fetchone()
+    if isinstance(body, str):  # SQLite, and PostgreSQL as Django configures psycopg: JSON text
+        body = orjson.loads(body)
+    return record_id, stored_hash, status, body
 
 
 def idempotency_keys_purge(*, now: datetime | None = None, batch_size: int = 5000) -> int:

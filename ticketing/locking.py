@@ -76,3 +76,19 @@ def lock_rows(
     if locking_enabled():
         queryset = queryset.select_for_update(of=("self",), skip_locked=skip_locked, no_key=no_key)
     return list(queryset if limit is None else queryset[:limit])
+
+
+def lock_clause(*, of: str, skip_locked: bool = False, no_key: bool = False, using: str = "default") -> str:
+    """The locking tail for a hand-written SELECT of the hot paths, ``lock_rows`` in raw SQL.
+
+    Bounds this transaction's lock waits like ``lock_rows``, then returns
+    ``FOR [NO KEY] UPDATE OF <of> [SKIP LOCKED]`` on PostgreSQL and nothing on SQLite (IMMEDIATE
+    transactions serialise writers) or with locking switched off. The caller's SELECT must be
+    ordered by primary key, as every lock here is.
+    """
+    bound_lock_wait(using)
+    connection = transaction.get_connection(using)
+    if connection.vendor != "postgresql" or not locking_enabled():
+        return ""
+    strength = "NO KEY UPDATE" if no_key else "UPDATE"
+    return f" FOR {strength} OF {of}" + (" SKIP LOCKED" if skip_locked else "")

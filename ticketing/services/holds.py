@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from ticketing.errors import HoldExpired, SeatLimitExceeded, SeatsUnavailable
-from ticketing.locking import lock_rows
-from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
+from ticketing.locking import lock_clause, lock_rows
+from ticketing.models import Booking, Event, EventPrice, EventSeat, Hold, Ticket
 from ticketing.services.events import event_ensure_on_sale
 from ticketing.services.inventory import (
     audit_rows,
@@ -23,8 +24,8 @@ from ticketing.services.inventory import (
     raise_unknown_seats,
     seat_effective_status,
     seat_ids_validate,
-    seats_attach_current_holds,
 )
+from venues.models import Seat, Section
 
 Status = EventSeat.Status
 
@@ -98,6 +99,8 @@ def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: date
     Writes: one INSERT of the Hold, one UPDATE of the seats, one INSERT of audit rows (with an
     ``expire`` row for each seat taken over from an expired hold). Lock waits past the timeout
     raise OperationalError, which the API renders as 503 busy.
+    The hot path of an on-sale: every statement is hand-written SQL (the ORM's query building
+    cost more CPU than PostgreSQL spent running them; DESIGN.md, "Hold path").
     Returns the hold with ``event`` and ``seats`` (their ``seat`` and section) already loaded.
     """
     now = now or timezone.now()
@@ -106,28 +109,15 @@ def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: date
     limit = event_seat_limit(event)
     if len(ids) > limit:
         raise SeatLimitExceeded(limit)
-    prices = dict(event.prices.values_list("category", "amount"))
     with transaction.atomic():
         buyer_lock_within_limit(buyer=buyer, event=event, count=len(ids), now=now)
-        seats = lock_rows(
-            EventSeat.objects.filter(event=event, id__in=ids).select_related("seat__section"),
-            skip_locked=True,
-        )
-        # Not select_related("hold"): a seat claimed and committed after this statement began is
-        # locked in its new version (held) with the *old* snapshot's join (no hold), which made
-        # seat_effective_status fail with a 500 under the on-sale benchmark. A fresh statement
-        # sees the hold; it runs only when a locked seat has one.
-        seats_attach_current_holds(seats)
-        unavailable = [
-            {"id": seat.id, "status": status}
-            for seat in seats
-            if (status := seat_effective_status(seat, now)) != Status.AVAILABLE
-        ]
+        seats, prices = seats_lock_for_hold(event=event, seat_ids=ids, now=now)
+        unavailable = [{"id": seat.id, "status": seat.status} for seat in seats if seat.taken]
         if len(seats) != len(ids):
             missing = set(ids) - {seat.id for seat in seats}
             unavailable += seats_taken_elsewhere(event=event, seat_ids=missing, now=now)
         if unavailable:
-            raise SeatsUnavailable(unavailable)
+            raise SeatsUnavailable(sorted(unavailable, key=lambda seat: seat["id"]))
         hold = hold_claim(buyer=buyer, event=event, seats=seats, prices=prices, now=now)
     # The state just committed, attached: a caller renders the hold and its seats (with section,
     # row and number) without reading them back.
@@ -138,30 +128,114 @@ def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: date
     return hold
 
 
+def seats_lock_for_hold(
+    *, event: Event, seat_ids: Sequence[int], now: datetime
+) -> tuple[list[EventSeat], dict[str, Decimal]]:
+    """Lock the requested seats of ``event`` (pk order, SKIP LOCKED) in one statement; return
+    them with their seat and section attached, plus the event's prices of their categories.
+
+    Each seat comes back with ``taken``: False when it is available at ``now``, a seat of an
+    expired hold included. The hold's expiry is read by a sub-select, not a join: a seat that a
+    transaction committed after this statement began comes back in its new version (held) and
+    the sub-select, reading the statement's snapshot, cannot see that brand-new hold: so a held
+    seat is free only when its hold is visible and expired. Seat, section and price rows never
+    change during a sale, so joining them is safe.
+    """
+    placeholders = ", ".join(["%s"] * len(seat_ids))
+    at = connection.ops.adapt_datetimefield_value(now)
+    sql = f"""
+        SELECT es.id, es.seat_id, es.status, es.hold_id,
+               (SELECT 1 FROM {Hold._meta.db_table} h
+                 WHERE h.id = es.hold_id AND h.status = %s AND h.expires_at <= %s) AS expired,
+               s.section_id, sec.name, s.row_label, s.number, s.category, CAST(p.amount AS TEXT)
+          FROM {EventSeat._meta.db_table} es
+          JOIN {Seat._meta.db_table} s ON s.id = es.seat_id
+          JOIN {Section._meta.db_table} sec ON sec.id = s.section_id
+          LEFT JOIN {EventPrice._meta.db_table} p ON p.event_id = es.event_id AND p.category = s.category
+         WHERE es.event_id = %s AND es.id IN ({placeholders})
+         ORDER BY es.id
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    sql += lock_clause(of="es", skip_locked=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
+        rows = cursor.fetchall()
+    seats, prices = [], {}
+    for row in rows:
+        seat_id, spot_id, status, hold_id, expired, section_id, section, label, number, category, amount = row
+        seat = EventSeat(id=seat_id, event_id=event.pk, seat_id=spot_id, status=status, hold_id=hold_id)
+        seat.seat = Seat(
+            id=spot_id,
+            section=Section(id=section_id, name=section),
+            row_label=label,
+            number=number,
+            category=category,
+        )
+        seat.taken = status != Status.AVAILABLE and not (status == Status.HELD and expired)
+        seats.append(seat)
+        if amount is not None:
+            prices[category] = Decimal(amount).quantize(PRICE_QUANTUM)
+    return seats, prices
+
+
+PRICE_QUANTUM = Decimal("0.01")
+
+
 def buyer_lock_within_limit(*, buyer: User, event: Event, count: int, now: datetime) -> None:
     """Inside the caller's transaction: lock the buyer's user row (FOR NO KEY UPDATE, waits,
     bounded), then check that ``count`` more seats keep the buyer within the event's limit
-    (else SeatLimitExceeded). The first lock of every hold path (hold_create, best available)."""
+    (else SeatLimitExceeded). The first lock of every hold path (hold_create, best available).
+    Two statements: the count must read a snapshot taken after the lock was granted."""
     limit = event_seat_limit(event)
-    lock_rows(User.objects.filter(pk=buyer.pk).only("pk"), no_key=True)
+    lock = lock_clause(of=User._meta.db_table, no_key=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {User._meta.db_table} WHERE id = %s{lock}", [buyer.pk])  # noqa: S608
     if buyer_seat_count(buyer=buyer, event=event, now=now) + count > limit:
         raise SeatLimitExceeded(limit)
 
 
-def hold_claim(*, buyer: User, event: Event, seats: Sequence[EventSeat], prices: dict, now: datetime) -> Hold:
+def hold_claim(
+    *, buyer: User, event: Event, seats: Sequence[EventSeat], prices: dict[str, Decimal], now: datetime
+) -> Hold:
     """Inside the caller's transaction, with ``seats`` locked and checked available: write the
     Hold (prices captured from ``prices``), one UPDATE of the seats, one INSERT of audit rows.
-    ``seats`` need ``seat`` loaded (select_related). Shared by every hold path."""
-    hold = Hold.objects.create(
+    ``seats`` need ``seat`` loaded. Shared by every hold path. Hand-written SQL, like the lock.
+    """
+    hold = Hold(
         buyer=buyer,
         event=event,
+        status=Hold.Status.ACTIVE,
         created_at=now,
         expires_at=now + timedelta(seconds=event_hold_seconds(event)),
         seat_count=len(seats),
         total=sum((prices.get(seat.seat.category, Decimal(0)) for seat in seats), Decimal(0)),
         prices={seat.seat.category: str(prices.get(seat.seat.category, 0)) for seat in seats},
     )
-    EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(status=Status.HELD, hold=hold)
+    adapt = connection.ops.adapt_datetimefield_value
+    placeholders = ", ".join(["%s"] * len(seats))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Hold._meta.db_table}
+                   (buyer_id, event_id, status, created_at, expires_at, seat_count, total, prices)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
+            """,  # noqa: S608 - table names come from model metadata, values are parameters
+            [
+                buyer.pk,
+                event.pk,
+                hold.status,
+                adapt(hold.created_at),
+                adapt(hold.expires_at),
+                hold.seat_count,
+                connection.ops.adapt_decimalfield_value(hold.total, 12, 2),
+                json.dumps(hold.prices),
+            ],
+        )
+        hold.id = cursor.fetchone()[0]
+        cursor.execute(
+            f"UPDATE {EventSeat._meta.db_table} SET status = %s, hold_id = %s WHERE id IN ({placeholders})",  # noqa: S608
+            [Status.HELD, hold.id, *(seat.id for seat in seats)],
+        )
+    hold._state.adding, hold._state.db = False, connection.alias
     audit_write(
         expiry_audit_rows(seats, now=now)
         + audit_rows(

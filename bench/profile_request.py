@@ -131,6 +131,7 @@ def main() -> int:
         for i in range(2, count):
             request(i)
         cprofiler.disable()
+        cprofiler.dump_stats("/tmp/hold.prof")
         stats = pstats.Stats(cprofiler).sort_stats("cumulative")
         stats.print_stats(
             r"ticketing|config|accounts|rest_framework/(views|generics|request)|idempotency|locking|models/query.py:(\d+)\((get|__iter__|create|update|bulk_create)|atomic|transaction.py",

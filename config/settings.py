@@ -95,8 +95,11 @@ else:
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})
+    # Row lock waits are bounded for the whole session by TICKETING_LOCK_TIMEOUT_MS (below);
+    # ticketing.locking only issues SET LOCAL when the setting differs from this value.
+    _db["LOCK_TIMEOUT_MS"] = env.int("TICKETING_LOCK_TIMEOUT_MS", default=2000)
     _db["OPTIONS"]["options"] = (
-        f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=3000)}"
+        f"-c lock_timeout={_db['LOCK_TIMEOUT_MS']}"
         f" -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=30000)}"
         " -c idle_in_transaction_session_timeout="
         f"{env.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', default=5000)}"

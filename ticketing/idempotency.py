@@ -59,8 +59,10 @@ def idempotent(request: Request, operation: Operation) -> Response:
                 raise IdempotencyKeyReused()
             return Response(stored_body, status=stored_status, headers={"Idempotent-Replayed": "true"})
         try:
-            with transaction.atomic():
-                status, body = operation()
+            # No savepoint of its own: every operation is a service whose writes are one atomic
+            # block, rolled back to its own savepoint when it raises; an ApiError raised outside
+            # a service comes from checks made before any write.
+            status, body = operation()
         except Busy:
             raise
         except ApiError as error:

@@ -5,7 +5,8 @@ The protocol (DESIGN.md, "Locking"): one short transaction per use case; locks a
 
     idempotency key → buyer (user row) → event seats → hold → booking
 
-and every wait is bounded by ``SET LOCAL lock_timeout``. A timeout or deadlock surfaces as a
+and every wait is bounded by ``lock_timeout`` (TICKETING_LOCK_TIMEOUT_MS, set on each connection;
+``SET LOCAL`` when the setting differs, as tests do). A timeout or deadlock surfaces as a
 database error that ``config.errors`` turns into ``503 busy`` with ``Retry-After``.
 
 The idempotency key comes first and that is safe: a key row belongs to one (user, key), and
@@ -53,9 +54,11 @@ def bound_lock_wait(using: str = "default") -> None:
         raise RuntimeError("Row locks must be taken inside transaction.atomic().")
     if connection.vendor != "postgresql":
         return  # SQLite: BEGIN IMMEDIATE waits at most the connection's busy timeout.
+    timeout_ms = int(settings.TICKETING_LOCK_TIMEOUT_MS)
+    if timeout_ms == connection.settings_dict.get("LOCK_TIMEOUT_MS"):
+        return  # the connection was opened with this lock_timeout (config/settings.py)
     if any(func is _lock_wait_bound for _, func, _ in connection.run_on_commit):
         return
-    timeout_ms = int(settings.TICKETING_LOCK_TIMEOUT_MS)
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
     connection.on_commit(_lock_wait_bound)

@@ -85,7 +85,9 @@ def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: date
     """Hold the given seats of an on-sale event for ``buyer``, all or nothing.
 
     Before any lock: the ids are valid (Invalid), the event is on sale and has not started
-    (EventNotOnSale), and the list alone fits the buyer's limit (SeatLimitExceeded).
+    (EventNotOnSale), the list alone fits the buyer's limit (SeatLimitExceeded), and one read
+    of the committed state finds every seat in the event (Invalid) and none already taken
+    (SeatsUnavailable: the answer most requests get in an on-sale, for two statements).
     Locks, in this order:
     1. the buyer's user row, FOR NO KEY UPDATE (waits, bounded): serialises one buyer's own
        holds so that the per-buyer limit cannot be passed by two requests at once;
@@ -109,9 +111,16 @@ def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: date
     limit = event_seat_limit(event)
     if len(ids) > limit:
         raise SeatLimitExceeded(limit)
+    # Most requests of an on-sale lose the race for their seats. Tell them from the committed
+    # state first, with no lock taken; the seats that look free are checked again under locks.
+    seats, _ = seats_for_hold(event=event, seat_ids=ids, now=now, lock=False)
+    if len(seats) != len(ids):
+        raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
+    if taken := [{"id": seat.id, "status": seat.status} for seat in seats if seat.taken]:
+        raise SeatsUnavailable(taken)
     with transaction.atomic():
         buyer_lock_within_limit(buyer=buyer, event=event, count=len(ids), now=now)
-        seats, prices = seats_lock_for_hold(event=event, seat_ids=ids, now=now)
+        seats, prices = seats_for_hold(event=event, seat_ids=ids, now=now, lock=True)
         unavailable = [{"id": seat.id, "status": seat.status} for seat in seats if seat.taken]
         if len(seats) != len(ids):
             missing = set(ids) - {seat.id for seat in seats}
@@ -128,18 +137,19 @@ def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: date
     return hold
 
 
-def seats_lock_for_hold(
-    *, event: Event, seat_ids: Sequence[int], now: datetime
+def seats_for_hold(
+    *, event: Event, seat_ids: Sequence[int], now: datetime, lock: bool
 ) -> tuple[list[EventSeat], dict[str, Decimal]]:
-    """Lock the requested seats of ``event`` (pk order, SKIP LOCKED) in one statement; return
-    them with their seat and section attached, plus the event's prices of their categories.
+    """Read the requested seats of ``event`` in one statement, locked (pk order, SKIP LOCKED)
+    when ``lock``; return them with their seat and section attached, plus the event's prices of
+    their categories.
 
     Each seat comes back with ``taken``: False when it is available at ``now``, a seat of an
     expired hold included. The hold's expiry is read by a sub-select, not a join: a seat that a
-    transaction committed after this statement began comes back in its new version (held) and
-    the sub-select, reading the statement's snapshot, cannot see that brand-new hold: so a held
-    seat is free only when its hold is visible and expired. Seat, section and price rows never
-    change during a sale, so joining them is safe.
+    transaction committed after a locking statement began comes back in its new version (held)
+    and the sub-select, reading the statement's snapshot, cannot see that brand-new hold: so a
+    held seat is free only when its hold is visible and expired. Seat, section and price rows
+    never change during a sale, so joining them is safe.
     """
     placeholders = ", ".join(["%s"] * len(seat_ids))
     at = connection.ops.adapt_datetimefield_value(now)
@@ -155,7 +165,8 @@ def seats_lock_for_hold(
          WHERE es.event_id = %s AND es.id IN ({placeholders})
          ORDER BY es.id
     """  # noqa: S608 - table names come from model metadata, values are parameters
-    sql += lock_clause(of="es", skip_locked=True)
+    if lock:
+        sql += lock_clause(of="es", skip_locked=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
         rows = cursor.fetchall()

@@ -17,9 +17,9 @@ from .helpers import seat_ids
 
 pytestmark = pytest.mark.django_db
 
-# savepoint; lock buyer; count buyer's seats; lock seats (with their prices); insert hold;
-# update seats; insert audit; release
-HOLD_QUERIES = 8
+# read seats (no lock); savepoint; lock buyer; count buyer's seats; lock seats (with their
+# prices); insert hold; update seats; insert audit; release
+HOLD_QUERIES = 9
 # savepoint; lock seats; lock hold (+event); insert booking; insert tickets; update seats;
 # update hold; insert audit; release
 BOOK_QUERIES = 9

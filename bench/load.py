@@ -10,7 +10,9 @@ Three loads, all with N concurrent buyers and pre-issued JWTs:
 - ``rush``: the whole buyer journey on the hot 1,000-seat block: seat map with If-None-Match,
   pick 1-4 adjacent seats, hold, then book (80%), release (10%) or abandon (10%); a 409 marks
   the seats taken and tries others (the map is reloaded after two 409s in a row); until the
-  block is sold out (no seat left available) or the time limit.
+  block is sold out (no seat left available) or the time limit. Buyers think between steps
+  (``think``, about a second by default) or, with ``think=0``, fire the next request at once
+  (a stampede: a closed loop that measures capacity, not what a buyer waits).
 Every answer is recorded: latency per endpoint, status codes, and the 201 holds and bookings
 the buyers saw, for the invariant checks.
 """
@@ -199,6 +201,12 @@ class Harness:
         ]
         self.progress_extra = lambda: ""
 
+    async def pause(self, seconds: float) -> None:
+        """A buyer thinking: sleep, cut short when the run stops."""
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=seconds)
+
     def client_for(self, vu: int) -> httpx.AsyncClient:
         return self.clients[vu]
 
@@ -352,9 +360,13 @@ async def rush_load(
     book_share: float = 0.8,
     release_share: float = 0.1,
     best_section: str | None = None,
+    think: float = 0.0,
 ):
     """``best_section``: scenario ``best``: buyers ask the server for the best 1-4 adjacent seats
-    of that section (``best_available``) instead of choosing seats from the map."""
+    of that section (``best_available``) instead of choosing seats from the map.
+    ``think``: mean seconds a buyer spends choosing seats before a hold (half of it after a
+    409) and paying before the booking, each drawn uniformly from 0.5x to 1.5x; 0 is a
+    stampede of scripts that never pause."""
     scenario = "best" if best_section else ("hot" if hot else "spread")
     label = f"rush {scenario} N={concurrency}" + (f" x{len(urls)}" if len(urls) > 1 else "")
     harness = Harness(urls=urls, buyers=buyers, concurrency=concurrency, label=label, seed=seed)
@@ -386,8 +398,12 @@ async def rush_load(
             harness.stop.set()
         return view
 
+    def thinking(rng: random.Random, share: float = 1.0) -> float:
+        return think * share * rng.uniform(0.5, 1.5)
+
     async def finish(client, buyer: Buyer, hold_id: int, seats: list[int], rng: random.Random) -> None:
         roll = rng.random()
+        await harness.pause(thinking(rng))  # paying, or deciding to let the seats go
         record = ledger.holds[hold_id]
         if roll < book_share:
             key = uuid.uuid4().hex
@@ -427,7 +443,8 @@ async def rush_load(
         cache: dict[str, Any] = {}
         view = await load_map(client, buyer, cache)
         refused_in_a_row = 0
-        for _ in range(MAX_HOLD_ATTEMPTS):
+        for attempt in range(MAX_HOLD_ATTEMPTS):
+            await harness.pause(thinking(rng, 1.0 if attempt == 0 else 0.5))  # choosing seats
             if view is None or harness.stop.is_set():
                 return
             if best_section:

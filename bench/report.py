@@ -112,19 +112,23 @@ def micro_table(micro: dict) -> list[str]:
     ]
 
 
-def scale_out_table(runs: list[dict]) -> list[str]:
+def runs_table(runs: list[dict]) -> list[str]:
+    """One line per rush run, with its correctness figures (two-instance runs, stampedes)."""
     if not runs:
         return []
     lines = [
-        "| run | instances | holds/s | bookings/s | hold p99 ms | 5xx | double bookings | bookings missing "
-        "| mismatched | stuck seats | seats booked |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | instances | think s | req/s | holds/s | bookings/s | hold p50 / p99 ms | book p99 ms "
+        "| 5xx | double bookings | bookings missing | mismatched | stuck seats | seats booked |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         checks = run["checks"]
         lines.append(
-            f"| rush {run['scenario']} N={run['buyers']} | {run['instances']} | {_fmt(run['holds_per_s'], 1)}"
-            f" | {_fmt(run['bookings_per_s'], 1)} | {_fmt(_lat(run, 'hold'), 1)} | {run['server_errors_5xx']}"
+            f"| rush {run['scenario']} N={run['buyers']} | {run['instances']} | {_fmt(run.get('think_s'))}"
+            f" | {_fmt(run['requests_per_s'], 1)} | {_fmt(run['holds_per_s'], 1)}"
+            f" | {_fmt(run['bookings_per_s'], 1)}"
+            f" | {_fmt(_lat(run, 'hold', 'p50'), 1)} / {_fmt(_lat(run, 'hold'), 1)}"
+            f" | {_fmt(_lat(run, 'book'), 1)} | {run['server_errors_5xx']}"
             f" | {checks['double_bookings']} | {checks['bookings_missing']} | {checks['bookings_mismatched']}"
             f" | {_fmt(checks.get('stuck_seats'))} | {run['seats_booked']}/{run['block_seats']} |"
         )
@@ -158,15 +162,28 @@ def markdown(results: dict) -> str:
         "",
         "### The rush",
         "",
+        f"Buyers think about {meta.get('think_s', 0):g} s (0.5x to 1.5x) before each hold (half of it"
+        " after a 409) and before paying.",
+        "",
     ]
     for scenario in SCENARIOS:
         out += [*rush_table(levels, scenario), ""]
     out += ["#### Answers by status", "", *status_table(levels), ""]
+    if results.get("stampede"):
+        out += [
+            "### Stampede: the rush with no think time",
+            "",
+            "Every buyer sends its next request the moment it has an answer: a closed loop at full",
+            "capacity, where a request waits about buyers / throughput (Little's law).",
+            "",
+            *runs_table(results["stampede"]),
+            "",
+        ]
     if results.get("scale_out"):
         out += [
             "### Two app servers (two gunicorn instances, load split)",
             "",
-            *scale_out_table(results["scale_out"]),
+            *runs_table(results["scale_out"]),
             "",
         ]
     out += ["### Micro-benchmarks (40,000-seat event)", "", *micro_table(results.get("micro", {})), ""]
@@ -229,6 +246,14 @@ def chart(results: dict, path: Path) -> None:
     for label, ys, style in p99:
         if any(y is not None for y in ys):
             right.plot(xs, [float("nan") if y is None else y for y in ys], style, label=label)
+    for run in results.get("stampede", []):
+        right.plot(
+            [run["buyers"]],
+            [_lat(run, "hold")],
+            "x",
+            color="C0" if run["scenario"] == "hot" else "C1",
+            label=f"stampede {run['scenario']} (no think): hold",
+        )
     right.axhline(250, color="C3", alpha=0.4, linewidth=1)
     right.text(xs[0], 260, "target: hold p99 < 250 ms at 100 buyers", fontsize=7, color="C3")
     right.set_xscale("log")

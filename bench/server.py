@@ -104,3 +104,38 @@ def port_answers(port: int) -> bool:
     except httpx.HTTPError:
         return False
     return True
+
+
+class Notifier:
+    """The ``send_notifications`` worker, as production runs it beside the app servers (the
+    compose notifier service): booking emails are built and sent here, not in the requests.
+    Niced, like a background job should be on a box it shares with the app: it catches up."""
+
+    def __init__(self, *, env: dict[str, str], log_path: Path, every: float = 1.0, niceness: int = 10):
+        self.env = {**os.environ, **env}
+        self.log_path, self.every, self.niceness = log_path, every, niceness
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                *("nice", "-n", str(self.niceness), sys.executable, "manage.py", "send_notifications"),
+                *("--every", str(self.every)),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)

@@ -234,6 +234,11 @@ TICKETING_PUBLIC_URL = env("TICKETING_PUBLIC_URL", default="http://127.0.0.1:800
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tickets@example.com")
+# Booking emails are written to an outbox in the booking's transaction. Inline: sent by the
+# request right after commit (the demo, a small site). Off: the `send_notifications` worker
+# sends them, so building an email (a QR code per ticket) never slows a booking down.
+TICKETING_NOTIFICATIONS_INLINE = env.bool("TICKETING_NOTIFICATIONS_INLINE", default=True)
+TICKETING_NOTIFICATION_MAX_ATTEMPTS = env.int("TICKETING_NOTIFICATION_MAX_ATTEMPTS", default=5)
 
 # JSON lines with a request id on every line (config/logging.py); LOG_FORMAT=text for humans,
 # the default under DEBUG (the demo's console).

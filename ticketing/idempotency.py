@@ -68,16 +68,10 @@ def idempotent(request: Request, operation: Operation) -> Response:
         except ApiError as error:
             status, body = error.http_status, error.as_body()
         with connection.cursor() as cursor:
+            # No indexed column changes: PostgreSQL can update the row in place (HOT).
             cursor.execute(
-                f"UPDATE {TABLE} SET request_hash = %s, created_at = %s, status_code = %s, response = %s"  # noqa: S608
-                " WHERE id = %s",
-                [
-                    fingerprint,
-                    connection.ops.adapt_datetimefield_value(now),
-                    status,
-                    orjson.dumps(body, default=str).decode(),
-                    record_id,
-                ],
+                f"UPDATE {TABLE} SET status_code = %s, response = %s WHERE id = %s",  # noqa: S608
+                [status, orjson.dumps(body, default=str).decode(), record_id],
             )
     return Response(body, status=status)
 
@@ -87,20 +81,26 @@ TABLE = IdempotencyKey._meta.db_table
 
 def key_claim(*, user_id: int, key: str, fingerprint: str, now: datetime) -> tuple[int, str, int | None, Any]:
     """Insert the (user, key) row, or lock the existing one, in one statement; return its id
-    and, when it holds an answer younger than the TTL, that answer's request hash, status and
-    body (else None for both). The key is the transaction's first lock: a concurrent request
-    with the same key waits here (bounded) until the first one commits, then sees its answer.
+    and its request hash, status and body: those of a stored answer younger than the TTL, else
+    this request's hash and None (an older answer is forgotten: the row starts again as new).
+    The key is the transaction's first lock: a concurrent request with the same key waits here
+    (bounded) until the first one commits, then sees its answer.
     """
     adapt = connection.ops.adapt_datetimefield_value
-    ttl = timedelta(hours=settings.TICKETING_IDEMPOTENCY_TTL_HOURS)
+    cutoff = adapt(now - timedelta(hours=settings.TICKETING_IDEMPOTENCY_TTL_HOURS))
+    fresh = f"{TABLE}.created_at > %s"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {TABLE} (user_id, key, request_hash, created_at) VALUES (%s, %s, %s, %s)
-            ON CONFLICT (user_id, key) DO UPDATE SET user_id = excluded.user_id
-            RETURNING id, request_hash, CASE WHEN created_at > %s THEN status_code END, response
+            ON CONFLICT (user_id, key) DO UPDATE SET
+                request_hash = CASE WHEN {fresh} THEN {TABLE}.request_hash ELSE excluded.request_hash END,
+                status_code = CASE WHEN {fresh} THEN {TABLE}.status_code END,
+                response = CASE WHEN {fresh} THEN {TABLE}.response END,
+                created_at = CASE WHEN {fresh} THEN {TABLE}.created_at ELSE excluded.created_at END
+            RETURNING id, request_hash, status_code, response
             """,  # noqa: S608 - the table name comes from model metadata, values are parameters
-            [user_id, key, fingerprint, adapt(now), adapt(now - ttl)],
+            [user_id, key, fingerprint, adapt(now), cutoff, cutoff, cutoff, cutoff],
         )
         record_id, stored_hash, status, body = cursor.fetchone()
     if isinstance(body, str):  # SQLite, and PostgreSQL as Django configures psycopg: JSON text

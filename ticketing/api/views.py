@@ -16,8 +16,13 @@ from ticketing.api import extras_serializers as x
 from ticketing.api import extras_views as extras
 from ticketing.api import serializers as s
 from ticketing.idempotency import idempotent
-from ticketing.models import Booking, Event, Hold
-from ticketing.selectors.events import events_availability, events_filter, events_visible_to
+from ticketing.models import Booking, Hold
+from ticketing.selectors.events import (
+    event_public_get,
+    events_availability,
+    events_filter,
+    events_visible_to,
+)
 from ticketing.selectors.purchases import bookings_visible_to, holds_live_of, holds_of
 from ticketing.selectors.seat_map import seat_map_render, seat_map_state
 from ticketing.services.checkout import booking_cancel_refund
@@ -144,7 +149,7 @@ class EventViewSet(
         throttle_scope="hold",
     )
     def holds(self, request, pk=None):
-        event = get_object_or_404(Event.objects.exclude(status=Event.Status.DRAFT), pk=pk)
+        event = event_public_get(pk)
         if isinstance(request.data, dict) and "best_available" in request.data:
             return extras.best_available_hold(request, event)
         data = s.SeatIdsInputSerializer(data=request.data)

@@ -4,6 +4,7 @@ from ticketing.models.events import Event, EventPrice
 from ticketing.models.holds import Hold
 from ticketing.models.idempotency import IdempotencyKey
 from ticketing.models.inventory import EventSeat
+from ticketing.models.notifications import Notification
 from ticketing.models.payments import Payment
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "EventSeat",
     "Hold",
     "IdempotencyKey",
+    "Notification",
     "Payment",
     "SeatAudit",
     "Ticket",

@@ -98,6 +98,9 @@ def test_a_key_older_than_the_ttl_runs_again(event, buyer_client, settings):
     )
     response = post(buyer_client, url, {"seat_ids": seat_ids(event, 1, offset=1)})
     assert response.status_code == 201 and Hold.objects.count() == 2
+    again = post(buyer_client, url, {"seat_ids": seat_ids(event, 1, offset=1)})  # the new answer is kept
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == response.json()
+    assert IdempotencyKey.objects.get().created_at > timezone.now() - timedelta(minutes=1)
 
 
 def test_purge_deletes_only_keys_older_than_the_ttl(event, buyer_client, settings):

@@ -19,15 +19,52 @@ logger = logging.getLogger(__name__)
 
 
 class ScopedRateThrottle(DrfScopedRateThrottle):
-    """DRF's scoped throttle; clients are told to wait with ``429 throttled`` + Retry-After."""
+    """DRF's scoped throttle, counted atomically; clients are told to wait with ``429 throttled``
+    + Retry-After.
+
+    DRF keeps a list of timestamps per client and writes it back after reading it: two workers
+    reading at once both let their request through, so a burst over several workers passed the
+    rate. Here a bucket per client and scope opens at its first request (``cache.add``) and
+    counts with ``cache.incr`` (Redis INCR, locmem under its lock), and closes ``duration``
+    seconds later: never more than the rate per bucket, whatever the concurrency.
+    """
 
     @property
     def THROTTLE_RATES(self) -> dict[str, str | None]:  # DRF reads this name
         return api_settings.DEFAULT_THROTTLE_RATES
 
     def allow_request(self, request, view) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        self.key = self.get_cache_key(request, view) if self.rate else None
+        if self.key is None:
+            return True
         try:
-            return super().allow_request(request, view)
+            return self.count(self.key) <= self.num_requests
         except Exception:  # the cache (Redis) is down: fail open
             logger.warning("throttle cache unavailable; request allowed", exc_info=True)
             return True
+
+    def count(self, key: str) -> int:
+        """This request's number in its client's current bucket."""
+        self.now = self.timer()
+        for _ in range(3):
+            if self.cache.add(key, 1, self.duration):
+                self.cache.set(f"{key}:opened", self.now, self.duration)
+                return 1
+            try:
+                return self.cache.incr(key)
+            except ValueError:  # the bucket closed between add and incr: open a new one
+                continue
+        return 1
+
+    def wait(self) -> float:
+        """Seconds until the client's bucket closes (asked only after a refusal)."""
+        try:
+            opened = self.cache.get(f"{self.key}:opened")
+        except Exception:
+            opened = None
+        return self.duration if opened is None else max(1.0, self.duration - (self.now - opened))

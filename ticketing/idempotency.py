@@ -38,10 +38,21 @@ def request_fingerprint(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
 
-def idempotent(request: Request, operation: Operation) -> Response:
-    """Run ``operation`` (returns status, body) at most once per user and Idempotency-Key."""
+def idempotent(
+    request: Request, operation: Operation, *, precheck: Callable[[], Any] | None = None
+) -> Response:
+    """Run ``operation`` (returns status, body) at most once per user and Idempotency-Key.
+
+    ``precheck``: read-only checks that may refuse the request (raise an ApiError) before any
+    transaction. A refusal under a new key is recorded in one INSERT, with no transaction
+    around it, and answered: in an on-sale most hold requests lose the race for their seats,
+    and this is their whole cost. When the key is already known (a retry, a reuse, an answer
+    past the TTL) the refusal is not used: the key decides, as below.
+    """
     key = request.headers.get("Idempotency-Key")
     if key is None:
+        if precheck is not None:
+            precheck()
         status, body = operation()
         return Response(body, status=status)
     if not key.strip() or len(key) > 255 or not key.isprintable():
@@ -49,6 +60,17 @@ def idempotent(request: Request, operation: Operation) -> Response:
         raise Invalid(message, fields={"Idempotency-Key": [message]})
     fingerprint = request_fingerprint(request)
     now = timezone.now()
+    if precheck is not None:
+        try:
+            precheck()
+        except Busy:
+            raise
+        except ApiError as refusal:
+            status, body = refusal.http_status, refusal.as_body()
+            if key_record_refusal(
+                user_id=request.user.pk, key=key, fingerprint=fingerprint, now=now, status=status, body=body
+            ):
+                return Response(body, status=status)
     with transaction.atomic():
         bound_lock_wait()
         record_id, stored_hash, stored_status, stored_body = key_claim(
@@ -77,6 +99,30 @@ def idempotent(request: Request, operation: Operation) -> Response:
 
 
 TABLE = IdempotencyKey._meta.db_table
+
+
+def key_record_refusal(
+    *, user_id: int, key: str, fingerprint: str, now: datetime, status: int, body: Any
+) -> bool:
+    """Store an answer under a key nobody has used yet, in one statement; False (and nothing
+    written) when the key exists. A concurrent first use of the same key makes this wait for
+    it, bounded, then find it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {TABLE} (user_id, key, request_hash, created_at, status_code, response)
+            VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id
+            """,  # noqa: S608 - the table name comes from model metadata, values are parameters
+            [
+                user_id,
+                key,
+                fingerprint,
+                connection.ops.adapt_datetimefield_value(now),
+                status,
+                orjson.dumps(body, default=str).decode(),
+            ],
+        )
+        return cursor.fetchone() is not None
 
 
 def key_claim(*, user_id: int, key: str, fingerprint: str, now: datetime) -> tuple[int, str, int | None, Any]:

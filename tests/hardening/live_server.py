@@ -28,6 +28,8 @@ PORTS = range(8031, 8040)
 def free_port() -> int:
     for port in PORTS:
         with socket.socket() as probe:
+            # As gunicorn binds: a port whose last connections are in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:

@@ -27,7 +27,7 @@ from ticketing.selectors.purchases import bookings_visible_to, holds_live_of, ho
 from ticketing.selectors.seat_map import seat_map_render, seat_map_state
 from ticketing.services.checkout import booking_cancel_refund
 from ticketing.services.events import event_create, event_update
-from ticketing.services.holds import hold_create, hold_release
+from ticketing.services.holds import hold_create, hold_precheck, hold_release
 from ticketing.services.inventory import seats_block, seats_unblock
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -155,12 +155,17 @@ class EventViewSet(
         data = s.SeatIdsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
+        seat_ids, now = data.validated_data["seat_ids"], timezone.now()
+
         def operation():
             # hold_create returns the hold with its seats attached: no read-back.
-            hold = hold_create(buyer=request.user, event=event, seat_ids=data.validated_data["seat_ids"])
+            hold = hold_create(buyer=request.user, event=event, seat_ids=seat_ids, now=now, prechecked=True)
             return status.HTTP_201_CREATED, s.HoldSerializer(hold).data
 
-        return idempotent(request, operation)
+        # Refusals (seats already taken, above all) are answered before any transaction.
+        return idempotent(
+            request, operation, precheck=lambda: hold_precheck(event=event, seat_ids=seat_ids, now=now)
+        )
 
 
 class HoldViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

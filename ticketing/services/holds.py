@@ -81,13 +81,43 @@ def seats_taken_elsewhere(*, event: Event, seat_ids: set[int], now: datetime) ->
     ]
 
 
-def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: datetime | None = None) -> Hold:
+def hold_precheck(*, event: Event, seat_ids: Sequence[int], now: datetime, read: bool = True) -> list[int]:
+    """The refusals a hold can be given with no lock and no write; returns the sorted ids.
+
+    The ids are valid (Invalid), the event is on sale and has not started (EventNotOnSale), the
+    list alone fits the buyer's limit (SeatLimitExceeded), and (``read``) one read of the
+    committed state finds every seat in the event (Invalid) and none already taken
+    (SeatsUnavailable: the answer most requests get in an on-sale). Read-only, so a caller may
+    run it outside any transaction; the seats that look free are checked again under locks by
+    ``hold_create``.
+    """
+    ids = seat_ids_validate(seat_ids)
+    event_ensure_on_sale(event=event, now=now)
+    limit = event_seat_limit(event)
+    if len(ids) > limit:
+        raise SeatLimitExceeded(limit)
+    if not read:
+        return ids
+    seats, _ = seats_for_hold(event=event, seat_ids=ids, now=now, lock=False)
+    if len(seats) != len(ids):
+        raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
+    if taken := [{"id": seat.id, "status": seat.status} for seat in seats if seat.taken]:
+        raise SeatsUnavailable(taken)
+    return ids
+
+
+def hold_create(
+    *,
+    buyer: User,
+    event: Event,
+    seat_ids: Sequence[int],
+    now: datetime | None = None,
+    prechecked: bool = False,
+) -> Hold:
     """Hold the given seats of an on-sale event for ``buyer``, all or nothing.
 
-    Before any lock: the ids are valid (Invalid), the event is on sale and has not started
-    (EventNotOnSale), the list alone fits the buyer's limit (SeatLimitExceeded), and one read
-    of the committed state finds every seat in the event (Invalid) and none already taken
-    (SeatsUnavailable: the answer most requests get in an on-sale, for two statements).
+    Before any lock: ``hold_precheck`` (its read skipped when the caller has just run it,
+    ``prechecked``: the API does, to answer most refusals without opening a transaction).
     Locks, in this order:
     1. the buyer's user row, FOR NO KEY UPDATE (waits, bounded): serialises one buyer's own
        holds so that the per-buyer limit cannot be passed by two requests at once;
@@ -106,18 +136,7 @@ def hold_create(*, buyer: User, event: Event, seat_ids: Sequence[int], now: date
     Returns the hold with ``event`` and ``seats`` (their ``seat`` and section) already loaded.
     """
     now = now or timezone.now()
-    ids = seat_ids_validate(seat_ids)
-    event_ensure_on_sale(event=event, now=now)
-    limit = event_seat_limit(event)
-    if len(ids) > limit:
-        raise SeatLimitExceeded(limit)
-    # Most requests of an on-sale lose the race for their seats. Tell them from the committed
-    # state first, with no lock taken; the seats that look free are checked again under locks.
-    seats, _ = seats_for_hold(event=event, seat_ids=ids, now=now, lock=False)
-    if len(seats) != len(ids):
-        raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
-    if taken := [{"id": seat.id, "status": seat.status} for seat in seats if seat.taken]:
-        raise SeatsUnavailable(taken)
+    ids = hold_precheck(event=event, seat_ids=seat_ids, now=now, read=not prechecked)
     with transaction.atomic():
         buyer_lock_within_limit(buyer=buyer, event=event, count=len(ids), now=now)
         seats, prices = seats_for_hold(event=event, seat_ids=ids, now=now, lock=True)

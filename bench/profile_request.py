@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--queries", action="store_true")
     parser.add_argument("--no-key", action="store_true", help="send no Idempotency-Key")
     parser.add_argument("--html", help="write the pyinstrument HTML report here")
+    parser.add_argument("--dump", help="with --cprofile: also write the raw pstats file here")
     parser.add_argument("--all", action="store_true", help="show library frames too")
     parser.add_argument("--time-only", action="store_true", help="no profiler: just the time per request")
     parser.add_argument(
@@ -131,7 +132,8 @@ def main() -> int:
         for i in range(2, count):
             request(i)
         cprofiler.disable()
-        cprofiler.dump_stats("/tmp/hold.prof")
+        if args.dump:
+            cprofiler.dump_stats(args.dump)
         stats = pstats.Stats(cprofiler).sort_stats("cumulative")
         stats.print_stats(
             r"ticketing|config|accounts|rest_framework/(views|generics|request)|idempotency|locking|models/query.py:(\d+)\((get|__iter__|create|update|bulk_create)|atomic|transaction.py",

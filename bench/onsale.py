@@ -84,7 +84,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="hold time of the rush events (>= 10; abandoned seats come back after it)",
     )
     parser.add_argument("--pgbench-max-clients", type=int, default=50, help="PostgreSQL has max_connections")
-    parser.add_argument("--map-query", default="", help="query string of the buyers' seat-map requests")
+    parser.add_argument(
+        "--map-query",
+        help="query string of the rush buyers' seat-map requests (default: ?section=<the hot block>,"
+        " the part of the venue they look at; '' for the whole venue's map)",
+    )
     parser.add_argument("--db", default="h_bench_run", help="database to (re)create; must start with h_bench")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     parser.add_argument("--publish", action="store_true", help="also write docs/bench/onsale.{md,json,png}")
@@ -231,7 +235,7 @@ class Bench:
         if getattr(self, "notifier", None):
             self.notifier.stop()
 
-    def emails_check(self, timeout: float = 60.0) -> dict:
+    def emails_check(self, timeout: float = 180.0) -> dict:
         """Every booking's email owed in the outbox is sent by the worker once the rush is over
         (it is niced: during the rush it yields the CPU to the requests)."""
         from ticketing.models import Notification
@@ -269,6 +273,9 @@ class Bench:
         )
         seats = prepare.event_seats(event_id, self.fx.hot_section)
         region = load.Region.from_seats(seats)
+        map_query = self.args.map_query
+        if map_query is None:
+            map_query = f"?section={prepare.section_id(self.fx.rush_hall_id, self.fx.hot_section)}"
         prepare.connections_close()
         harness = asyncio.run(
             load.rush_load(
@@ -280,14 +287,14 @@ class Bench:
                 region=region,
                 hot=scenario == "hot",
                 seed=seed,
-                map_query=self.args.map_query,
+                map_query=map_query,
                 best_section=self.fx.hot_section if scenario == "best" else None,
                 think=think,
             )
         )
         block = set(region.ranked)
         run = rush_summary(harness, scenario=scenario, buyers=buyers, block=block, event_id=event_id)
-        run["think_s"] = think
+        run["think_s"], run["map_query"] = think, map_query
         run["checks"] = checks.tables_check(event_id=event_id, ledger=harness.ledger)
         once_held = {
             seat_id

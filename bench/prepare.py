@@ -203,6 +203,12 @@ def event_seats(event_id: int, section: str | None = None) -> list[tuple[int, st
     )
 
 
+def section_id(hall_id: int, name: str) -> int:
+    from venues.models import Section
+
+    return Section.objects.get(hall_id=hall_id, name=name).pk
+
+
 def connections_close() -> None:
     from django.db import connections
 

@@ -163,7 +163,8 @@ def markdown(results: dict) -> str:
         "### The rush",
         "",
         f"Buyers think about {meta.get('think_s', 0):g} s (0.5x to 1.5x) before each hold (half of it"
-        " after a 409) and before paying.",
+        " after a 409) and before paying. They load the map of the block they want"
+        " (`GET /events/{id}/seats/?section=…`, with If-None-Match) unless `--map-query` says otherwise.",
         "",
     ]
     for scenario in SCENARIOS:

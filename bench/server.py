@@ -111,7 +111,7 @@ class Notifier:
     compose notifier service): booking emails are built and sent here, not in the requests.
     Niced, like a background job should be on a box it shares with the app: it catches up."""
 
-    def __init__(self, *, env: dict[str, str], log_path: Path, every: float = 1.0, niceness: int = 10):
+    def __init__(self, *, env: dict[str, str], log_path: Path, every: float = 1.0, niceness: int = 19):
         self.env = {**os.environ, **env}
         self.log_path, self.every, self.niceness = log_path, every, niceness
         self.process: subprocess.Popen | None = None

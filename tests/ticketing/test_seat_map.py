@@ -175,6 +175,56 @@ def test_a_304_runs_a_constant_number_of_queries(anon_client, django_assert_num_
         assert seat_map(anon_client, event, **{"If-None-Match": etag}).status_code == 304
 
 
+# --- One section's map --------------------------------------------------------------------------
+
+
+def section_map(client, event, section, **headers):
+    return client.get(f"/api/v1/events/{event.pk}/seats/?section={section}", headers=headers)
+
+
+def test_a_section_map_has_that_sections_seats_only_with_their_state(buyer_client, buyer):
+    event = event_with(300)  # three sections of 100 seats
+    full = seat_map(buyer_client, event).json()
+    first, second = full["sections"][0], full["sections"][1]
+    in_second = [seat["id"] for seat in full["seats"] if seat["section"] == second["name"]]
+    hold_create(buyer=buyer, event=event, seat_ids=in_second[:2])
+    response = section_map(buyer_client, event, second["id"])
+    assert response.status_code == 200
+    body = response.json()
+    assert body["sections"] == [second]
+    assert [seat["id"] for seat in body["seats"]] == in_second
+    assert [(seat["status"], seat.get("mine")) for seat in body["seats"][:3]] == [
+        ("held", True),
+        ("held", True),
+        ("available", None),
+    ]
+    whole = {seat["id"]: seat for seat in seat_map(buyer_client, event).json()["seats"]}
+    assert all(whole[seat["id"]] == seat for seat in body["seats"])  # the same seats as in the full map
+    assert section_map(buyer_client, event, first["id"]).json()["sections"] == [first]
+
+
+def test_a_section_map_has_its_own_tag_that_other_sections_do_not_move(anon_client, buyer):
+    event = event_with(300)
+    full = seat_map(anon_client, event).json()
+    first, second = full["sections"][0], full["sections"][1]
+    etag = section_map(anon_client, event, second["id"])["ETag"]
+    assert etag != seat_map(anon_client, event)["ETag"]
+    in_first = [seat["id"] for seat in full["seats"] if seat["section"] == first["name"]]
+    in_second = [seat["id"] for seat in full["seats"] if seat["section"] == second["name"]]
+    hold_create(buyer=buyer, event=event, seat_ids=in_first[:1])  # another section changes
+    assert section_map(anon_client, event, second["id"], **{"If-None-Match": etag}).status_code == 304
+    hold_create(buyer=buyer, event=event, seat_ids=in_second[:1])  # this one changes
+    response = section_map(anon_client, event, second["id"], **{"If-None-Match": etag})
+    assert response.status_code == 200 and response["ETag"] != etag
+
+
+@pytest.mark.parametrize("section", ["0", "abc", "-1", "", "99999999"])
+def test_an_unknown_or_malformed_section_is_invalid(anon_client, event, section):
+    response = section_map(anon_client, event, section)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and "section" in response.json()["fields"]
+
+
 # --- Block and unblock -----------------------------------------------------------------------
 
 

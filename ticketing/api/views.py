@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404  # a malformed id is a 404 too
 from rest_framework.response import Response
 
+from config.errors import Invalid
 from config.permissions import IsStaff, IsStaffOrReadOnly
 from config.throttling import ScopedRateThrottle
 from ticketing.api import extras_serializers as x
@@ -92,7 +93,15 @@ class EventViewSet(
 
     @extend_schema(
         responses={200: s.SeatMapSerializer, 304: OpenApiResponse(description="Not modified")},
-        parameters=[OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER)],
+        parameters=[
+            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER),
+            OpenApiParameter(
+                "section",
+                int,
+                OpenApiParameter.QUERY,
+                description="Only this section's seats (its own ETag: it changes only when they do).",
+            ),
+        ],
     )
     @action(detail=True, methods=["get"], permission_classes=[permissions.AllowAny])
     def seats(self, request, pk=None):
@@ -100,7 +109,12 @@ class EventViewSet(
         events = self.get_queryset().select_related(None).prefetch_related(None)
         event = get_object_or_404(events.only("id", "status", "created_at", "updated_at"), pk=pk)
         user_id = request.user.pk if request.user.is_authenticated else None
-        state = seat_map_state(event=event, user_id=user_id, now=timezone.now())
+        section = request.query_params.get("section")
+        if section is not None and not (section.isascii() and section.isdigit() and len(section) < 19):
+            raise Invalid("section is a section id.", fields={"section": ["A positive integer."]})
+        state = seat_map_state(
+            event=event, user_id=user_id, now=timezone.now(), section=int(section) if section else None
+        )
         headers = {
             "ETag": state.etag,
             "Cache-Control": "private, no-cache",
@@ -224,7 +238,8 @@ class BookingViewSet(
             request,
             hold_id=data.validated_data["hold_id"],
             payment_token=data.validated_data.get("payment_token"),
-            render_booking=lambda booking: s.BookingSerializer(self.get_queryset().get(pk=booking.pk)).data,
+            # booking_confirm returns the booking with its tickets and seats attached: no read-back.
+            render_booking=lambda booking: s.BookingSerializer(booking).data,
         )
 
     @extend_schema(request=None, responses=s.BookingSerializer, parameters=[IDEMPOTENCY_KEY])

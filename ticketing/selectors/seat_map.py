@@ -32,6 +32,7 @@ from datetime import datetime
 import orjson
 from django.db import connection
 
+from config.errors import Invalid
 from ticketing.models import Event, EventSeat, Hold
 
 Status = EventSeat.Status
@@ -52,6 +53,9 @@ class SeatMapLayout:
     head: bytes  # '{"event":…,"sections":[…],"seats":['
     ids: list[int]  # sorted: pk order is map order
     available: list[bytes]  # '{"id":…,"status":"available"[,"accessible":true]}' per seat
+    # section id -> (first index, end index, head of that section's map): a section's seats are
+    # contiguous in map order (inventory_create numbers them section by section)
+    sections: dict[int, tuple[int, int, bytes]]
 
     def seat(self, index: int, status: str, mine: bool) -> bytes:
         fragment = self.available[index]
@@ -69,6 +73,7 @@ class SeatMapState:
     taken: list[tuple[int, str, bool]]  # (event seat id, effective status, mine), in id order
     digest: bytes  # of the layout key and the taken seats: the same for every caller without "mine"
     etag: str
+    section: int | None = None  # the map of one section only
 
     @property
     def shared(self) -> bool:
@@ -141,11 +146,17 @@ def _layout_build(event: Event, key: bytes) -> SeatMapLayout:
         )
     )
     sections: dict[int, dict[str, object]] = {}
+    spans: dict[int, list[int]] = {}  # section id -> [first index, end index]
+    scattered: set[int] = set()  # sections whose seats are not contiguous (not made by inventory_create)
     ids: list[int] = []
     available: list[bytes] = []
     for seat_id, section_id, section, row, number, category, accessible in rows.iterator(chunk_size=5000):
         if section_id not in sections:
             sections[section_id] = {"id": section_id, "name": section}
+            spans[section_id] = [len(ids), len(ids)]
+        elif spans[section_id][1] != len(ids):
+            scattered.add(section_id)
+        spans[section_id][1] = len(ids) + 1
         seat = {
             "id": seat_id,
             "section": section,
@@ -159,8 +170,21 @@ def _layout_build(event: Event, key: bytes) -> SeatMapLayout:
             seat["accessible"] = True
         ids.append(seat_id)
         available.append(orjson.dumps(seat))
-    head = orjson.dumps({"event": event.pk, "sections": list(sections.values())})[:-1] + b',"seats":['
-    return SeatMapLayout(key=key, head=head, ids=ids, available=available)
+
+    def head_of(listed: list[dict[str, object]]) -> bytes:
+        return orjson.dumps({"event": event.pk, "sections": listed})[:-1] + b',"seats":['
+
+    return SeatMapLayout(
+        key=key,
+        head=head_of(list(sections.values())),
+        ids=ids,
+        available=available,
+        sections={
+            sid: (first, end, head_of([sections[sid]]))
+            for sid, (first, end) in spans.items()
+            if sid not in scattered
+        },
+    )
 
 
 _STATE_SQL = """
@@ -169,32 +193,50 @@ _STATE_SQL = """
             AND h.buyer_id = %(user)s) AS mine
       FROM {seats} es LEFT JOIN {holds} h ON h.id = es.hold_id
      WHERE es.event_id = %(event)s AND es.status <> 'available'
+       AND es.id BETWEEN %(first)s AND %(last)s
        AND (es.status <> 'held' OR (h.status = 'active' AND h.expires_at > %(now)s))
      ORDER BY es.id
 """
 
 
-def seat_map_state(*, event: Event, user_id: int | None, now: datetime) -> SeatMapState:
+def seat_map_state(
+    *, event: Event, user_id: int | None, now: datetime, section: int | None = None
+) -> SeatMapState:
     """The seats that are not available at ``now``, and the ETag of the caller's map. One query.
 
     The effective status is decided in the query: a held seat counts only while its hold is
     live, so a seat of an expired hold is simply not in the result (available). Hand-written:
     it runs on every map request and 304, and the ORM spent more CPU building it than the
     database running it (``status <> 'available'`` is the predicate of event_seat_taken_idx).
+    ``section``: the map of that section only (Invalid if the hall has no such section): its
+    seats are one id range, and its ETag changes only when one of them does.
     """
+    first, last = 0, 2**63 - 1
+    if section is not None:
+        layout = seat_map_layout(event)
+        if section not in layout.sections:
+            message = f"This event has no map of section {section}."
+            raise Invalid(message, fields={"section": [message]})
+        start, end, _ = layout.sections[section]
+        first, last = layout.ids[start], layout.ids[end - 1]
     sql = _STATE_SQL.format(seats=EventSeat._meta.db_table, holds=Hold._meta.db_table)
     params = {
         "now": connection.ops.adapt_datetimefield_value(now),
         "user": user_id if user_id is not None else -1,
         "event": event.pk,
+        "first": first,
+        "last": last,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         taken = [(seat_id, status, bool(mine)) for seat_id, status, mine in cursor.fetchall()]
     layout_key = seat_map_layout_key(event)
-    digest = hashlib.blake2b(layout_key + b"|" + orjson.dumps(taken), digest_size=16).digest()
+    scope = b"" if section is None else f"|section {section}".encode()
+    digest = hashlib.blake2b(layout_key + scope + b"|" + orjson.dumps(taken), digest_size=16).digest()
     etag = hashlib.blake2b(digest + f"|{user_id}".encode(), digest_size=12).hexdigest()
-    return SeatMapState(event=event, layout_key=layout_key, taken=taken, digest=digest, etag=f'"{etag}"')
+    return SeatMapState(
+        event=event, layout_key=layout_key, taken=taken, digest=digest, etag=f'"{etag}"', section=section
+    )
 
 
 def seat_map_render(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool]:
@@ -210,13 +252,16 @@ def seat_map_render(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool]
     if cached is not None:
         return cached
     layout = seat_map_layout(state.event)
-    pieces = list(layout.available)
+    start, end, head = (0, len(layout.ids), layout.head)
+    if state.section is not None:
+        start, end, head = layout.sections[state.section]
+    pieces = layout.available[start:end]
     ids = layout.ids
     for seat_id, status, mine in state.taken:
-        index = bisect_left(ids, seat_id)
-        if index < len(ids) and ids[index] == seat_id:
-            pieces[index] = layout.seat(index, status, mine)
-    body = layout.head + b",".join(pieces) + b"]}"
+        index = bisect_left(ids, seat_id, start, end)
+        if index < end and ids[index] == seat_id:
+            pieces[index - start] = layout.seat(index, status, mine)
+    body = head + b",".join(pieces) + b"]}"
     result = (body, False)
     if gzip_ok and len(body) > GZIP_MIN_BYTES:
         result = (gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0), True)
@@ -225,7 +270,7 @@ def seat_map_render(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool]
     return result
 
 
-def seat_map_get(*, event: Event, user_id: int | None, now: datetime) -> dict:
+def seat_map_get(*, event: Event, user_id: int | None, now: datetime, section: int | None = None) -> dict:
     """The map as a dict (for callers that want Python objects rather than bytes)."""
-    state = seat_map_state(event=event, user_id=user_id, now=now)
+    state = seat_map_state(event=event, user_id=user_id, now=now, section=section)
     return orjson.loads(seat_map_render(state, gzip_ok=False)[0])

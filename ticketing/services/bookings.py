@@ -14,7 +14,7 @@ from ticketing.errors import AlreadyCancelled, CancellationClosed, HoldExpired
 from ticketing.locking import lock_rows
 from ticketing.models import Booking, EventSeat, Hold, Ticket
 from ticketing.services.events import event_ensure_on_sale
-from ticketing.services.inventory import audit_rows, audit_write
+from ticketing.services.inventory import audit_rows, audit_write, prefetched_set
 from ticketing.services.tickets import ticket_code_sign
 
 Status = EventSeat.Status
@@ -37,12 +37,13 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
     Writes: one INSERT of the Booking, one of the Tickets (unguessable codes, the prices the
     hold captured), one UPDATE of the seats, one of the hold, one INSERT of audit rows.
     Lock waits past the timeout raise OperationalError, rendered by the API as 503 busy.
+    Returns the booking with its event and tickets (their seat and section) already loaded.
     """
     now = now or timezone.now()
     with transaction.atomic():
         seats = lock_rows(
             EventSeat.objects.filter(hold_id=hold_id, hold__buyer=buyer, status=Status.HELD).select_related(
-                "seat"
+                "seat__section"
             )
         )
         holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event"))
@@ -55,7 +56,7 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
         booking = Booking.objects.create(
             buyer=buyer, event=hold.event, hold=hold, total=hold.total, created_at=now
         )
-        Ticket.objects.bulk_create(
+        tickets = Ticket.objects.bulk_create(
             Ticket(
                 booking=booking,
                 event_seat=seat,
@@ -79,6 +80,11 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
                 booking=booking,
             )
         )
+    # The state just committed, attached: a caller renders the booking, its tickets and their
+    # seats (section, row, number) without reading them back.
+    for seat in seats:
+        seat.status, seat.hold, seat.booking = Status.BOOKED, None, booking
+    prefetched_set(booking, "tickets", tickets)
     return booking
 
 

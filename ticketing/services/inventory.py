@@ -43,6 +43,18 @@ def seats_attach_current_holds(seats: Sequence[EventSeat]) -> None:
         seat.hold = holds.get(seat.hold_id) if seat.hold_id else None
 
 
+def prefetched_set(instance, relation: str, objects: list) -> None:
+    """Attach ``objects`` as the already-fetched rows of ``instance.<relation>`` (a reverse
+    foreign key): ``.all()`` then reads no row, and anything else (``get``, ``filter``) still
+    queries. How a service hands back what it just wrote without a read-back."""
+    rows = getattr(instance, relation).all()
+    rows._result_cache, rows._prefetch_done = list(objects), True
+    instance._prefetched_objects_cache = {
+        **getattr(instance, "_prefetched_objects_cache", {}),
+        relation: rows,
+    }
+
+
 def seat_ids_validate(seat_ids: object, *, max_count: int | None = None) -> list[int]:
     """A non-empty list of distinct positive integer ids, at most ``max_count``."""
     max_count = max_count or settings.TICKETING_MAX_SEATS_PER_HOLD

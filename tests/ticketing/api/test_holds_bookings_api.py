@@ -185,6 +185,14 @@ def test_booking_created_from_my_hold(event, buyer, buyer_client):
     assert [t["seat"] for t in body["tickets"]] == ids
     assert all(t["id"] and len(t["code"]) >= 20 for t in body["tickets"])
     assert statuses(ids) == ["booked", "booked"]
+    # rendered from what the service attached, not read back: the same answer as a read
+    assert buyer_client.get(f"/api/v1/bookings/{body['id']}/").json() == body
+
+
+def test_a_hold_answer_is_the_same_as_reading_the_hold_back(event, buyer_client):
+    body = buyer_client.post(holds_url(event), {"seat_ids": seat_ids(event, 3)}, format="json").json()
+    again = buyer_client.get(f"/api/v1/holds/{body['id']}/").json()
+    assert {**again, "seconds_left": body["seconds_left"]} == body
 
 
 def test_booking_an_expired_released_or_booked_hold_is_hold_expired(event, buyer, buyer_client):

@@ -12,8 +12,8 @@ class SeatsUnavailable(Conflict):
 
     def __init__(self, seats: Sequence[dict]) -> None:
         seats = sorted(seats, key=lambda seat: seat["id"])
-        noun = "seat is" if len(seats) == 1 else "seats are"
-        super().__init__(f"{len(seats)} of the requested {noun} no longer available.", seats=list(seats))
+        verb = "is" if len(seats) == 1 else "are"
+        super().__init__(f"{len(seats)} of the requested seats {verb} no longer available.", seats=list(seats))
 
 
 class EventNotOnSale(Conflict):

@@ -146,7 +146,7 @@ def hold_create(
             missing = set(ids) - {seat.id for seat in seats}
             unavailable += seats_taken_elsewhere(event=event, seat_ids=missing, now=now)
         if unavailable:
-            raise SeatsUnavailable(sorted(unavailable, key=lambda seat: seat["id"]))
+            raise SeatsUnavailable(unavailable)
         hold = hold_claim(buyer=buyer, event=event, seats=seats, prices=prices, now=now)
     # The state just committed, attached: a caller renders the hold and its seats (with section,
     # row and number) without reading them back.

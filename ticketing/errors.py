@@ -13,7 +13,8 @@ class SeatsUnavailable(Conflict):
     def __init__(self, seats: Sequence[dict]) -> None:
         seats = sorted(seats, key=lambda seat: seat["id"])
         verb = "is" if len(seats) == 1 else "are"
-        super().__init__(f"{len(seats)} of the requested seats {verb} no longer available.", seats=list(seats))
+        detail = f"{len(seats)} of the requested seats {verb} no longer available."
+        super().__init__(detail, seats=list(seats))
 
 
 class EventNotOnSale(Conflict):

@@ -269,7 +269,7 @@ def chart(results: dict, path: Path) -> None:
     fig.suptitle(
         f"On-sale rush: {meta['block_seats']:,}-seat hot block, gunicorn {meta['workers']}×{meta['threads']},"
         f" {meta['cpus']} shared CPUs, load average {meta['loadavg_at_start'][0]:.1f} at start"
-        f" ({meta['started']})",
+        f" ({meta['started']}); rush buyers think ~{meta.get('think_s', 0):g} s, the stampede never",
         fontsize=10,
     )
     fig.tight_layout()

@@ -36,6 +36,7 @@ import orjson
 
 from bench.prepare import Buyer
 
+LAG_PROBE_SECONDS = 0.01
 MAX_HOLD_ATTEMPTS = 12  # a buyer gives up after this many refused holds
 HOT_WINDOW = 20  # hot buyers aim at one of the best 20 free seats they can see
 
@@ -56,6 +57,7 @@ class Stats:
         self.statuses: dict[str, Counter] = defaultdict(Counter)
         self.started = time.perf_counter()
         self.finished: float | None = None
+        self.loop_lags: list[float] = []  # see Harness.run's lag probe
 
     def record(self, endpoint: str, status: int | str, seconds: float) -> None:
         self.latencies[endpoint].append(seconds)
@@ -100,6 +102,9 @@ class Stats:
             "latency_ms": latency,
             "status": {
                 e: {str(s): n for s, n in sorted(c.items(), key=str)} for e, c in self.statuses.items()
+            },
+            "client_loop_lag_ms": {
+                f"p{q}": round((percentile(sorted(self.loop_lags), q) or 0) * 1000, 2) for q in (50, 99)
             },
             "server_errors_5xx": self.server_errors(),
             "transport_errors": self.transport_errors(),
@@ -243,15 +248,24 @@ class Harness:
             except TimeoutError:
                 self.stop.set()
 
+        async def lag_probe() -> None:
+            """How late the load generator's own event loop wakes up: the part of a measured
+            latency that is the client's queue, not the server's (a 2-core box is shared)."""
+            while not self.stop.is_set():
+                asked = time.perf_counter()
+                await asyncio.sleep(LAG_PROBE_SECONDS)
+                self.stats.loop_lags.append(time.perf_counter() - asked - LAG_PROBE_SECONDS)
+
         progress = asyncio.create_task(self.progress())
         timer_task = asyncio.create_task(timer())
+        probe = asyncio.create_task(lag_probe())
         self.stats.started = time.perf_counter()
         await asyncio.gather(
             *(vu_coroutine(vu, random.Random(self.seed * 100_003 + vu)) for vu in range(self.concurrency))
         )
         self.stats.finished = time.perf_counter()
         self.stop.set()
-        await asyncio.gather(progress, timer_task)
+        await asyncio.gather(progress, timer_task, probe)
         for client in self.clients:
             await client.aclose()
 

@@ -36,19 +36,23 @@ def rush_table(levels: list[dict], scenario: str) -> list[str]:
         f"#### Rush, scenario `{scenario}`",
         "",
         "| buyers | holds/s (201) | hold req/s | bookings/s | req/s | hold p50 / p95 / p99 ms "
+        "| hold p50 / p99 in Django ms | client loop lag p99 ms "
         "| book p99 ms | map p99 ms | 5xx | double bookings | stuck seats | sold out after s "
         "| seats booked |",
-        "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in levels:
         run = level["rush"].get(scenario)
         if not run:
             continue
+        server = run.get("server_ms", {}).get("hold", {})
         lines.append(
             f"| {level['buyers']} | {_fmt(run['holds_per_s'], 1)} | {_fmt(run['hold_requests_per_s'], 1)}"
             f" | {_fmt(run['bookings_per_s'], 1)} | {_fmt(run['requests_per_s'], 1)}"
             f" | {_fmt(_lat(run, 'hold', 'p50'), 1)} / {_fmt(_lat(run, 'hold', 'p95'), 1)}"
             f" / {_fmt(_lat(run, 'hold'), 1)}"
+            f" | {_fmt(server.get('p50'), 1)} / {_fmt(server.get('p99'), 1)}"
+            f" | {_fmt(run.get('client_loop_lag_ms', {}).get('p99'), 1)}"
             f" | {_fmt(_lat(run, 'book'), 1)} | {_fmt(_lat(run, 'map'), 1)} | {run['server_errors_5xx']}"
             f" | {run['checks']['double_bookings']} | {_fmt(run['checks'].get('stuck_seats'))}"
             f" | {_fmt(run['sold_out_s'], 1)} | {run['seats_booked']}/{run['block_seats']} |"
@@ -164,7 +168,10 @@ def markdown(results: dict) -> str:
         "",
         f"Buyers think about {meta.get('think_s', 0):g} s (0.5x to 1.5x) before each hold (half of it"
         " after a 409) and before paying. They load the map of the block they want"
-        " (`GET /events/{id}/seats/?section=…`, with If-None-Match) unless `--map-query` says otherwise.",
+        " (`GET /events/{id}/seats/?section=…`, with If-None-Match) unless `--map-query` says otherwise."
+        " Latencies are the buyers'; \"in Django\" is the server's own time for the same requests (the"
+        " access log's `duration_ms`): the rest is waiting for a gunicorn thread, the network and the"
+        ' load generator\'s loop, whose lateness is the "client loop lag".',
         "",
     ]
     for scenario in SCENARIOS:

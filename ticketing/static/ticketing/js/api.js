@@ -70,17 +70,39 @@ function endSession(reason) {
   if (wasLoggedIn) listeners.forEach((listener) => listener({ reason }));
 }
 
+/** Revoke a pair of tokens this page will not use (logout needs the access token too). */
+function revoke(tokens) {
+  if (!tokens || !tokens.refresh || !tokens.access) return;
+  fetch(`${BASE}/auth/logout/`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json",
+      Authorization: `Bearer ${tokens.access}`,
+    },
+    body: JSON.stringify({ refresh: tokens.refresh }),
+    cache: "no-store",
+  }).catch(() => {});
+}
+
 /** Trade the refresh token for a new access token; one request however many callers wait. */
 function refreshAccess() {
   if (!refreshing) {
     refreshing = (async () => {
+      const sent = refreshToken;
       try {
         const response = await fetch(`${BASE}/auth/token/refresh/`, {
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify({ refresh: refreshToken }),
+          body: JSON.stringify({ refresh: sent }),
           cache: "no-store",
         });
+        if (refreshToken !== sent) {
+          // The buyer logged out (or in again) while this was in flight: do not bring the old
+          // session back; revoke the token the server just issued for it.
+          if (response.ok) revoke(await response.json());
+          return false;
+        }
         if (!response.ok) {
           endSession("expired");
           return false;

@@ -272,3 +272,41 @@ def test_phone_sign_up_list_view_token_refresh_and_log_out(open_page, shots, mon
         refresh_token,
     )
     assert answer == 401
+
+
+def test_a_token_refresh_answered_after_log_out_does_not_log_the_buyer_back_in(open_page):
+    # given: a buyer on an event page whose next seat-map poll is refused (401), so that a token
+    # refresh starts; the server answers it at once but the answer reaches the page 1.5 s later;
+    # and the network drops the log-out request (the page forgets the session anyway)
+    event = cinema_event()
+    UserFactory(username="dora")
+    page = open_page()
+    log_in(page, "dora", next_path=f"/events/{event.pk}")
+    page.wait_for_selector("html[data-seatmap=ready]")
+    page.evaluate(
+        """() => { const send = window.fetch;
+        window.fetch = (url, options) => String(url).includes("/auth/token/refresh/")
+          ? send(url, options).then((r) => new Promise((done) => setTimeout(() => done(r), 1500)))
+          : send(url, options); }"""
+    )
+    refused = []
+
+    def refuse_once(route):
+        if refused:
+            return route.continue_()
+        refused.append(route.request.url)
+        return route.fulfill(status=401, content_type="application/json", body='{"code": "token_not_valid"}')
+
+    page.route("**/api/v1/events/*/seats/**", refuse_once)
+    page.route("**/api/v1/auth/logout/", lambda route: route.abort())
+    deadline = time.monotonic() + 10
+    while not refused and time.monotonic() < deadline:  # the next poll is refused: a refresh starts
+        page.wait_for_timeout(50)
+    assert refused, "the page polled its seat map"
+    # when: the buyer logs out while that refresh is in flight
+    page.get_by_role("button", name="Log out").click()
+    page.locator("#account").get_by_role("link", name="Log in").wait_for()
+    page.wait_for_timeout(2500)  # the refresh's answer has arrived by now
+    # then: the session stays ended
+    assert page.evaluate("sessionStorage.getItem('frontrow.refresh')") is None
+    assert page.locator("#account").get_by_role("link", name="Log in").is_visible()

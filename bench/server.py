@@ -88,14 +88,7 @@ class AppServer:
 
     def stop(self) -> None:
         """Stop this instance by its own pid (graceful, then forced)."""
-        if not self.process or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        process_stop(self.process)
 
 
 def port_answers(port: int) -> bool:
@@ -131,11 +124,16 @@ class Notifier:
         )
 
     def stop(self) -> None:
-        if not self.process or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        process_stop(self.process)
+
+
+def process_stop(process: subprocess.Popen | None) -> None:
+    """SIGTERM to a process this module started, then SIGKILL to its session if it lingers."""
+    if not process or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)

@@ -93,12 +93,17 @@ def idempotent(
             # No indexed column changes: PostgreSQL can update the row in place (HOT).
             cursor.execute(
                 f"UPDATE {TABLE} SET status_code = %s, response = %s WHERE id = %s",  # noqa: S608
-                [status, orjson.dumps(body, default=str).decode(), record_id],
+                [status, answer_json(body), record_id],
             )
     return Response(body, status=status)
 
 
 TABLE = IdempotencyKey._meta.db_table
+
+
+def answer_json(body: Any) -> str:
+    """A stored answer's body as the JSON text both databases take for the ``response`` column."""
+    return orjson.dumps(body, default=str).decode()
 
 
 def key_record_refusal(
@@ -119,7 +124,7 @@ def key_record_refusal(
                 fingerprint,
                 connection.ops.adapt_datetimefield_value(now),
                 status,
-                orjson.dumps(body, default=str).decode(),
+                answer_json(body),
             ],
         )
         return cursor.fetchone() is not None

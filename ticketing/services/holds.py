@@ -29,6 +29,7 @@ from ticketing.services.inventory import (
 from venues.models import Seat, Section
 
 Status = EventSeat.Status
+PRICE_QUANTUM = Decimal("0.01")  # EventPrice.amount has two decimal places
 
 
 def event_seat_limit(event: Event) -> int:
@@ -206,9 +207,6 @@ def seats_for_hold(
         if amount is not None:
             prices[category] = Decimal(amount).quantize(PRICE_QUANTUM)
     return seats, prices
-
-
-PRICE_QUANTUM = Decimal("0.01")
 
 
 def buyer_lock_within_limit(*, buyer: User, event: Event, count: int, now: datetime) -> None:

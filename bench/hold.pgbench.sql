@@ -15,9 +15,9 @@
 SELECT 1;
 SELECT "accounts_user"."id", "accounts_user"."password", "accounts_user"."last_login", "accounts_user"."is_superuser", "accounts_user"."username", "accounts_user"."first_name", "accounts_user"."last_name", "accounts_user"."email", "accounts_user"."is_staff", "accounts_user"."is_active", "accounts_user"."date_joined" FROM "accounts_user" WHERE "accounts_user"."id" = :uid LIMIT 21;
 -- the event (event_public_get)
-SELECT * FROM ticketing_event WHERE id = :event AND status <> 'draft';
--- hold_precheck: the committed state of the seats, no lock
-SELECT count(*) FILTER (WHERE t.status <> 'available' AND NOT (t.status = 'held' AND t.expired IS NOT NULL)) AS taken FROM (SELECT es.id, es.seat_id, es.status, es.hold_id, (SELECT 1 FROM ticketing_hold h WHERE h.id = es.hold_id AND h.status = 'active' AND h.expires_at <= now()) AS expired, s.section_id, sec.name, s.row_label, s.number, s.category, CAST(p.amount AS TEXT) FROM ticketing_eventseat es JOIN venues_seat s ON s.id = es.seat_id JOIN venues_section sec ON sec.id = s.section_id LEFT JOIN ticketing_eventprice p ON p.event_id = es.event_id AND p.category = s.category WHERE es.event_id = :event AND es.id BETWEEN :s AND :e ORDER BY es.id) t \gset
+SELECT id, kind, title, home_team, away_team, hall_id, starts_at, status, hold_seconds, max_seats_per_buyer, created_at, updated_at FROM ticketing_event WHERE id = :event AND status <> 'draft';
+-- hold_precheck (seat_states): the committed state of the seats, no lock, no join
+SELECT count(*) FILTER (WHERE t.status <> 'available' AND NOT (t.status = 'held' AND t.expired IS NOT NULL)) AS taken FROM (SELECT es.id, es.status, (SELECT 1 FROM ticketing_hold h WHERE h.id = es.hold_id AND h.status = 'active' AND h.expires_at <= now()) AS expired FROM ticketing_eventseat es WHERE es.event_id = :event AND es.id BETWEEN :s AND :e ORDER BY es.id) t \gset
 \if :taken > 0
 -- a refusal under a new key: one INSERT, no transaction
 INSERT INTO ticketing_idempotencykey (user_id, key, request_hash, created_at, status_code, response) VALUES (:uid, 'pgb-' || :client_id || '-' || :r, repeat('a', 64), now(), 409, '{"code": "seats_unavailable", "detail": "taken", "seats": []}') ON CONFLICT (user_id, key) DO NOTHING RETURNING id;

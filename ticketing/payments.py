@@ -103,7 +103,8 @@ class FakeGateway(PaymentGateway):
     - ``tok_unavailable``: the gateway is down (503 ``payment_unavailable``, nothing charged).
 
     Charge and refund ids are derived from the idempotency key, so a retry with the same key
-    is the same charge even across processes. ``calls`` records every call for the tests.
+    is the same charge even across processes. ``calls`` records the last ``CALLS_KEPT`` calls
+    for the tests (bounded: the demo server runs for days and the benchmark charges thousands).
     """
 
     name: ClassVar[str] = "fake"
@@ -112,6 +113,7 @@ class FakeGateway(PaymentGateway):
         "tok_declined": "card_declined",
         "tok_insufficient_funds": "insufficient_funds",
     }
+    CALLS_KEPT: ClassVar[int] = 1000
 
     calls: list[tuple[str, str, Decimal]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -119,6 +121,7 @@ class FakeGateway(PaymentGateway):
     def _record(self, kind: str, key: str, amount: Decimal) -> None:
         with self._lock:
             self.calls.append((kind, key, amount))
+            del self.calls[: -self.CALLS_KEPT]
 
     def charge(
         self,

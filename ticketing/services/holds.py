@@ -100,11 +100,11 @@ def hold_precheck(*, event: Event, seat_ids: Sequence[int], now: datetime, read:
         raise SeatLimitExceeded(limit)
     if not read:
         return ids
-    seats, _ = seats_for_hold(event=event, seat_ids=ids, now=now, lock=False)
-    if len(seats) != len(ids):
-        raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
-    if taken := [{"id": seat.id, "status": seat.status} for seat in seats if seat.taken]:
-        raise SeatsUnavailable(taken)
+    states = seat_states(event=event, seat_ids=ids, now=now)
+    if len(states) != len(ids):
+        raise_unknown_seats(sorted(set(ids) - {seat_id for seat_id, _, _ in states}))
+    if unavailable := [{"id": seat_id, "status": status} for seat_id, status, taken in states if taken]:
+        raise SeatsUnavailable(unavailable)
     return ids
 
 
@@ -141,7 +141,7 @@ def hold_create(
     ids = hold_precheck(event=event, seat_ids=seat_ids, now=now, read=not prechecked)
     with transaction.atomic():
         buyer_lock_within_limit(buyer=buyer, event=event, count=len(ids), now=now)
-        seats, prices = seats_for_hold(event=event, seat_ids=ids, now=now, lock=True)
+        seats, prices = seats_for_hold(event=event, seat_ids=ids, now=now)
         unavailable = [{"id": seat.id, "status": seat.status} for seat in seats if seat.taken]
         if len(seats) != len(ids):
             missing = set(ids) - {seat.id for seat in seats}
@@ -158,26 +158,50 @@ def hold_create(
     return hold
 
 
+# A held seat is free again when its hold has expired. Read by a sub-select, not a join: a seat
+# that a transaction committed after a locking statement began comes back in its new version
+# (held) and the sub-select, reading the statement's snapshot, cannot see that brand-new hold,
+# so a held seat is free only when its hold is visible and expired. Parameters: status, now.
+HOLD_EXPIRED_SQL = f"""(SELECT 1 FROM {Hold._meta.db_table} h
+    WHERE h.id = es.hold_id AND h.status = %s AND h.expires_at <= %s)"""  # noqa: S608
+
+
+def seat_is_taken(status: str, expired: object) -> bool:
+    """Not available at ``now``: a seat of an expired hold is available."""
+    return status != Status.AVAILABLE and not (status == Status.HELD and expired)
+
+
+def seat_states(*, event: Event, seat_ids: Sequence[int], now: datetime) -> list[tuple[int, str, bool]]:
+    """(id, status, taken) of the requested seats of ``event`` that exist, in id order: one
+    unlocked read of the committed state, the event seat rows alone (the pre-check's read: most
+    hold requests of an on-sale end on its answer)."""
+    placeholders = ", ".join(["%s"] * len(seat_ids))
+    sql = f"""
+        SELECT es.id, es.status, {HOLD_EXPIRED_SQL}
+          FROM {EventSeat._meta.db_table} es
+         WHERE es.event_id = %s AND es.id IN ({placeholders})
+         ORDER BY es.id
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
+        return [(seat_id, status, seat_is_taken(status, expired)) for seat_id, status, expired in cursor]
+
+
 def seats_for_hold(
-    *, event: Event, seat_ids: Sequence[int], now: datetime, lock: bool
+    *, event: Event, seat_ids: Sequence[int], now: datetime
 ) -> tuple[list[EventSeat], dict[str, Decimal]]:
-    """Read the requested seats of ``event`` in one statement, locked (pk order, SKIP LOCKED)
-    when ``lock``; return them with their seat and section attached, plus the event's prices of
-    their categories.
+    """Lock the requested seats of ``event`` (pk order, SKIP LOCKED) in one statement; return
+    them with their seat and section attached, plus the event's prices of their categories.
 
     Each seat comes back with ``taken``: False when it is available at ``now``, a seat of an
-    expired hold included. The hold's expiry is read by a sub-select, not a join: a seat that a
-    transaction committed after a locking statement began comes back in its new version (held)
-    and the sub-select, reading the statement's snapshot, cannot see that brand-new hold: so a
-    held seat is free only when its hold is visible and expired. Seat, section and price rows
-    never change during a sale, so joining them is safe.
+    expired hold included (``HOLD_EXPIRED_SQL``). Seat, section and price rows never change
+    during a sale, so joining them is safe.
     """
     placeholders = ", ".join(["%s"] * len(seat_ids))
     at = connection.ops.adapt_datetimefield_value(now)
     sql = f"""
-        SELECT es.id, es.seat_id, es.status, es.hold_id,
-               (SELECT 1 FROM {Hold._meta.db_table} h
-                 WHERE h.id = es.hold_id AND h.status = %s AND h.expires_at <= %s) AS expired,
+        SELECT es.id, es.seat_id, es.status, es.hold_id, {HOLD_EXPIRED_SQL},
                s.section_id, sec.name, s.row_label, s.number, s.category, CAST(p.amount AS TEXT)
           FROM {EventSeat._meta.db_table} es
           JOIN {Seat._meta.db_table} s ON s.id = es.seat_id
@@ -186,8 +210,7 @@ def seats_for_hold(
          WHERE es.event_id = %s AND es.id IN ({placeholders})
          ORDER BY es.id
     """  # noqa: S608 - table names come from model metadata, values are parameters
-    if lock:
-        sql += lock_clause(of="es", skip_locked=True)
+    sql += lock_clause(of="es", skip_locked=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
         rows = cursor.fetchall()
@@ -202,7 +225,7 @@ def seats_for_hold(
             number=number,
             category=category,
         )
-        seat.taken = status != Status.AVAILABLE and not (status == Status.HELD and expired)
+        seat.taken = seat_is_taken(status, expired)
         seats.append(seat)
         if amount is not None:
             prices[category] = Decimal(amount).quantize(PRICE_QUANTUM)

@@ -41,6 +41,21 @@ def test_booking_charges_the_default_fake_token(event, buyer, buyer_client, fake
     assert fake_gateway.calls == [("charge", payment.idempotency_key, Decimal("160.00"))]
 
 
+def test_the_fake_gateway_keeps_only_its_last_calls():
+    gateway = FakeGateway()
+    for i in range(FakeGateway.CALLS_KEPT + 5):
+        gateway.charge(
+            amount=Decimal(1),
+            currency="EUR",
+            token="tok_ok",
+            idempotency_key=f"k{i}",
+            description="",
+            metadata={},
+        )
+    assert len(gateway.calls) == FakeGateway.CALLS_KEPT
+    assert gateway.calls[0][1] == "k5" and gateway.calls[-1][1] == f"k{FakeGateway.CALLS_KEPT + 4}"
+
+
 @pytest.mark.parametrize(
     ("token", "decline_code"), [("tok_declined", "card_declined"), ("nope", "invalid_token")]
 )

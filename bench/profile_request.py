@@ -1,6 +1,6 @@
 """Profile one endpoint in-process (pyinstrument): where does a request's time go?
 
-    .venv/bin/python bench/profile_request.py hold      # or: me, map, map304, book
+    .venv/bin/python bench/profile_request.py hold      # or: me, hold409, best, book, map, map304
     .venv/bin/python bench/profile_request.py hold --queries   # also print the SQL of one request
 
 Creates (or reuses with --reuse) the database h_bench_profile with the benchmark's fixtures,
@@ -26,7 +26,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "endpoint", choices=["me", "hold", "hold409", "book", "map", "map304", "bigmap", "bigmap304"]
+        "endpoint", choices=["me", "hold", "hold409", "best", "book", "map", "map304", "bigmap", "bigmap304"]
     )
     parser.add_argument("-n", type=int, default=300)
     parser.add_argument("--reuse", action="store_true", help="keep the existing h_bench_profile database")
@@ -58,7 +58,12 @@ def main() -> int:
         prepare.fixtures_create(venue_blocks=4, buyers=3000)
         prepare.event_new(hall_id=_hall("Rush Arena"), name="p", hold_seconds=600)
         prepare.event_new(hall_id=_hall("Grand Stade"), name="big", hold_seconds=600)
-    if args.endpoint in ("hold", "hold409", "book"):  # a fresh event: the per-buyer seat limit starts at zero
+    if args.endpoint in (
+        "hold",
+        "hold409",
+        "best",
+        "book",
+    ):  # a fresh event: the per-buyer seat limit starts at zero
         prepare.event_new(hall_id=_hall("Rush Arena"), name="p", hold_seconds=600)
     rush = Event.objects.filter(hall__venue__name="Rush Arena").latest("id")
     big = Event.objects.filter(hall__venue__name="Grand Stade").latest("id")
@@ -84,6 +89,14 @@ def main() -> int:
                 {"seat_ids": seats},
                 content_type="application/json",
                 **({} if args.no_key else {"HTTP_IDEMPOTENCY_KEY": f"k{i}-{time.time()}"}),
+                **auth,
+            )
+        if args.endpoint == "best":  # the best 2 adjacent seats of the hot block (sells out at 500)
+            return client.post(
+                f"/api/v1/events/{rush.id}/holds/",
+                {"best_available": {"count": 2, "section": "Centre"}},
+                content_type="application/json",
+                HTTP_IDEMPOTENCY_KEY=f"b{i}-{time.time()}",
                 **auth,
             )
         if args.endpoint == "book":

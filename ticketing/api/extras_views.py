@@ -25,7 +25,6 @@ from ticketing.api.serializers import HoldSerializer
 from ticketing.idempotency import idempotent, idempotent_replay
 from ticketing.models import Booking, Event, Ticket
 from ticketing.payments import PaymentUnavailable
-from ticketing.selectors.purchases import holds_of
 from ticketing.selectors.reports import event_sales_report, sales_report_csv
 from ticketing.services.best_available import hold_create_best_available
 from ticketing.services.checkin import ticket_check_in
@@ -64,9 +63,9 @@ def best_available_hold(request: Request, event: Event) -> Response:
     wanted = data.validated_data["best_available"]
 
     def operation():
+        # The hold comes back with its seats attached: no read-back.
         result = hold_create_best_available(buyer=request.user, event=event, **wanted)
-        hold = holds_of(buyer=request.user).get(pk=result.hold.pk)
-        return status.HTTP_201_CREATED, {**HoldSerializer(hold).data, "adjacent": result.adjacent}
+        return status.HTTP_201_CREATED, {**HoldSerializer(result.hold).data, "adjacent": result.adjacent}
 
     return idempotent(request, operation)
 

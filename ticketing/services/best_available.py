@@ -41,18 +41,23 @@ from datetime import datetime
 from itertools import groupby
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import User
 from config.errors import Busy, Conflict, Invalid
 from ticketing.errors import SeatLimitExceeded
-from ticketing.locking import lock_rows
 from ticketing.models import Event, EventSeat, Hold
 from ticketing.services.events import event_ensure_on_sale
-from ticketing.services.holds import buyer_lock_within_limit, event_seat_limit, hold_claim
-from ticketing.services.inventory import seat_effective_status
+from ticketing.services.holds import (
+    HOLD_EXPIRED_SQL,
+    buyer_lock_within_limit,
+    event_seat_limit,
+    hold_claim,
+    seat_is_taken,
+    seats_for_hold,
+)
 from venues.models import Seat, Section
 
 Status = EventSeat.Status
@@ -210,36 +215,35 @@ def singles_ranked(
 def _spots_read(
     *, event: Event, category: str | None, section: Section | None, now: datetime, depths: tuple[int, int]
 ) -> list[SeatSpot]:
-    """One query: every seat of the matching sections and category in rows of these depths."""
-    rows = EventSeat.objects.filter(
-        event=event, seat__row_index__gte=depths[0], seat__row_index__lt=depths[1]
-    )
+    """One hand-written query: every seat of the matching sections and category in rows of
+    these depths, free or not (``HOLD_EXPIRED_SQL``: a seat of an expired hold is free)."""
+    sql = f"""
+        SELECT es.id, sec.position, s.section_id, s.row_index, s.number, es.status, {HOLD_EXPIRED_SQL}
+          FROM {EventSeat._meta.db_table} es
+          JOIN {Seat._meta.db_table} s ON s.id = es.seat_id
+          JOIN {Section._meta.db_table} sec ON sec.id = s.section_id
+         WHERE es.event_id = %s AND s.row_index >= %s AND s.row_index < %s
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    params = [Hold.Status.ACTIVE, connection.ops.adapt_datetimefield_value(now), event.pk, *depths]
     if section is not None:
-        rows = rows.filter(seat__section=section)
+        sql += " AND s.section_id = %s"
+        params.append(section.pk)
     if category is not None:
-        rows = rows.filter(seat__category=category)
-    values = rows.values_list(
-        "id",
-        "seat__section__position",
-        "seat__section_id",
-        "seat__row_index",
-        "seat__number",
-        "status",
-        "hold__status",
-        "hold__expires_at",
-    )
-    return [
-        SeatSpot(
-            id=seat_id,
-            section_position=position,
-            section_id=section_id,
-            row_index=row_index,
-            number=number,
-            free=status == Status.AVAILABLE
-            or (status == Status.HELD and (hold_status != Hold.Status.ACTIVE or expires_at <= now)),
-        )
-        for seat_id, position, section_id, row_index, number, status, hold_status, expires_at in values
-    ]
+        sql += " AND s.category = %s"
+        params.append(category)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            SeatSpot(
+                id=seat_id,
+                section_position=position,
+                section_id=section_id,
+                row_index=row_index,
+                number=number,
+                free=not seat_is_taken(status, expired),
+            )
+            for seat_id, position, section_id, row_index, number, status, expired in cursor
+        ]
 
 
 class _Seats:
@@ -284,18 +288,6 @@ class _Seats:
             self._read_band()
 
 
-def _free(seat: EventSeat, now: datetime) -> bool:
-    """Whether a locked seat is available at ``now``.
-
-    After waiting for a lock, PostgreSQL re-reads the locked row but not the rows joined to it:
-    a seat that the transaction we waited for has just held shows ``held`` with no hold
-    joined (the hold is newer than our statement). That hold is brand new, so the seat is taken.
-    """
-    if seat.status == Status.HELD and seat.hold is None:
-        return False
-    return seat_effective_status(seat, now) == Status.AVAILABLE
-
-
 class _Missed(Exception):
     """No good block within the seats this attempt could lock. ``contended``: some of them were
     being claimed by another request right now."""
@@ -313,7 +305,6 @@ def _claim(
     count: int,
     together: bool,
     taken: set[int],
-    prices: dict,
     now: datetime,
     exact: bool,
     wait: bool,
@@ -331,11 +322,10 @@ def _claim(
     picked_rows = [row for row in rows if any(spot.id in ids for spot in row)]
     candidates = {spot.id for row in picked_rows for spot in row if spot.free and spot.id not in taken}
     with transaction.atomic():
-        locked = lock_rows(
-            EventSeat.objects.filter(event=event, id__in=candidates).select_related("hold", "seat"),
-            skip_locked=not wait,
+        locked, prices = seats_for_hold(
+            event=event, seat_ids=sorted(candidates), now=now, skip_locked=not wait
         )
-        free = {seat.id: seat for seat in locked if _free(seat, now)}
+        free = {seat.id: seat for seat in locked if not seat.taken}
         taken |= candidates - set(free)
         best, adjacent = _best_pick(
             rows if exact else picked_rows, count=count, together=together, taken=taken
@@ -398,7 +388,6 @@ def hold_create_best_available(
     limit = event_seat_limit(event)
     if count > limit:
         raise SeatLimitExceeded(limit)
-    prices = dict(event.prices.values_list("category", "amount"))
     with transaction.atomic():
         buyer_lock_within_limit(buyer=buyer, event=event, count=count, now=now)
         attempts, wait, contended = 0, False, False
@@ -427,7 +416,6 @@ def hold_create_best_available(
                         count=count,
                         together=together,
                         taken=taken,
-                        prices=prices,
                         now=now,
                         exact=not contended,
                         wait=wait,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -148,14 +148,7 @@ def hold_create(
             unavailable += seats_taken_elsewhere(event=event, seat_ids=missing, now=now)
         if unavailable:
             raise SeatsUnavailable(unavailable)
-        hold = hold_claim(buyer=buyer, event=event, seats=seats, prices=prices, now=now)
-    # The state just committed, attached: a caller renders the hold and its seats (with section,
-    # row and number) without reading them back.
-    for seat in seats:
-        seat.status, seat.hold = Status.HELD, hold
-    hold.event = event
-    prefetched_set(hold, "seats", seats)
-    return hold
+        return hold_claim(buyer=buyer, event=event, seats=seats, prices=prices, now=now)
 
 
 # A held seat is free again when its hold has expired. Read by a sub-select, not a join: a seat
@@ -189,15 +182,18 @@ def seat_states(*, event: Event, seat_ids: Sequence[int], now: datetime) -> list
 
 
 def seats_for_hold(
-    *, event: Event, seat_ids: Sequence[int], now: datetime
+    *, event: Event, seat_ids: Iterable[int], now: datetime, skip_locked: bool = True
 ) -> tuple[list[EventSeat], dict[str, Decimal]]:
-    """Lock the requested seats of ``event`` (pk order, SKIP LOCKED) in one statement; return
-    them with their seat and section attached, plus the event's prices of their categories.
+    """Lock the requested seats of ``event`` (pk order; SKIP LOCKED unless told to wait, the
+    wait bounded) in one statement; return them with their seat and section attached, plus the
+    event's prices of their categories.
 
     Each seat comes back with ``taken``: False when it is available at ``now``, a seat of an
-    expired hold included (``HOLD_EXPIRED_SQL``). Seat, section and price rows never change
-    during a sale, so joining them is safe.
+    expired hold included (``HOLD_EXPIRED_SQL``: after a lock wait, a seat just held by the
+    transaction waited for is taken). Seat, section and price rows never change during a sale,
+    so joining them is safe.
     """
+    seat_ids = list(seat_ids)
     placeholders = ", ".join(["%s"] * len(seat_ids))
     at = connection.ops.adapt_datetimefield_value(now)
     sql = f"""
@@ -210,7 +206,7 @@ def seats_for_hold(
          WHERE es.event_id = %s AND es.id IN ({placeholders})
          ORDER BY es.id
     """  # noqa: S608 - table names come from model metadata, values are parameters
-    sql += lock_clause(of="es", skip_locked=True)
+    sql += lock_clause(of="es", skip_locked=skip_locked)
     with connection.cursor() as cursor:
         cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
         rows = cursor.fetchall()
@@ -252,6 +248,7 @@ def hold_claim(
     """Inside the caller's transaction, with ``seats`` locked and checked available: write the
     Hold (prices captured from ``prices``), one UPDATE of the seats, one INSERT of audit rows.
     ``seats`` need ``seat`` loaded. Shared by every hold path. Hand-written SQL, like the lock.
+    Returns the hold with ``event`` and ``seats`` attached (the seats now ``held`` by it).
     """
     hold = Hold(
         buyer=buyer,
@@ -301,6 +298,12 @@ def hold_claim(
             hold=hold,
         )
     )
+    # What was written, attached: a caller renders the hold and its seats (section, row and
+    # number) without reading them back.
+    for seat in seats:
+        seat.status, seat.hold = Status.HELD, hold
+    hold.event = event
+    prefetched_set(hold, "seats", seats)
     return hold
 
 

@@ -23,6 +23,14 @@ def test_best_available_holds_adjacent_seats(buyer_client):
     assert body["total"] == "30.00" and body["seconds_left"] > 0
 
 
+def test_the_answer_is_the_same_as_reading_the_hold_back(buyer_client, other_buyer):
+    event = event_with_rows(8, 8)
+    body = buyer_client.post(url(event), {"best_available": {"count": 2}}, format="json").json()
+    # rendered from what the service attached, not read back
+    again = buyer_client.get(f"/api/v1/holds/{body['id']}/").json()
+    assert {**again, "seconds_left": body["seconds_left"], "adjacent": True} == body
+
+
 def test_together_false_answers_adjacent_false(buyer_client, other_buyer):
     event = event_with_rows(4)
     booked(other_buyer, event, [seat_id(event, "A2")])

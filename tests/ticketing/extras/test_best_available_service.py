@@ -18,10 +18,11 @@ from .conftest import event_with_rows, labels, seat_id
 
 pytestmark = pytest.mark.django_db
 
-# prices; savepoint, buyer lock (PostgreSQL only: SQLite serialises transactions instead), buyer
-# count; row depths, the front rows' seats; savepoint, seat lock, INSERT hold, UPDATE seats,
-# INSERT audit, release savepoint x2. (No SET LOCAL: the connection already bounds lock waits.)
-QUERIES = 13 if connection.vendor == "postgresql" else 12
+# Savepoint, buyer lock (PostgreSQL only: SQLite serialises transactions instead), buyer count;
+# row depths, the front rows' seats; savepoint, seat lock (with their prices), INSERT hold,
+# UPDATE seats, INSERT audit, release savepoint x2. (No SET LOCAL: the connection already
+# bounds lock waits.)
+QUERIES = 12 if connection.vendor == "postgresql" else 11
 
 
 def held_labels(result) -> list[str]:
@@ -162,8 +163,8 @@ def test_only_the_front_rows_are_read_when_they_have_room(buyer):
     with CaptureQueriesContext(connection) as queries:
         result = hold_create_best_available(buyer=buyer, event=event, count=4)
     # then: one read of the seats, of row A only
-    reads = [q["sql"] for q in queries.captured_queries if '"row_index" <' in q["sql"]]
-    assert len(reads) == 1 and '"row_index" < 1' in reads[0]
+    reads = [q["sql"] for q in queries.captured_queries if "row_index <" in q["sql"]]
+    assert len(reads) == 1 and "row_index < 1" in reads[0]
     assert held_labels(result) == ["A4", "A5", "A6", "A7"]
 
 
@@ -179,6 +180,6 @@ def test_deeper_rows_are_read_when_the_front_ones_are_full(buyer, other_buyer):
     with CaptureQueriesContext(connection) as queries:
         result = hold_create_best_available(buyer=buyer, event=event, count=2)
     # then: rows were read in bands (A; B-C; D-G) and D2-D3 was chosen (D3-D4 would strand D2)
-    reads = [q["sql"] for q in queries.captured_queries if '"row_index" <' in q["sql"]]
+    reads = [q["sql"] for q in queries.captured_queries if "row_index <" in q["sql"]]
     assert len(reads) == 3
     assert held_labels(result) == ["D2", "D3"]

@@ -163,13 +163,19 @@ def booking_confirm_paid(
             ).update(booking=booking, updated_at=now)
             if not linked:
                 raise PaymentNotUsable()
+
+            def paid_for() -> None:  # committed: payment_settle has nothing left to refund
+                payment.booking_id = booking.pk
+
+            transaction.on_commit(paid_for)
         booking_confirmed_notify(booking_ids=[booking.pk])
     return booking
 
 
 def payment_settle(*, payment: Payment | None) -> None:
-    """After a checkout, whatever its outcome: refund a charge that paid for no booking."""
-    if payment is None:
+    """After a checkout, whatever its outcome: refund a charge that paid for no booking.
+    A payment known to be linked to a committed booking is left alone without a query."""
+    if payment is None or payment.booking_id is not None:
         return
     due = Payment.objects.filter(pk=payment.pk, status=PStatus.CHARGED, booking__isnull=True).update(
         status=PStatus.REFUNDING, updated_at=timezone.now()

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import client_for
@@ -39,6 +40,17 @@ def test_booking_charges_the_default_fake_token(event, buyer, buyer_client, fake
     assert payment.amount == hold.total == Decimal("160.00") and payment.currency == "EUR"
     assert payment.charge_id.startswith("fake_ch_")
     assert fake_gateway.calls == [("charge", payment.idempotency_key, Decimal("160.00"))]
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: on_commit runs when the booking commits
+def test_a_booking_that_committed_is_not_settled_again(event, buyer, buyer_client):
+    hold = held(buyer, event, seat_ids(event, 2))
+    with CaptureQueriesContext(connection) as queries:
+        response = book(buyer_client, hold.id)
+    assert response.status_code == 201, response.json()
+    # the payment is known to be linked once the booking committed: no refund check after it
+    assert not [q["sql"] for q in queries.captured_queries if "refunding" in q["sql"]]
+    assert Payment.objects.get(hold=hold).booking_id == response.json()["id"]
 
 
 def test_the_fake_gateway_keeps_only_its_last_calls():

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from config.errors import NotFound
 from ticketing.errors import AlreadyCancelled, CancellationClosed, HoldExpired
-from ticketing.locking import lock_rows
+from ticketing.locking import lock_clause, lock_rows
 from ticketing.models import Booking, EventSeat, Hold, Ticket
 from ticketing.services.events import event_ensure_on_sale
+from ticketing.services.holds import SEAT_PLACE_COLUMNS, SEAT_PLACE_JOINS, seat_from_row
 from ticketing.services.inventory import audit_rows, audit_write, prefetched_set
 from ticketing.services.tickets import ticket_code_sign
 
@@ -41,11 +42,7 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
     """
     now = now or timezone.now()
     with transaction.atomic():
-        seats = lock_rows(
-            EventSeat.objects.filter(hold_id=hold_id, hold__buyer=buyer, status=Status.HELD).select_related(
-                "seat__section"
-            )
-        )
+        seats = seats_of_hold_locked(buyer=buyer, hold_id=hold_id)
         holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event"))
         if not holds:
             raise NotFound("No such hold.")
@@ -86,6 +83,24 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
         seat.status, seat.hold, seat.booking = Status.BOOKED, None, booking
     prefetched_set(booking, "tickets", tickets)
     return booking
+
+
+def seats_of_hold_locked(*, buyer: User, hold_id: int) -> list[EventSeat]:
+    """Inside the caller's transaction: lock the seats the buyer's hold still holds (pk order,
+    waiting, bounded), with their seat and section attached. One hand-written statement: the
+    booking's hot read, as the hold's."""
+    sql = f"""
+        SELECT {SEAT_PLACE_COLUMNS}
+          FROM {EventSeat._meta.db_table} es
+          {SEAT_PLACE_JOINS}
+          JOIN {Hold._meta.db_table} h ON h.id = es.hold_id
+         WHERE es.hold_id = %s AND h.buyer_id = %s AND es.status = %s
+         ORDER BY es.id
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    sql += lock_clause(of="es")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hold_id, buyer.pk, Status.HELD])
+        return [seat_from_row(row) for row in cursor.fetchall()]
 
 
 def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None) -> Booking:

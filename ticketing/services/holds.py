@@ -181,6 +181,31 @@ def seat_states(*, event: Event, seat_ids: Sequence[int], now: datetime) -> list
         return [(seat_id, status, seat_is_taken(status, expired)) for seat_id, status, expired in cursor]
 
 
+# An event seat with its seat and section, for hand-written locking reads: select
+# SEAT_PLACE_COLUMNS from ``es`` with SEAT_PLACE_JOINS, build each with ``seat_from_row``.
+SEAT_PLACE_COLUMNS = (
+    "es.id, es.event_id, es.seat_id, es.status, es.hold_id,"
+    " s.section_id, sec.name, s.row_label, s.number, s.category"
+)
+SEAT_PLACE_JOINS = f"""JOIN {Seat._meta.db_table} s ON s.id = es.seat_id
+          JOIN {Section._meta.db_table} sec ON sec.id = s.section_id"""
+
+
+def seat_from_row(row: Sequence) -> EventSeat:
+    """The EventSeat of a SEAT_PLACE_COLUMNS row, with ``seat`` (its section, row label, number
+    and category) attached."""
+    seat_id, event_id, spot_id, status, hold_id, section_id, section, label, number, category = row
+    seat = EventSeat(id=seat_id, event_id=event_id, seat_id=spot_id, status=status, hold_id=hold_id)
+    seat.seat = Seat(
+        id=spot_id,
+        section=Section(id=section_id, name=section),
+        row_label=label,
+        number=number,
+        category=category,
+    )
+    return seat
+
+
 def seats_for_hold(
     *, event: Event, seat_ids: Iterable[int], now: datetime, skip_locked: bool = True
 ) -> tuple[list[EventSeat], dict[str, Decimal]]:
@@ -197,11 +222,9 @@ def seats_for_hold(
     placeholders = ", ".join(["%s"] * len(seat_ids))
     at = connection.ops.adapt_datetimefield_value(now)
     sql = f"""
-        SELECT es.id, es.seat_id, es.status, es.hold_id, {HOLD_EXPIRED_SQL},
-               s.section_id, sec.name, s.row_label, s.number, s.category, CAST(p.amount AS TEXT)
+        SELECT {SEAT_PLACE_COLUMNS}, {HOLD_EXPIRED_SQL}, CAST(p.amount AS TEXT)
           FROM {EventSeat._meta.db_table} es
-          JOIN {Seat._meta.db_table} s ON s.id = es.seat_id
-          JOIN {Section._meta.db_table} sec ON sec.id = s.section_id
+          {SEAT_PLACE_JOINS}
           LEFT JOIN {EventPrice._meta.db_table} p ON p.event_id = es.event_id AND p.category = s.category
          WHERE es.event_id = %s AND es.id IN ({placeholders})
          ORDER BY es.id
@@ -211,20 +234,12 @@ def seats_for_hold(
         cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
         rows = cursor.fetchall()
     seats, prices = [], {}
-    for row in rows:
-        seat_id, spot_id, status, hold_id, expired, section_id, section, label, number, category, amount = row
-        seat = EventSeat(id=seat_id, event_id=event.pk, seat_id=spot_id, status=status, hold_id=hold_id)
-        seat.seat = Seat(
-            id=spot_id,
-            section=Section(id=section_id, name=section),
-            row_label=label,
-            number=number,
-            category=category,
-        )
-        seat.taken = seat_is_taken(status, expired)
+    for *place, expired, amount in rows:
+        seat = seat_from_row(place)
+        seat.taken = seat_is_taken(seat.status, expired)
         seats.append(seat)
         if amount is not None:
-            prices[category] = Decimal(amount).quantize(PRICE_QUANTUM)
+            prices[seat.seat.category] = Decimal(amount).quantize(PRICE_QUANTUM)
     return seats, prices
 
 

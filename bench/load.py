@@ -58,6 +58,7 @@ class Stats:
         self.started = time.perf_counter()
         self.finished: float | None = None
         self.loop_lags: list[float] = []  # see Harness.run's lag probe
+        self.client_cpu = 0.0  # seconds of this process's CPU during the run (Harness.run)
 
     def record(self, endpoint: str, status: int | str, seconds: float) -> None:
         self.latencies[endpoint].append(seconds)
@@ -106,6 +107,9 @@ class Stats:
             "client_loop_lag_ms": {
                 f"p{q}": round((percentile(sorted(self.loop_lags), q) or 0) * 1000, 2) for q in (50, 99)
             },
+            # The load generator shares the box: the CPU it spends per request is CPU the
+            # servers did not get (compare phases: a heavier client lowers a ratio).
+            "client_cpu_ms_per_request": round(self.client_cpu / max(1, self.requests) * 1000, 3),
             "server_errors_5xx": self.server_errors(),
             "transport_errors": self.transport_errors(),
         }
@@ -259,11 +263,11 @@ class Harness:
         progress = asyncio.create_task(self.progress())
         timer_task = asyncio.create_task(timer())
         probe = asyncio.create_task(lag_probe())
-        self.stats.started = time.perf_counter()
+        self.stats.started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(
             *(vu_coroutine(vu, random.Random(self.seed * 100_003 + vu)) for vu in range(self.concurrency))
         )
-        self.stats.finished = time.perf_counter()
+        self.stats.finished, self.stats.client_cpu = time.perf_counter(), time.process_time() - cpu
         self.stop.set()
         await asyncio.gather(progress, timer_task, probe)
         for client in self.clients:

@@ -75,8 +75,9 @@ def reference_table(levels: list[dict]) -> list[str]:
     lines = [
         "| buyers | floor req/s (`GET /auth/me/`) | floor p99 ms | hold burst hot req/s (201/s) "
         "| hold burst p99 ms | **hold / floor** | pgbench hot tps (clients) | pgbench p99 ms "
-        "| hold / database | hold burst spread req/s | pgbench spread tps |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| hold / database | hold burst spread req/s | pgbench spread tps "
+        "| load generator CPU ms per request, floor / hold burst |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in levels:
         floor, burst, spread = level["floor"], level["holds"].get("hot", {}), level["holds"].get("spread", {})
@@ -89,7 +90,9 @@ def reference_table(levels: list[dict]) -> list[str]:
             f" | {_fmt(db.get('latency_ms', {}).get('p99'), 1)}"
             f" | {_fmt(level['ratios']['hold_vs_database'] * 100, 0)}%"
             f" | {_fmt(spread.get('requests_per_s'), 0)} ({_fmt(spread.get('holds_per_s'), 0)})"
-            f" | {_fmt(db_spread.get('tps'), 0)} |"
+            f" | {_fmt(db_spread.get('tps'), 0)}"
+            f" | {_fmt(floor.get('client_cpu_ms_per_request'), 2)}"
+            f" / {_fmt(burst.get('client_cpu_ms_per_request'), 2)} |"
         )
     return lines
 

@@ -34,7 +34,7 @@ class HallInputSerializer(StrictInputSerializer):
 
 
 class HallFilterSerializer(serializers.Serializer):
-    venue = serializers.IntegerField(min_value=1, required=False)
+    venue = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)  # a bigint id
 
 
 class LayoutRowSerializer(serializers.Serializer):

@@ -115,7 +115,7 @@ class EventUpdateSerializer(StrictSerializer):
 class EventFilterSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Event.Kind.choices, required=False)
     status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
-    venue = serializers.IntegerField(min_value=1, required=False)
+    venue = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)  # a bigint id
     starts_after = serializers.DateTimeField(required=False)
     starts_before = serializers.DateTimeField(required=False)
 

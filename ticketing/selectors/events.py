@@ -35,6 +35,8 @@ def event_public_get(pk: object) -> Event:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound("No such event.") from None
+    if not 0 < pk < 2**63:  # no such id; SQLite would overflow on it
+        raise NotFound("No such event.")
     fields = Event._meta.concrete_fields
     table = Event._meta.db_table
     sql = f"SELECT {', '.join(f.column for f in fields)} FROM {table} WHERE id = %s AND status <> %s"  # noqa: S608

@@ -123,9 +123,12 @@ def test_hold_on_a_draft_or_unknown_event_is_not_found(buyer_client):
     assert_error(
         buyer_client.post(holds_url(draft), {"seat_ids": seat_ids(draft, 1)}, format="json"), 404, "not_found"
     )
-    assert_error(
-        buyer_client.post("/api/v1/events/999999/holds/", {"seat_ids": [1]}, format="json"), 404, "not_found"
-    )
+    for unknown in (999999, 2**63, 10**30, -1):  # past 2**63 SQLite would overflow
+        assert_error(
+            buyer_client.post(f"/api/v1/events/{unknown}/holds/", {"seat_ids": [1]}, format="json"),
+            404,
+            "not_found",
+        )
 
 
 # --- /holds/ ------------------------------------------------------------------------------------

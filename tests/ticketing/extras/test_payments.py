@@ -12,6 +12,7 @@ from django.utils import timezone
 from tests.conftest import client_for
 from tests.factories import UserFactory, on_sale_event
 from tests.ticketing.services.helpers import held, seat_ids
+from ticketing import idempotency
 from ticketing.errors import HoldExpired
 from ticketing.models import Booking, EventSeat, Hold, Payment
 from ticketing.payments import FakeGateway, PaymentDeclined
@@ -43,14 +44,36 @@ def test_booking_charges_the_default_fake_token(event, buyer, buyer_client, fake
 
 
 @pytest.mark.django_db(transaction=True)  # real commits: on_commit runs when the booking commits
-def test_a_booking_that_committed_is_not_settled_again(event, buyer, buyer_client):
+@pytest.mark.parametrize("key", [None, "k-1"])  # with a key the booking is a savepoint in its transaction
+def test_a_booking_that_committed_is_not_settled_again(event, buyer, buyer_client, key):
     hold = held(buyer, event, seat_ids(event, 2))
     with CaptureQueriesContext(connection) as queries:
-        response = book(buyer_client, hold.id)
+        response = book(buyer_client, hold.id, key)
     assert response.status_code == 201, response.json()
     # the payment is known to be linked once the booking committed: no refund check after it
     assert not [q["sql"] for q in queries.captured_queries if "refunding" in q["sql"]]
     assert Payment.objects.get(hold=hold).booking_id == response.json()["id"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_rolled_back_after_it_was_linked_is_refunded(event, buyer, fake_gateway, monkeypatch):
+    # given: the request's transaction fails after the booking and its payment link were written
+    hold = held(buyer, event, seat_ids(event, 1))
+    client = client_for(buyer)
+    client.raise_request_exception = False
+
+    def answer_lost(body):
+        raise RuntimeError("the stored answer could not be written")
+
+    monkeypatch.setattr(idempotency, "answer_json", answer_lost)
+    # when
+    response = book(client, hold.id, "k-2")
+    # then: nothing was booked, and the charge was refunded (the link never committed)
+    assert response.status_code == 500
+    assert not Booking.objects.exists() and Hold.objects.get(pk=hold.pk).status == Hold.Status.ACTIVE
+    payment = Payment.objects.get(hold=hold)
+    assert payment.status == "refunded" and payment.booking_id is None
+    assert [kind for kind, _, _ in fake_gateway.calls] == ["charge", "refund"]
 
 
 def test_the_fake_gateway_keeps_only_its_last_calls():

@@ -106,6 +106,12 @@ def answer_json(body: Any) -> str:
     return orjson.dumps(body, default=str).decode()
 
 
+def answer_load(stored: Any) -> Any:
+    """The ``response`` column as read by a hand-written query: JSON text on SQLite, and on
+    PostgreSQL as Django configures psycopg."""
+    return orjson.loads(stored) if isinstance(stored, str) else stored
+
+
 def key_record_refusal(
     *, user_id: int, key: str, fingerprint: str, now: datetime, status: int, body: Any
 ) -> bool:
@@ -154,9 +160,7 @@ def key_claim(*, user_id: int, key: str, fingerprint: str, now: datetime) -> tup
             [user_id, key, fingerprint, adapt(now), cutoff, cutoff, cutoff, cutoff],
         )
         record_id, stored_hash, status, body = cursor.fetchone()
-    if isinstance(body, str):  # SQLite, and PostgreSQL as Django configures psycopg: JSON text
-        body = orjson.loads(body)
-    return record_id, stored_hash, status, body
+    return record_id, stored_hash, status, answer_load(body)
 
 
 def idempotency_keys_purge(*, now: datetime | None = None, batch_size: int = 5000) -> int:
@@ -210,6 +214,4 @@ def idempotent_replay(request: Request) -> Response | None:
     stored_hash, status, body = record
     if stored_hash != request_fingerprint(request):
         raise IdempotencyKeyReused()
-    if isinstance(body, str):  # JSON text, as in key_claim
-        body = orjson.loads(body)
-    return Response(body, status=status, headers={"Idempotent-Replayed": "true"})
+    return Response(answer_load(body), status=status, headers={"Idempotent-Replayed": "true"})

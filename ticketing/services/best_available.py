@@ -52,6 +52,7 @@ from ticketing.models import Event, EventSeat, Hold
 from ticketing.services.events import event_ensure_on_sale
 from ticketing.services.holds import (
     HOLD_EXPIRED_SQL,
+    SEAT_PLACE_JOINS,
     buyer_lock_within_limit,
     event_seat_limit,
     hold_claim,
@@ -220,8 +221,7 @@ def _spots_read(
     sql = f"""
         SELECT es.id, sec.position, s.section_id, s.row_index, s.number, es.status, {HOLD_EXPIRED_SQL}
           FROM {EventSeat._meta.db_table} es
-          JOIN {Seat._meta.db_table} s ON s.id = es.seat_id
-          JOIN {Section._meta.db_table} sec ON sec.id = s.section_id
+          {SEAT_PLACE_JOINS}
          WHERE es.event_id = %s AND s.row_index >= %s AND s.row_index < %s
     """  # noqa: S608 - table names come from model metadata, values are parameters
     params = [Hold.Status.ACTIVE, connection.ops.adapt_datetimefield_value(now), event.pk, *depths]

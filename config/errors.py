@@ -107,6 +107,23 @@ def _first_message(data: Any) -> str:
     return str(data) if data else "The request is not valid."
 
 
+def detail_sentence(detail: Any, default: str = "Request failed.") -> str:
+    """The human sentence of a DRF exception's ``detail``, whatever its shape.
+
+    simplejwt wraps its messages in ``{"detail": ..., "code": ...}`` (and ``messages``): its
+    ``str()`` is a Python repr, never shown to a client. A dict without ``detail`` reads as its
+    first field's message, a list as its first item.
+    """
+    if isinstance(detail, dict):
+        if "detail" in detail:
+            return detail_sentence(detail["detail"], default)
+        return _first_message(detail) if detail else default
+    if isinstance(detail, (list, tuple)):
+        return detail_sentence(detail[0], default) if detail else default
+    text = str(detail).strip() if detail is not None else ""
+    return text or default
+
+
 def _as_fields(data: Any) -> dict[str, Any]:
     if isinstance(data, dict):
         return data
@@ -120,13 +137,13 @@ def translate(exc: BaseException) -> ApiError | None:
     if isinstance(exc, drf.ValidationError):
         return Invalid(_first_message(exc.detail), fields=_as_fields(exc.detail))
     if isinstance(exc, drf.ParseError):
-        return Invalid(f"Malformed request body: {exc.detail}")
+        return Invalid(f"Malformed request body: {detail_sentence(exc.detail)}")
     if isinstance(exc, InvalidToken):
         error = ApiError("The token is invalid or expired.")
         error.code, error.http_status = "token_not_valid", 401
         return error
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
-        error = ApiError(str(exc.detail))
+        error = ApiError(detail_sentence(exc.detail, "Authentication failed."))
         error.code, error.http_status = "not_authenticated", 401
         return error
     if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
@@ -139,7 +156,7 @@ def translate(exc: BaseException) -> ApiError | None:
         error = Throttled(wait=exc.wait)
         return error
     if isinstance(exc, drf.APIException):
-        error = ApiError(str(exc.detail))
+        error = ApiError(detail_sentence(exc.detail))
         error.code = exc.default_code if isinstance(exc.default_code, str) else "error"
         error.http_status = exc.status_code
         return error

@@ -11,8 +11,11 @@ from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.exceptions import ParseError
 
+from config.errors import error_response, translate
 from config.logging import request_id_var
+from config.parsers import PARSED, is_json, json_body_parse
 
 access_log = logging.getLogger("api.access")
 
@@ -70,7 +73,8 @@ class BodySizeLimitMiddleware:
 
     Django enforces the limit only when ``request.body`` or form data is read; DRF's JSON parser
     reads the raw stream and would accept any size. This checks the declared Content-Length,
-    which bounds what Django ever reads (a body sent without one, chunked, is not read at all).
+    which bounds what Django ever reads. A body sent chunked (no Content-Length) is never read by
+    Django: it is refused as ``411 length_required`` rather than silently taken as empty.
     It runs after CorsMiddleware so that browsers can read the error.
     """
 
@@ -78,6 +82,17 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # Django reads a body by its Content-Length only: a chunked body would be dropped and
+            # the request then refused for "missing" fields it did send. Say so instead.
+            return JsonResponse(
+                {
+                    "code": "length_required",
+                    "detail": "Send the request body with a Content-Length header; "
+                    "chunked request bodies are not accepted.",
+                },
+                status=411,
+            )
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if request.method in BODY_METHODS and limit is not None:
             raw = request.META.get("CONTENT_LENGTH") or "0"
@@ -99,4 +114,28 @@ class BodySizeLimitMiddleware:
                     },
                     status=413,
                 )
+        return self.get_response(request)
+
+
+class JsonBodyMiddleware:
+    """Every JSON body sent to the API goes through the one parse step (config/parsers.py),
+    whether or not its view reads the body: a body no view could parse or store is a 400
+    ``invalid`` here, the same with or without an Idempotency-Key. The parsed body is kept on
+    the request for DRF's parser, so it is parsed once. Runs after BodySizeLimitMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method in BODY_METHODS
+            and request.path.startswith("/api/")
+            and is_json(request.META.get("CONTENT_TYPE", ""))
+        ):
+            raw = request.body
+            if raw:
+                try:
+                    setattr(request, PARSED, json_body_parse(raw))
+                except ParseError as exc:
+                    return error_response(translate(exc))
         return self.get_response(request)

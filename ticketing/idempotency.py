@@ -14,6 +14,7 @@ ignored and purged by ``release_expired_holds``.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +35,14 @@ Operation = Callable[[], tuple[int, Any]]
 
 
 def request_fingerprint(request: Request) -> str:
-    body = orjson.dumps(request.data, option=orjson.OPT_SORT_KEYS, default=str)
+    """A hash of the method, path and parsed body. Never raises: the parse step
+    (config/parsers.py) already bounds what a body holds, and should anything it lets through
+    be refused by orjson (integers past 64 bits, lone surrogates), the standard library's
+    escaping serialisation, as deterministic, is used instead."""
+    try:
+        body = orjson.dumps(request.data, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        body = json.dumps(request.data, sort_keys=True, default=str).encode()
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
 

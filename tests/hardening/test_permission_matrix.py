@@ -257,7 +257,7 @@ def call(world: World, role: str, row: Row) -> int:
     response = client.generic(
         row.method,
         row.path(world, role),
-        data=None if body is None else json.dumps(body),
+        data="" if body is None else json.dumps(body),
         content_type="application/json",
     )
     if response.status_code >= 400:  # every refusal is the JSON envelope

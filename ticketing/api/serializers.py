@@ -167,6 +167,7 @@ class HeldSeatSerializer(serializers.Serializer):
 
 class HoldSerializer(serializers.ModelSerializer):
     seats = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
     seconds_left = serializers.SerializerMethodField()
     event_name = serializers.CharField(source="event.name", read_only=True)
 
@@ -192,11 +193,21 @@ class HoldSerializer(serializers.ModelSerializer):
             seat["price"] = hold.prices.get(seat["category"])
         return seats
 
+    @extend_schema_field(serializers.ChoiceField(choices=Hold.Status.choices))
+    def get_status(self, hold: Hold) -> str:
+        return hold.status_at(self._now())
+
     def get_seconds_left(self, hold: Hold) -> int:
-        now: datetime = self.context.get("now") or timezone.now()
-        if hold.status != Hold.Status.ACTIVE:
+        now = self._now()
+        if not hold.is_live(now):
             return 0
         return max(0, int((hold.expires_at - now).total_seconds()))
+
+    def _now(self) -> datetime:
+        """One ``now`` per rendering, so that status and seconds_left always agree."""
+        if "now" not in self.context:
+            self.context["now"] = timezone.now()
+        return self.context["now"]
 
 
 class BookingInputSerializer(StrictSerializer):

@@ -49,5 +49,19 @@ class Hold(models.Model):
     def __str__(self) -> str:
         return f"hold {self.pk} ({self.status})"
 
+    # The one rule of a live hold, in its two forms: Python for a loaded hold, ORM for a query.
+    # An expired hold is the same as no hold, for every reader, at once: no sweeper needed.
+
     def is_live(self, now) -> bool:
         return self.status == self.Status.ACTIVE and self.expires_at > now
+
+    @staticmethod
+    def live_q(now, prefix: str = "") -> Q:
+        """Holds live at ``now``; ``prefix`` reaches them through a relation (``"hold__"``)."""
+        return Q(**{f"{prefix}status": HoldStatus.ACTIVE, f"{prefix}expires_at__gt": now})
+
+    def status_at(self, now) -> str:
+        """The status a reader is told at ``now``: an active hold past its expiry is expired."""
+        if self.status == self.Status.ACTIVE and not self.is_live(now):
+            return self.Status.EXPIRED
+        return self.status

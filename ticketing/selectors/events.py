@@ -69,13 +69,7 @@ def events_filter(events: QuerySet[Event], *, filters: dict[str, Any]) -> QueryS
 
 def live_hold_q(now: datetime, prefix: str = "") -> Q:
     """Seats held by a hold that is still live at ``now``."""
-    return Q(
-        **{
-            f"{prefix}status": Status.HELD,
-            f"{prefix}hold__status": Hold.Status.ACTIVE,
-            f"{prefix}hold__expires_at__gt": now,
-        }
-    )
+    return Q(**{f"{prefix}status": Status.HELD}) & Hold.live_q(now, prefix=f"{prefix}hold__")
 
 
 def events_availability(*, event_ids: Iterable[int], now: datetime) -> dict[int, dict[str, int]]:

@@ -21,7 +21,7 @@ def holds_of(*, buyer: User) -> QuerySet[Hold]:
 
 
 def holds_live_of(*, buyer: User, now: datetime) -> QuerySet[Hold]:
-    return holds_of(buyer=buyer).filter(status=Hold.Status.ACTIVE, expires_at__gt=now)
+    return holds_of(buyer=buyer).filter(Hold.live_q(now))
 
 
 def bookings_visible_to(*, user: User) -> QuerySet[Booking]:

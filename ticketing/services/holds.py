@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -403,7 +402,3 @@ def holds_release_expired(*, now: datetime | None = None, batch_size: int = 500)
         skipped |= busy
         if len(holds) < batch_size:
             return expired_total
-
-
-def holds_live_q(now: datetime) -> Q:
-    return Q(status=Hold.Status.ACTIVE, expires_at__gt=now)

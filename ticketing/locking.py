@@ -33,6 +33,21 @@ from django.db import models, transaction
 
 M = TypeVar("M", bound=models.Model)
 
+#: Every table whose rows are ever locked, in the one order every waiting lock follows.
+LOCK_ORDER = (
+    "ticketing_idempotencykey",
+    "accounts_user",
+    "venues_venue",
+    "venues_hall",
+    "ticketing_eventseat",
+    "ticketing_event",
+    "ticketing_hold",
+    "ticketing_booking",
+    "ticketing_ticket",
+    "ticketing_payment",
+    "ticketing_notification",
+)
+
 
 def locking_enabled() -> bool:
     return getattr(settings, "TICKETING_LOCKING_ENABLED", True)

@@ -1,22 +1,30 @@
-"""Every row lock in the project goes through here.
+"""Every row lock in the project goes through here: one function per use case.
 
-The protocol (DESIGN.md, "Locking"): one short transaction per use case; locks are taken with
-``SELECT ... FOR UPDATE OF <table>`` **ordered by primary key**, in the fixed table order
+A service says what it needs locked (``lock_for_hold``, ``lock_hold``, ``lock_seats`` ...); this
+module decides how, and takes that use case's locks in the one table order, in one call. The
+protocol (DESIGN.md, "Locking"): one short transaction per use case; every locking read is
+``SELECT ... FOR [NO KEY] UPDATE OF <table>`` **ordered by primary key**; the tables are
+always locked in ``LOCK_ORDER``
 
-    idempotency key → buyer (user row) → event seats → hold → booking
+    idempotency key → buyer (user row) → venue → hall → event seats → event → hold → booking
+    → ticket → payment → notification
 
 and every wait is bounded by ``lock_timeout`` (TICKETING_LOCK_TIMEOUT_MS, set on each connection;
 ``SET LOCAL`` when the setting differs, as tests do). A timeout or deadlock surfaces as a
 database error that ``config.errors`` turns into ``503 busy`` with ``Retry-After``.
+``tests/ticketing/locking/test_lock_order.py`` captures each use case's statements on PostgreSQL
+and pins its tables, their order and the pk ordering: swapping two locks fails it.
 
+Implicit locks, by writes, follow the same order: the idempotency key's upsert (first, in
+``ticketing.idempotency``), the payment's conditional UPDATEs after the booking's rows.
 The idempotency key comes first and that is safe: a key row belongs to one (user, key), and
 every transaction that touches it takes it before any other lock, so a transaction waiting for
 a key row holds nothing another one could be waiting for.
 
 A transaction that only ever locks with SKIP LOCKED never waits, so it cannot be part of a
 deadlock whatever its order: the sweeper uses that to claim a batch of expired holds first
-(a work queue shared by several sweepers), then their seats. Everything that waits follows
-the order above.
+(a work queue shared by several sweepers), then their seats; the hold paths lock their seats
+with SKIP LOCKED after the (waiting) buyer row. Everything that waits follows the order above.
 
 On SQLite ``select_for_update()`` is a no-op: IMMEDIATE transactions already serialise writers.
 
@@ -26,10 +34,18 @@ race tests' negative controls can show that the tests see a race; never set it i
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
+
+from accounts.models import User
+from ticketing.models import Booking, Event, EventPrice, EventSeat, Hold, Ticket
+from venues.models import Hall, Seat, Section
 
 M = TypeVar("M", bound=models.Model)
 
@@ -110,3 +126,223 @@ def lock_clause(*, of: str, skip_locked: bool = False, no_key: bool = False, usi
         return ""
     strength = "NO KEY UPDATE" if no_key else "UPDATE"
     return f" FOR {strength} OF {of}" + (" SKIP LOCKED" if skip_locked else "")
+
+
+# --- the expiry rule in SQL, next to the locks that need it ------------------------------------
+
+# A held seat is free again when its hold has expired: the SQL form of ``Hold.is_live`` for the
+# hand-written hot reads. Read by a sub-select, not a join: a seat that a transaction committed
+# after a locking statement began comes back in its new version (held) and the sub-select,
+# reading the statement's snapshot, cannot see that brand-new hold, so a held seat is free only
+# when its hold is visible and expired. Parameters: the active status, now.
+HOLD_EXPIRED_SQL = f"""(SELECT 1 FROM {Hold._meta.db_table} h
+    WHERE h.id = es.hold_id AND h.status = %s AND h.expires_at <= %s)"""  # noqa: S608
+
+
+def seat_is_taken(status: str, expired: object) -> bool:
+    """Not available at ``now``: a seat of an expired hold is available."""
+    return status != EventSeat.Status.AVAILABLE and not (status == EventSeat.Status.HELD and expired)
+
+
+# An event seat with its seat and section, for the hand-written locking reads of the hot paths.
+SEAT_PLACE_COLUMNS = """es.id AS id, es.event_id AS event_id, es.seat_id AS seat_id, es.status AS status,
+    es.hold_id AS hold_id, s.section_id AS section_id, sec.name AS section_name,
+    s.row_label AS row_label, s.number AS number, s.category AS category"""
+SEAT_PLACE_JOINS = f"""JOIN {Seat._meta.db_table} s ON s.id = es.seat_id
+          JOIN {Section._meta.db_table} sec ON sec.id = s.section_id"""
+
+
+def _rows(cursor) -> list[dict[str, Any]]:
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def seat_with_place(row: dict[str, Any]) -> EventSeat:
+    """The EventSeat of a SEAT_PLACE_COLUMNS row, its seat (section, row, number, category) attached."""
+    seat = EventSeat(
+        id=row["id"],
+        event_id=row["event_id"],
+        seat_id=row["seat_id"],
+        status=row["status"],
+        hold_id=row["hold_id"],
+    )
+    seat.seat = Seat(
+        id=row["seat_id"],
+        section=Section(id=row["section_id"], name=row["section_name"]),
+        row_label=row["row_label"],
+        number=row["number"],
+        category=row["category"],
+    )
+    return seat
+
+
+# --- one function per use case -----------------------------------------------------------------
+
+PRICE_QUANTUM = Decimal("0.01")  # EventPrice.amount has two decimal places
+
+
+@dataclass(frozen=True)
+class SeatsForHold:
+    """The requested seats of an event, locked, each with ``taken`` (not available at ``now``,
+    a seat of an expired hold counting as free) and its seat and section; plus the event's
+    prices of their categories."""
+
+    seats: list[EventSeat]
+    prices: dict[str, Decimal]
+
+
+def lock_buyer(*, buyer: User) -> None:
+    """The buyer's user row, FOR NO KEY UPDATE (waits, bounded): serialises one buyer's own holds
+    so that the per-buyer seat limit cannot be passed by two requests at once. One row by pk."""
+    lock = lock_clause(of=User._meta.db_table, no_key=True)
+    if lock:  # nothing to take on SQLite (its transactions are serialised) or with locks off
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {User._meta.db_table} WHERE id = %s{lock}", [buyer.pk])  # noqa: S608
+
+
+def lock_seats_for_hold(
+    *, event: Event, seat_ids: Iterable[int], now: datetime, skip_locked: bool = True
+) -> SeatsForHold:
+    """The requested seats of ``event`` in pk order, SKIP LOCKED unless told to wait (the wait
+    bounded): a seat another transaction is claiming right now is left out, so a loser gets an
+    immediate 409 instead of queueing. One statement, with the places and prices joined (seat,
+    section and price rows never change during a sale). Hand-written: the on-sale's hot lock
+    (the ORM's query building cost more CPU than PostgreSQL spent running it, DESIGN.md §5)."""
+    seat_ids = list(seat_ids)
+    placeholders = ", ".join(["%s"] * len(seat_ids))
+    sql = f"""
+        SELECT {SEAT_PLACE_COLUMNS}, {HOLD_EXPIRED_SQL} AS expired, CAST(p.amount AS TEXT) AS price
+          FROM {EventSeat._meta.db_table} es
+          {SEAT_PLACE_JOINS}
+          LEFT JOIN {EventPrice._meta.db_table} p ON p.event_id = es.event_id AND p.category = s.category
+         WHERE es.event_id = %s AND es.id IN ({placeholders})
+         ORDER BY es.id
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    sql += lock_clause(of="es", skip_locked=skip_locked)
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
+        rows = _rows(cursor)
+    seats, prices = [], {}
+    for row in rows:
+        seat = seat_with_place(row)
+        seat.taken = seat_is_taken(seat.status, row["expired"])
+        seats.append(seat)
+        if row["price"] is not None:
+            prices[seat.seat.category] = Decimal(row["price"]).quantize(PRICE_QUANTUM)
+    return SeatsForHold(seats=seats, prices=prices)
+
+
+def lock_for_hold(*, buyer: User, event: Event, seat_ids: Sequence[int], now: datetime) -> SeatsForHold:
+    """A hold of chosen seats: the buyer row (``lock_buyer``), then the seats (``lock_seats_for_hold``,
+    SKIP LOCKED). Best available takes the same two locks, the seat lock once per candidate
+    block, each in a savepoint."""
+    lock_buyer(buyer=buyer)
+    return lock_seats_for_hold(event=event, seat_ids=seat_ids, now=now)
+
+
+def lock_hold(*, hold: Hold) -> tuple[list[EventSeat], Hold]:
+    """Releasing a hold: the event seats it still holds (pk order, waiting), then the hold."""
+    seats = lock_rows(EventSeat.objects.filter(hold=hold, status=EventSeat.Status.HELD))
+    return seats, lock_rows(Hold.objects.filter(pk=hold.pk))[0]
+
+
+def lock_holds(*, hold_ids: Iterable[int]) -> tuple[list[EventSeat], list[Hold]]:
+    """Releasing several holds: the seats they still hold, then those of them still active."""
+    hold_ids = list(hold_ids)
+    seats = lock_rows(EventSeat.objects.filter(hold_id__in=hold_ids, status=EventSeat.Status.HELD))
+    return seats, lock_rows(Hold.objects.filter(id__in=hold_ids, status=Hold.Status.ACTIVE))
+
+
+def lock_holds_expired(
+    *, now: datetime, exclude: Iterable[int], limit: int
+) -> tuple[list[Hold], list[EventSeat]]:
+    """The sweeper's batch, never waiting: up to ``limit`` active holds expired at ``now`` (pk
+    order, SKIP LOCKED: concurrent sweepers claim disjoint batches), then the seats they still
+    hold (SKIP LOCKED: a seat another transaction is on is left out)."""
+    expired = Hold.objects.filter(status=Hold.Status.ACTIVE).exclude(Hold.live_q(now)).exclude(id__in=exclude)
+    holds = lock_rows(expired, skip_locked=True, limit=limit)
+    if not holds:
+        return [], []
+    seats = lock_rows(
+        EventSeat.objects.filter(hold_id__in=[hold.id for hold in holds], status=EventSeat.Status.HELD),
+        skip_locked=True,
+    )
+    return holds, seats
+
+
+def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hold | None]:
+    """Booking a hold: the seats the buyer's hold still holds (pk order, waiting, with their seat
+    and section: the booking renders them), then the hold with its event; None for a hold that
+    is not the buyer's. The seat lock is one hand-written statement, as the hold's."""
+    sql = f"""
+        SELECT {SEAT_PLACE_COLUMNS}
+          FROM {EventSeat._meta.db_table} es
+          {SEAT_PLACE_JOINS}
+          JOIN {Hold._meta.db_table} h ON h.id = es.hold_id
+         WHERE es.hold_id = %s AND h.buyer_id = %s AND es.status = %s
+         ORDER BY es.id
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    sql += lock_clause(of="es")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hold_id, buyer.pk, EventSeat.Status.HELD])
+        seats = [seat_with_place(row) for row in _rows(cursor)]
+    holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event"))
+    return seats, holds[0] if holds else None
+
+
+def lock_seats(*, event: Event, seat_ids: Iterable[int]) -> list[EventSeat]:
+    """Staff blocking or unblocking seats: those of ``seat_ids`` in the event (pk order, waiting)."""
+    return lock_rows(EventSeat.objects.filter(event=event, id__in=list(seat_ids)))
+
+
+def lock_event(*, event: Event) -> Event:
+    """An event's status change: the event row, FOR NO KEY UPDATE (holds and bookings that
+    reference it are not blocked)."""
+    return lock_rows(Event.objects.filter(pk=event.pk), no_key=True)[0]
+
+
+def lock_event_for_cancel(*, event: Event) -> Event:
+    """Taking an event off sale for good: all its seats (pk order, waiting: the order every buyer
+    path uses, so a booking in flight commits first or then finds the event cancelled), then the
+    event row (FOR NO KEY UPDATE)."""
+    lock_rows(EventSeat.objects.filter(event_id=event.pk).only("id"))
+    return lock_event(event=event)
+
+
+def lock_hall_for_event(*, hall: Hall) -> Hall:
+    """Creating an event from a hall: the hall row, FOR NO KEY UPDATE, so that its layout cannot
+    change while the inventory is copied (``layout_replace`` locks it too)."""
+    return lock_rows(Hall.objects.filter(pk=hall.pk), no_key=True)[0]
+
+
+def lock_ticket(*, code: str) -> Ticket | None:
+    """A gate scan: the ticket of ``code`` (waits, bounded), with its booking and event seat."""
+    tickets = lock_rows(Ticket.objects.filter(code=code).select_related("booking", "event_seat"))
+    return tickets[0] if tickets else None
+
+
+__all__ = [
+    "HOLD_EXPIRED_SQL",
+    "LOCK_ORDER",
+    "SEAT_PLACE_COLUMNS",
+    "SEAT_PLACE_JOINS",
+    "Booking",
+    "SeatsForHold",
+    "bound_lock_wait",
+    "lock_buyer",
+    "lock_event",
+    "lock_event_for_cancel",
+    "lock_for_booking",
+    "lock_for_hold",
+    "lock_hall_for_event",
+    "lock_hold",
+    "lock_holds",
+    "lock_holds_expired",
+    "lock_rows",
+    "lock_seats",
+    "lock_seats_for_hold",
+    "lock_ticket",
+    "seat_is_taken",
+    "seat_with_place",
+]

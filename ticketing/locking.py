@@ -3,11 +3,15 @@
 The protocol (DESIGN.md, "Locking"): one short transaction per use case; locks are taken with
 ``SELECT ... FOR UPDATE OF <table>`` **ordered by primary key**, in the fixed table order
 
-    idempotency key → buyer (user row) → event seats → hold → booking
+    idempotency key → buyer (user row) → event seats → hold → booking → ticket
 
 and every wait is bounded by ``lock_timeout`` (TICKETING_LOCK_TIMEOUT_MS, set on each connection;
 ``SET LOCAL`` when the setting differs, as tests do). A timeout or deadlock surfaces as a
 database error that ``config.errors`` turns into ``503 busy`` with ``Retry-After``.
+
+Tickets come last: a gate scan locks only its ticket, and every cancel locks the booking's
+tickets after the booking (``bookings_ensure_cancellable``), so a scan and a cancel of the same
+booking serialise on the ticket row.
 
 The idempotency key comes first and that is safe: a key row belongs to one (user, key), and
 every transaction that touches it takes it before any other lock, so a transaction waiting for

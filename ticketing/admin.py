@@ -424,7 +424,7 @@ class BookingAdmin(ReadOnlyAdmin):
     list_select_related = ("buyer", "event")
     date_hierarchy = "created_at"
     inlines = [TicketInline]
-    actions = ["cancel_bookings"]
+    actions = ["cancel_bookings", "void_checked_in_bookings"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(tickets_total=Count("tickets"))
@@ -444,6 +444,20 @@ class BookingAdmin(ReadOnlyAdmin):
             queryset.order_by("pk"),
             lambda booking: booking_cancel_refund(booking=booking, actor=request.user),
             "Bookings cancelled",
+        )
+
+    @admin.action(
+        description="Void selected bookings although checked in (refund; occupied seats stay blocked)",
+        permissions=["cancel"],
+    )
+    def void_checked_in_bookings(self, request, queryset):
+        """The one place the admin voids a checked-in booking: the ordinary cancel refuses it."""
+        run_per_object(
+            self,
+            request,
+            queryset.order_by("pk"),
+            lambda booking: booking_cancel_refund(booking=booking, actor=request.user, void_checked_in=True),
+            "Bookings voided",
         )
 
 

@@ -259,7 +259,7 @@ def cancel_events_with_refunds(model_admin: admin.ModelAdmin, request: HttpReque
             continue
         text = (
             f"{event}: cancelled; {progress.bookings_cancelled} bookings cancelled, "
-            f"{progress.refunds_done} refunded"
+            f"{progress.refunds_done} refunded, {progress.checked_in_voided} checked-in tickets voided"
         )
         if progress.done:
             model_admin.message_user(request, text + ".", messages.SUCCESS)

@@ -48,3 +48,10 @@ class IdempotencyKeyReused(ApiError):
     code = "idempotency_key_reused"
     http_status = 422
     default_detail = "This Idempotency-Key was already used with a different request."
+
+
+class TicketCheckedIn(Conflict):
+    code = "ticket_checked_in"
+    default_detail = (
+        "A ticket of this booking has been checked in at the gate; it can no longer be cancelled."
+    )

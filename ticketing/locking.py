@@ -17,6 +17,10 @@ and pins its tables, their order and the pk ordering: swapping two locks fails i
 
 Implicit locks, by writes, follow the same order: the idempotency key's upsert (first, in
 ``ticketing.idempotency``), the payment's conditional UPDATEs after the booking's rows.
+Tickets come after the booking: a gate scan locks only its ticket, and every cancel locks the
+booking's tickets after the booking (``bookings_ensure_cancellable``), so a scan and a cancel of
+the same booking serialise on the ticket row.
+
 The idempotency key comes first and that is safe: a key row belongs to one (user, key), and
 every transaction that touches it takes it before any other lock, so a transaction waiting for
 a key row holds nothing another one could be waiting for.

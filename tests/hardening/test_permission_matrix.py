@@ -37,6 +37,7 @@ class Row:
     expected: tuple[int, int, int, int]  # anonymous, buyer, other, staff
     body: Build | None = None
     note: str = ""
+    codes: tuple[str, str, str, str] | None = None  # the error code each caller must get, if pinned
 
     @property
     def id(self) -> str:
@@ -67,6 +68,14 @@ def event_body(world: World, role: str) -> dict:
 
 def ticket_code(world: World, role: str) -> dict:
     return {"code": Ticket.objects.filter(booking=world.booking).order_by("id").first().code}
+
+
+def checked_in_booking(world: World, role: str) -> str:
+    """The buyer's booking, after the gate scanned its first ticket (inside the role's savepoint)."""
+    Ticket.objects.filter(pk=Ticket.objects.filter(booking=world.booking).order_by("id")[0].pk).update(
+        checked_in_at=timezone.now()
+    )
+    return f"/api/v1/bookings/{world.booking.pk}/cancel/"
 
 
 LAYOUT = {"sections": [{"name": "Stalls", "rows": [{"label": "A", "seats": 4}]}]}
@@ -243,13 +252,30 @@ MATRIX = [
         lambda w, r: f"/api/v1/bookings/{w.booking.pk}/cancel/",
         (401, 200, 404, 200),
     ),
+    Row(
+        "POST",
+        "/api/v1/bookings/{id}/cancel/",
+        checked_in_booking,
+        (401, 409, 404, 409),
+        codes=("not_authenticated", "ticket_checked_in", "not_found", "ticket_checked_in"),
+        note="(a ticket checked in: nobody cancels it by accident)",
+    ),
+    Row(
+        "POST",
+        "/api/v1/bookings/{id}/cancel/",
+        checked_in_booking,
+        (401, 409, 404, 200),
+        body=lambda w, r: {"void_checked_in": True},
+        codes=("not_authenticated", "ticket_checked_in", "not_found", ""),
+        note="(a ticket checked in, void_checked_in: only staff void it)",
+    ),
     # --- gates ---
     Row("POST", "/api/v1/checkin/", fixed("/api/v1/checkin/"), (401, 403, 403, 200), body=ticket_code),
     Row("GET", "/api/v1/checkin/key/", fixed("/api/v1/checkin/key/"), (200, 200, 200, 200)),
 ]
 
 
-def call(world: World, role: str, row: Row) -> int:
+def call(world: World, role: str, row: Row) -> tuple[int, str]:
     client = APIClient()
     if role != "anonymous":
         client.credentials(**{"HTTP_AUTHORIZATION": world.headers(role)["Authorization"]})
@@ -257,25 +283,28 @@ def call(world: World, role: str, row: Row) -> int:
     response = client.generic(
         row.method,
         row.path(world, role),
-        data="" if body is None else json.dumps(body),
+        data="" if body is None else json.dumps(body),  # no body, not the bytes "None"
         content_type="application/json",
     )
     if response.status_code >= 400:  # every refusal is the JSON envelope
         assert response["Content-Type"].startswith("application/json"), row.id
         assert "code" in response.json(), row.id
-    return response.status_code
+        return response.status_code, response.json()["code"]
+    return response.status_code, ""
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=[row.id for row in MATRIX])
 def test_permission_matrix(row: Row, world: World):
-    actual = {}
+    actual, codes = {}, {}
     for role in ROLES:
         savepoint = transaction.savepoint()
         try:
-            actual[role] = call(world, role, row)
+            actual[role], codes[role] = call(world, role, row)
         finally:
             transaction.savepoint_rollback(savepoint)
     assert actual == dict(zip(ROLES, row.expected, strict=True))
+    if row.codes is not None:
+        assert codes == dict(zip(ROLES, row.codes, strict=True))
 
 
 def test_matrix_covers_every_operation():

@@ -82,6 +82,9 @@ class EventCancelSerializer(serializers.Serializer):
     holds_active = serializers.IntegerField()
     refunds_due = serializers.IntegerField(help_text="Refunds decided but not yet confirmed by the gateway.")
     refunds_done = serializers.IntegerField()
+    checked_in_voided = serializers.IntegerField(
+        help_text="Tickets checked in at the gate that the cancellation voided (and refunded)."
+    )
 
 
 class ReportQuerySerializer(serializers.Serializer):

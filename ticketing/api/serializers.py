@@ -217,6 +217,15 @@ class BookingInputSerializer(StrictSerializer):
     )
 
 
+class BookingCancelInputSerializer(StrictSerializer):
+    void_checked_in = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Staff only: void the booking although a ticket of it was checked in at the gate"
+        " (the seat of that ticket stays blocked). Without it such a cancel is 409 ticket_checked_in.",
+    )
+
+
 class TicketSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     seat = serializers.IntegerField(source="event_seat_id")

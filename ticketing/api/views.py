@@ -242,13 +242,21 @@ class BookingViewSet(
             render_booking=lambda booking: s.BookingSerializer(booking).data,
         )
 
-    @extend_schema(request=None, responses=s.BookingSerializer, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=s.BookingCancelInputSerializer, responses=s.BookingSerializer, parameters=[IDEMPOTENCY_KEY]
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         booking = self.get_object()
+        # No body at all stays a plain cancel, as it always was.
+        data = s.BookingCancelInputSerializer(data=request.data if request.body else {})
+        data.is_valid(raise_exception=True)
+        void_checked_in = data.validated_data["void_checked_in"]
 
         def operation():
-            booking_cancel_refund(booking=booking, actor=request.user)  # + refund, email after commit
+            booking_cancel_refund(  # + refund, email after commit
+                booking=booking, actor=request.user, void_checked_in=void_checked_in
+            )
             return status.HTTP_200_OK, s.BookingSerializer(self.get_queryset().get(pk=booking.pk)).data
 
         return idempotent(request, operation)

@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
-from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
+from ticketing.models import Booking, Event, EventSeat, Hold, SeatAudit, Ticket
 from ticketing.selectors.events import events_availability
 from venues.models import Seat, Section
 
@@ -51,6 +51,7 @@ TABLES = {
     "e": Event._meta.db_table,
     "s": Seat._meta.db_table,
     "sec": Section._meta.db_table,
+    "a": SeatAudit._meta.db_table,
 }
 
 
@@ -146,6 +147,23 @@ RULES = [
               AND NOT EXISTS (SELECT 1 FROM {t} t WHERE t.booking_id = b.id AND t.status = 'active')""",
         "b.event_id",
         lambda booking: f"confirmed booking {booking} has no active ticket",
+    ),
+    Rule(
+        # The check-in rule (services/checkin.py bookings_ensure_cancellable): a ticket let in
+        # at the gate is voided only by staff on purpose, and that void is in the audit trail
+        # (the action CHECKED_IN_VOID_ACTION).
+        "cancelled_checked_in",
+        """SELECT b.event_id, t.id, b.id, t.event_seat_id, t.checked_in_at FROM {t} t
+             JOIN {b} b ON b.id = t.booking_id
+            WHERE b.status = 'cancelled' AND t.checked_in_at IS NOT NULL {event}
+              AND NOT EXISTS (SELECT 1 FROM {a} a
+                               WHERE a.booking_id = b.id AND a.event_seat_id = t.event_seat_id
+                                 AND a.action = 'void_checked_in')""",
+        "b.event_id",
+        lambda ticket, booking, seat, checked_in_at: (
+            f"ticket {ticket} of cancelled booking {booking} (seat {seat}) was checked in at"
+            f" {checked_in_at}, and no staff void of it is in the audit trail"
+        ),
     ),
     Rule(
         "hold_seat_count",

@@ -13,6 +13,11 @@ from config.errors import NotFound
 from ticketing.errors import AlreadyCancelled, CancellationClosed, HoldExpired
 from ticketing.locking import lock_clause, lock_rows
 from ticketing.models import Booking, EventSeat, Hold, Ticket
+from ticketing.services.checkin import (
+    CHECKED_IN_VOID_ACTION,
+    CHECKED_IN_VOID_REASON,
+    bookings_ensure_cancellable,
+)
 from ticketing.services.events import event_ensure_on_sale
 from ticketing.services.holds import SEAT_PLACE_COLUMNS, SEAT_PLACE_JOINS, seat_from_row
 from ticketing.services.inventory import audit_rows, audit_write, prefetched_set
@@ -103,15 +108,20 @@ def seats_of_hold_locked(*, buyer: User, hold_id: int) -> list[EventSeat]:
         return [seat_from_row(row) for row in cursor.fetchall()]
 
 
-def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None) -> Booking:
+def booking_cancel(
+    *, booking: Booking, actor: User, void_checked_in: bool = False, now: datetime | None = None
+) -> Booking:
     """Cancel a confirmed booking: void its tickets and free its seats at once.
 
-    Locks, in this order: the booking's booked event seats (pk order, waiting, bounded), then
-    the booking. Checks under the locks: the booking is still confirmed (else
-    AlreadyCancelled) and its event has not started at ``now`` (else CancellationClosed).
+    Locks, in this order: the booking's booked event seats (pk order, waiting, bounded), the
+    booking, then its tickets (``bookings_ensure_cancellable``, the rows a gate scan locks).
+    Checks under the locks: the booking is still confirmed (else AlreadyCancelled), its event
+    has not started at ``now`` (else CancellationClosed), and no ticket was checked in at the
+    gate unless staff void it on purpose with ``void_checked_in`` (else TicketCheckedIn).
     Permission (owner or staff) is the caller's job.
-    Writes: one UPDATE of the booking, one of its tickets, one of the seats, one INSERT of
-    audit rows.
+    Writes: one UPDATE of the booking, one of its tickets, one of the seats freed, one of the
+    seats of checked-in tickets (blocked, not returned to sale: see the rule), one INSERT of
+    audit rows (``cancel``; ``void_checked_in`` for a checked-in ticket's seat).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -121,19 +131,37 @@ def booking_cancel(*, booking: Booking, actor: User, now: datetime | None = None
             raise AlreadyCancelled()
         if booking.event.starts_at <= now:
             raise CancellationClosed()
+        checked_in = bookings_ensure_cancellable(
+            booking_ids=[booking.pk], actor=actor, void_checked_in=void_checked_in
+        )
+        freed = [seat for seat in seats if seat.id not in checked_in]
+        occupied = [seat for seat in seats if seat.id in checked_in]
         Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED, cancelled_at=now)
         Ticket.objects.filter(booking=booking, status=Ticket.Status.ACTIVE).update(status=Ticket.Status.VOID)
-        EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
+        EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
             status=Status.AVAILABLE, booking=None
         )
+        if occupied:
+            EventSeat.objects.filter(id__in=[seat.id for seat in occupied]).update(
+                status=Status.BLOCKED, booking=None, block_reason=CHECKED_IN_VOID_REASON
+            )
         audit_write(
             audit_rows(
-                seats=seats,
+                seats=freed,
                 to_status=Status.AVAILABLE,
                 action="cancel",
                 now=now,
                 actor=actor,
                 booking=booking,
+            )
+            + audit_rows(
+                seats=occupied,
+                to_status=Status.BLOCKED,
+                action=CHECKED_IN_VOID_ACTION,
+                now=now,
+                actor=actor,
+                booking=booking,
+                reason=CHECKED_IN_VOID_REASON,
             )
         )
         booking.status, booking.cancelled_at = Booking.Status.CANCELLED, now

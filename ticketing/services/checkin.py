@@ -1,8 +1,10 @@
-"""Gate check-in: scan a ticket code, let the holder in once."""
+"""Gate check-in: scan a ticket code, let the holder in once; and the check-in rule that every
+cancel of a booking consults (``bookings_ensure_cancellable``)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import Conflict, Invalid
+from ticketing.errors import TicketCheckedIn
 from ticketing.locking import lock_rows
 from ticketing.models import Ticket
 from ticketing.services.tickets import ticket_code_verify
@@ -45,7 +48,10 @@ def ticket_check_in(
     database read), and that it is for ``event_id`` when the gate says which event it serves.
     Locks the ticket row (FOR UPDATE, waits, bounded): two gates scanning the same ticket at the
     same instant are serialised, so exactly one of them admits it. The ticket is the last table
-    of the lock order (after booking) and check-in holds no other lock.
+    of the lock order (after booking) and check-in holds no other lock. Every cancel locks the
+    same ticket rows (``bookings_ensure_cancellable``) before it decides, so a scan and a cancel
+    of one booking serialise on the ticket: the scan after a cancel finds it void, the cancel
+    after a scan finds it checked in.
     Checks under the lock: the ticket exists (else Invalid), is active (else TicketRevoked: its
     booking or event was cancelled), and was not scanned before (else AlreadyCheckedIn with the
     first scan's time). Writes ``checked_in_at``. Returns the ticket with its seat and event.
@@ -71,3 +77,45 @@ def ticket_check_in(
         ticket.checked_in_at = now
     logger.info("ticket %s checked in", ticket.pk, extra={"ticket_id": ticket.pk, "actor_id": actor.pk})
     return ticket
+
+
+#: What a voided checked-in ticket's seat is blocked with (see ``bookings_ensure_cancellable``).
+CHECKED_IN_VOID_REASON = "checked-in ticket voided"
+#: The audit action of that seat's change, booked → blocked, which check_inventory looks for.
+CHECKED_IN_VOID_ACTION = "void_checked_in"
+
+
+def tickets_of_bookings_locked(*, booking_ids: Iterable[int]) -> list[Ticket]:
+    """Inside the caller's transaction: lock every ticket of the bookings (pk order, waiting,
+    bounded), the rows ``ticket_check_in`` locks."""
+    return lock_rows(Ticket.objects.filter(booking_id__in=list(booking_ids)))
+
+
+def bookings_ensure_cancellable(
+    *, booking_ids: Iterable[int], actor: User, void_checked_in: bool = False
+) -> frozenset[int]:
+    """The check-in rule, the one every cancel of a booking consults: a booking a ticket of
+    which was checked in at the gate is cancelled only by staff, on purpose.
+
+    Call it inside the cancelling transaction, after the bookings' seats and the bookings are
+    locked: it locks every ticket of the bookings (pk order; tickets are the last table of the
+    lock order, and the row ``ticket_check_in`` locks), so a scan racing the cancel either
+    committed before (and is seen here) or waits and then finds its ticket void.
+    Checks under the lock: if any ticket was checked in, the caller must be staff *and* say
+    ``void_checked_in`` (the API's flag, the admin's own action, an event cancel), else
+    TicketCheckedIn (409) and the caller's transaction rolls back.
+
+    Returns the event-seat ids of the checked-in tickets. The caller does not return those seats
+    to sale: it blocks them (``CHECKED_IN_VOID_REASON``) with the audit action
+    ``CHECKED_IN_VOID_ACTION``. Someone was let in on that seat and may be sitting in it: selling
+    it again would seat a second person there, so it stays blocked until staff unblock it, an
+    explicit choice of their own (the booking's other seats are freed as in any cancel).
+    """
+    checked_in = frozenset(
+        ticket.event_seat_id
+        for ticket in tickets_of_bookings_locked(booking_ids=booking_ids)
+        if ticket.checked_in_at is not None
+    )
+    if checked_in and not (void_checked_in and actor.is_staff):
+        raise TicketCheckedIn()
+    return checked_in

@@ -251,16 +251,18 @@ def payments_refund_due(*, older_than: timedelta = timedelta(0), batch_size: int
             return total
 
 
-def booking_cancel_refund(*, booking: Booking, actor: User, now: datetime | None = None) -> Booking:
+def booking_cancel_refund(
+    *, booking: Booking, actor: User, void_checked_in: bool = False, now: datetime | None = None
+) -> Booking:
     """``booking_cancel``, plus its refund and email, both after commit.
 
-    In the cancelling transaction the booking's payment becomes ``refunding`` (after the
-    booking's locks, by one UPDATE); after the outermost commit the gateway is called and the
-    buyer is emailed. Errors as booking_cancel.
+    Locks and checks those of booking_cancel (seats, booking, tickets; the check-in rule with
+    ``void_checked_in``), then the payment becomes ``refunding`` (by one UPDATE); after the
+    outermost commit the gateway is called and the buyer is emailed. Errors as booking_cancel.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        booking = booking_cancel(booking=booking, actor=actor, now=now)
+        booking = booking_cancel(booking=booking, actor=actor, void_checked_in=void_checked_in, now=now)
         due = payments_mark_refund_due(booking_ids=[booking.pk], now=now)
         if due:
             transaction.on_commit(lambda: payments_refund(payment_ids=due))

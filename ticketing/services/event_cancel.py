@@ -10,8 +10,12 @@ or ``cancel_event``) continues where an interrupted run stopped:
    waits and then finds the event not on sale. No new hold or booking can start afterwards.
 2. Live holds are released, a batch of holds per transaction (their seats, then the holds).
 3. Confirmed bookings are cancelled, a batch per transaction: their seats, then the bookings
-   (pk order), tickets voided, seats freed, the payments marked ``refunding``, the buyers'
-   emails queued after commit.
+   (pk order), then their tickets (the check-in rule), tickets voided, seats freed, the
+   payments marked ``refunding``, the buyers' emails queued after commit. Bookings with a
+   ticket already checked in at the gate are cancelled and refunded too: the event did not
+   happen, so everyone gets their money back. Those tickets' seats are blocked, not freed (the
+   rule's choice; the event is off sale anyway), their audit action is ``void_checked_in`` and
+   the progress counts them (``checked_in_voided``).
 4. After each batch commits, its refunds go to the gateway (no transaction open). Refunds a
    crash left ``refunding`` are re-driven at the end of every run.
 """
@@ -30,6 +34,11 @@ from django.utils import timezone
 from accounts.models import User
 from ticketing.locking import lock_rows
 from ticketing.models import Booking, Event, EventSeat, Hold, Payment, Ticket
+from ticketing.services.checkin import (
+    CHECKED_IN_VOID_ACTION,
+    CHECKED_IN_VOID_REASON,
+    bookings_ensure_cancellable,
+)
 from ticketing.services.checkout import payments_mark_refund_due, payments_refund
 from ticketing.services.inventory import audit_rows, audit_write
 from ticketing.services.notifications import booking_cancelled_notify
@@ -48,6 +57,7 @@ class EventCancelProgress:
     holds_active: int
     refunds_due: int
     refunds_done: int
+    checked_in_voided: int = 0  # void tickets of the event that had been checked in at the gate
 
     def as_dict(self) -> dict:
         return {
@@ -59,11 +69,12 @@ class EventCancelProgress:
             "holds_active": self.holds_active,
             "refunds_due": self.refunds_due,
             "refunds_done": self.refunds_done,
+            "checked_in_voided": self.checked_in_voided,
         }
 
 
 def event_cancel_progress(*, event: Event) -> EventCancelProgress:
-    """Where a cancellation stands (three grouped queries)."""
+    """Where a cancellation stands (five queries)."""
     status = Event.objects.filter(pk=event.pk).values_list("status", flat=True).get()
     bookings = Booking.objects.filter(event_id=event.pk).aggregate(
         confirmed=Count("id", filter=Q(status=Booking.Status.CONFIRMED)),
@@ -74,6 +85,9 @@ def event_cancel_progress(*, event: Event) -> EventCancelProgress:
         done=Count("id", filter=Q(status=Payment.Status.REFUNDED)),
     )
     holds = Hold.objects.filter(event_id=event.pk, status=Hold.Status.ACTIVE).count()
+    checked_in_voided = Ticket.objects.filter(
+        booking__event_id=event.pk, status=Ticket.Status.VOID, checked_in_at__isnull=False
+    ).count()
     return EventCancelProgress(
         event_id=event.pk,
         event_status=status,
@@ -86,6 +100,7 @@ def event_cancel_progress(*, event: Event) -> EventCancelProgress:
         holds_active=holds,
         refunds_due=payments["due"],
         refunds_done=payments["done"],
+        checked_in_voided=checked_in_voided,
     )
 
 
@@ -136,10 +151,13 @@ def event_bookings_cancel_batch(
 ) -> tuple[list[int], list[int]]:
     """Cancel up to ``batch_size`` confirmed bookings of the event in one transaction.
 
-    Locks their booked seats (pk order), then the bookings (pk order); re-checks under the lock
-    that each is still confirmed (a buyer may have cancelled meanwhile). Voids the tickets,
-    frees the seats, marks the payments ``refunding``, queues the emails after commit. There is
-    no "event has started" check: staff may cancel a match that was abandoned.
+    Locks their booked seats (pk order), then the bookings (pk order), then their tickets (the
+    check-in rule, ``bookings_ensure_cancellable`` with ``void_checked_in``: an event cancel
+    voids checked-in tickets too, ``actor`` is staff); re-checks under the lock that each is
+    still confirmed (a buyer may have cancelled meanwhile). Voids the tickets, frees the seats
+    (blocks those of checked-in tickets), marks the payments ``refunding``, queues the emails
+    after commit. There is no "event has started" check: staff may cancel a match that was
+    abandoned.
     Returns (cancelled booking ids, payment ids to refund after commit).
     """
     with transaction.atomic():
@@ -154,7 +172,10 @@ def event_bookings_cancel_batch(
         bookings = lock_rows(Booking.objects.filter(id__in=candidates, status=Booking.Status.CONFIRMED))
         by_id = {booking.id: booking for booking in bookings}
         ids = list(by_id)
-        freed = [seat for seat in seats if seat.booking_id in by_id]
+        checked_in = bookings_ensure_cancellable(booking_ids=ids, actor=actor, void_checked_in=True)
+        mine = [seat for seat in seats if seat.booking_id in by_id]
+        freed = [seat for seat in mine if seat.id not in checked_in]
+        occupied = [seat for seat in mine if seat.id in checked_in]
         Booking.objects.filter(id__in=ids).update(status=Booking.Status.CANCELLED, cancelled_at=now)
         Ticket.objects.filter(booking_id__in=ids, status=Ticket.Status.ACTIVE).update(
             status=Ticket.Status.VOID
@@ -162,14 +183,18 @@ def event_bookings_cancel_batch(
         EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
             status=Status.AVAILABLE, booking=None
         )
+        if occupied:
+            EventSeat.objects.filter(id__in=[seat.id for seat in occupied]).update(
+                status=Status.BLOCKED, booking=None, block_reason=CHECKED_IN_VOID_REASON
+            )
         audit_write(
             [
                 row
-                for seat in freed
+                for seat in mine
                 for row in audit_rows(
                     seats=[seat],
-                    to_status=Status.AVAILABLE,
-                    action="cancel",
+                    to_status=Status.BLOCKED if seat.id in checked_in else Status.AVAILABLE,
+                    action=CHECKED_IN_VOID_ACTION if seat.id in checked_in else "cancel",
                     now=now,
                     actor=actor,
                     booking=by_id[seat.booking_id],

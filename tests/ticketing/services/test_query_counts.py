@@ -24,9 +24,9 @@ HOLD_QUERIES = 9 if connection.vendor == "postgresql" else 8
 # savepoint; lock seats; lock hold (+event); insert booking; insert tickets; update seats;
 # update hold; insert audit; release
 BOOK_QUERIES = 9
-# savepoint; lock seats; lock booking (+event); update booking; void tickets; update seats;
-# insert audit; release
-CANCEL_QUERIES = 8
+# savepoint; lock seats; lock booking (+event); lock tickets (the check-in rule); update
+# booking; void tickets; update seats; insert audit; release
+CANCEL_QUERIES = 9
 
 
 @pytest.mark.parametrize("k", [1, 10])

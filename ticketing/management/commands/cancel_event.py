@@ -41,5 +41,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  bookings cancelled {progress.bookings_cancelled}/{total}, "
             f"refunds done {progress.refunds_done}, due {progress.refunds_due}, "
-            f"holds active {progress.holds_active}"
+            f"holds active {progress.holds_active}, checked-in tickets voided {progress.checked_in_voided}"
         )

@@ -1,7 +1,10 @@
+from typing import Any
+
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from accounts.models import User
+from accounts.services import refresh_token_rotate
 from config.serializers import RefuseUnknownFieldsMixin, StrictInputSerializer
 
 
@@ -34,4 +37,8 @@ class LoginInputSerializer(RefuseUnknownFieldsMixin, TokenObtainPairSerializer):
 
 
 class RefreshInputSerializer(RefuseUnknownFieldsMixin, TokenRefreshSerializer):
-    """simplejwt's refresh, refusing unknown fields like every other input."""
+    """simplejwt's refresh fields, refusing unknown ones; the rotation is ``refresh_token_rotate``."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        pair = refresh_token_rotate(token=self.token_class(attrs["refresh"]))
+        return {"access": pair.access, "refresh": pair.refresh}

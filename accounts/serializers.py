@@ -5,11 +5,22 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 
 from accounts.models import User
 from accounts.services import refresh_token_rotate
+from accounts.usernames import username_normalize
 from config.serializers import RefuseUnknownFieldsMixin, StrictInputSerializer
 
 
+class UsernameField(serializers.RegexField):
+    """A username in its stored form: NFKC first, then the character rule and the length."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if self.max_length is not None and len(value) > self.max_length:
+            return value  # refused anyway: normalising never shortens a string
+        return username_normalize(username=value)
+
+
 class RegisterInputSerializer(StrictInputSerializer):
-    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    username = UsernameField(r"^[\w.@+-]+\Z", max_length=150)
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
 

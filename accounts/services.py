@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -12,24 +14,39 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts.models import User
+from accounts.models import USERNAME_TAKEN, User
+from accounts.usernames import MIXED_SCRIPTS_MESSAGE, username_mixes_scripts, username_normalize
 from config.errors import Invalid
 
 
+def username_taken(*, username: str) -> bool:
+    """Whether a user has this name, ignoring case: the rule of the ``lower()`` unique constraint."""
+    return User.objects.alias(lowered=Lower("username")).filter(lowered=Lower(Value(username))).exists()
+
+
 def user_register(*, username: str, email: str, password: str) -> User:
-    """Create a buyer account; Django's password validators apply."""
+    """Create a buyer account under the username rules (accounts/usernames.py).
+
+    The name is normalised (NFKC) before every check; a name that mixes scripts is refused, and
+    so is one taken by another user ignoring case. Django's password validators apply. Two
+    signups racing for one name both pass the check; the unique constraint refuses the second.
+    Raises ``Invalid`` with ``fields.username`` or ``fields.password``.
+    """
+    username = username_normalize(username=username)
+    if username_mixes_scripts(username=username):
+        raise Invalid(MIXED_SCRIPTS_MESSAGE, fields={"username": [MIXED_SCRIPTS_MESSAGE]})
     candidate = User(username=username, email=email)
     try:
         validate_password(password, user=candidate)
     except DjangoValidationError as exc:
         raise Invalid("The password is too weak.", fields={"password": list(exc.messages)}) from exc
-    if User.objects.filter(username__iexact=username).exists():
-        raise Invalid("That username is taken.", fields={"username": ["That username is taken."]})
+    if username_taken(username=username):
+        raise Invalid(USERNAME_TAKEN, fields={"username": [USERNAME_TAKEN]})
     try:
         with transaction.atomic():
             return User.objects.create_user(username=username, email=email, password=password)
     except IntegrityError as exc:  # a concurrent signup took the name
-        raise Invalid("That username is taken.", fields={"username": ["That username is taken."]}) from exc
+        raise Invalid(USERNAME_TAKEN, fields={"username": [USERNAME_TAKEN]}) from exc
 
 
 # --- Refresh tokens: each one is used exactly once, by a refresh or by a logout ----------------

@@ -1,8 +1,12 @@
 """Sign-up, JWT login, refresh with rotation, logout (blacklist) and me."""
 
 import pytest
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from accounts.services import refresh_token_claim
 from tests.conftest import client_for
 from tests.factories import UserFactory
 
@@ -101,6 +105,22 @@ def test_refresh_rotates_and_the_old_refresh_token_stops_working(anon_client, bu
     assert refresh(anon_client, rotated.json()["refresh"]).status_code == 200
 
 
+def test_a_refresh_token_can_be_claimed_only_once(buyer):
+    token = RefreshToken.for_user(buyer)
+    refresh_token_claim(token=token, user=buyer)
+    with pytest.raises(TokenError):
+        refresh_token_claim(token=token, user=buyer)
+    assert BlacklistedToken.objects.filter(token__jti=token["jti"]).count() == 1
+
+
+def test_refresh_for_an_inactive_user_is_401(anon_client, buyer):
+    pair = token(anon_client, buyer.username).json()
+    User.objects.filter(pk=buyer.pk).update(is_active=False)
+    response = refresh(anon_client, pair["refresh"])
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
 def test_a_garbage_refresh_token_is_401(anon_client):
     response = refresh(anon_client, "not.a.token")
     assert response.status_code == 401
@@ -118,6 +138,23 @@ def test_logout_blacklists_the_refresh_token(anon_client, buyer):
     after = refresh(anon_client, pair["refresh"])
     assert after.status_code == 401
     assert after.json()["code"] == "token_not_valid"
+
+
+def test_logout_with_a_refresh_token_already_rotated_is_401(anon_client, buyer):
+    pair = token(anon_client, buyer.username).json()
+    assert refresh(anon_client, pair["refresh"]).status_code == 200
+    client = bearer(client_for(), pair["access"])
+    response = client.post("/api/v1/auth/logout/", {"refresh": pair["refresh"]}, format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_logout_with_another_users_refresh_token_is_401(buyer_client, other_buyer, anon_client):
+    theirs = str(RefreshToken.for_user(other_buyer))
+    response = buyer_client.post("/api/v1/auth/logout/", {"refresh": theirs}, format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+    assert refresh(anon_client, theirs).status_code == 200  # nothing was revoked
 
 
 def test_logout_needs_a_login(anon_client, buyer):

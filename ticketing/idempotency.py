@@ -28,7 +28,7 @@ from rest_framework.response import Response
 
 from config.errors import ApiError, Busy, Invalid
 from ticketing.errors import IdempotencyKeyReused
-from ticketing.locking import bound_lock_wait, lock_rows
+from ticketing.locking import bound_lock_wait, lock_batch_claim
 from ticketing.models import IdempotencyKey
 
 Operation = Callable[[], tuple[int, Any]]
@@ -190,7 +190,7 @@ def idempotency_keys_purge(*, now: datetime | None = None, batch_size: int = 500
             return purged
         with transaction.atomic():
             old = IdempotencyKey.objects.filter(id__in=ids, created_at__lt=cutoff)
-            locked = lock_rows(old, skip_locked=True)
+            locked = lock_batch_claim(old)
             IdempotencyKey.objects.filter(id__in=[row.id for row in locked]).delete()
         purged += len(locked)
         if len(ids) < batch_size or not locked:

@@ -295,6 +295,39 @@ def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hol
     return seats, holds[0] if holds else None
 
 
+@dataclass(frozen=True)
+class BookingsLocked:
+    seats: list[EventSeat]  # their booked seats
+    bookings: list[Booking]  # with their event
+    tickets: list[Ticket]  # every ticket of them: the rows a gate scan locks
+
+
+def lock_tickets_of_bookings(*, booking_ids: Iterable[int]) -> list[Ticket]:
+    """Every ticket of the bookings (pk order, waiting, bounded): the rows ``lock_ticket`` locks."""
+    return lock_rows(Ticket.objects.filter(booking_id__in=list(booking_ids)))
+
+
+def lock_bookings(*, booking_ids: Iterable[int], confirmed_only: bool = False) -> BookingsLocked:
+    """Cancelling bookings: their booked seats (pk order, waiting), then the bookings (with their
+    event; only the still confirmed ones if ``confirmed_only``), then their tickets, so that a
+    gate scan and a cancel of one booking serialise on the ticket row."""
+    booking_ids = list(booking_ids)
+    seats = lock_rows(EventSeat.objects.filter(booking_id__in=booking_ids, status=EventSeat.Status.BOOKED))
+    bookings = Booking.objects.filter(id__in=booking_ids).select_related("event")
+    if confirmed_only:
+        bookings = bookings.filter(status=Booking.Status.CONFIRMED)
+    locked = lock_rows(bookings)
+    tickets = lock_tickets_of_bookings(booking_ids=[booking.id for booking in locked])
+    return BookingsLocked(seats=seats, bookings=locked, tickets=tickets)
+
+
+def lock_batch_claim(rows: models.QuerySet[M], *, limit: int | None = None) -> list[M]:
+    """A work queue's next batch, never waiting: up to ``limit`` of ``rows`` (pk order) that no
+    other transaction holds (SKIP LOCKED). The outbox sender and the idempotency-key purge;
+    such a transaction cannot be part of a deadlock."""
+    return lock_rows(rows, skip_locked=True, limit=limit)
+
+
 def lock_seats(*, event: Event, seat_ids: Iterable[int]) -> list[EventSeat]:
     """Staff blocking or unblocking seats: those of ``seat_ids`` in the event (pk order, waiting)."""
     return lock_rows(EventSeat.objects.filter(event=event, id__in=list(seat_ids)))
@@ -320,33 +353,11 @@ def lock_hall_for_event(*, hall: Hall) -> Hall:
     return lock_rows(Hall.objects.filter(pk=hall.pk), no_key=True)[0]
 
 
-def lock_ticket(*, code: str) -> Ticket | None:
-    """A gate scan: the ticket of ``code`` (waits, bounded), with its booking and event seat."""
-    tickets = lock_rows(Ticket.objects.filter(code=code).select_related("booking", "event_seat"))
-    return tickets[0] if tickets else None
-
-
-__all__ = [
-    "HOLD_EXPIRED_SQL",
-    "LOCK_ORDER",
-    "SEAT_PLACE_COLUMNS",
-    "SEAT_PLACE_JOINS",
-    "Booking",
-    "SeatsForHold",
-    "bound_lock_wait",
-    "lock_buyer",
-    "lock_event",
-    "lock_event_for_cancel",
-    "lock_for_booking",
-    "lock_for_hold",
-    "lock_hall_for_event",
-    "lock_hold",
-    "lock_holds",
-    "lock_holds_expired",
-    "lock_rows",
-    "lock_seats",
-    "lock_seats_for_hold",
-    "lock_ticket",
-    "seat_is_taken",
-    "seat_with_place",
-]
+def lock_ticket(*, code: str, booking_id: int) -> Ticket | None:
+    """A gate scan: the ticket of ``code`` in its booking (waits, bounded), with its booking's
+    event and its seat; the only lock a scan takes."""
+    tickets = Ticket.objects.filter(code=code, booking_id=booking_id).select_related(
+        "booking__event", "event_seat__seat__section"
+    )
+    locked = lock_rows(tickets)
+    return locked[0] if locked else None

@@ -48,17 +48,16 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import Busy, Conflict, Invalid
 from ticketing.errors import SeatLimitExceeded
-from ticketing.models import Event, EventSeat, Hold
-from ticketing.services.events import event_ensure_on_sale
-from ticketing.services.holds import (
+from ticketing.locking import (
     HOLD_EXPIRED_SQL,
     SEAT_PLACE_JOINS,
-    buyer_lock_within_limit,
-    event_seat_limit,
-    hold_claim,
+    lock_buyer,
+    lock_seats_for_hold,
     seat_is_taken,
-    seats_for_hold,
 )
+from ticketing.models import Event, EventSeat, Hold
+from ticketing.services.events import event_ensure_on_sale
+from ticketing.services.holds import buyer_ensure_within_limit, event_seat_limit, hold_claim
 from venues.models import Seat, Section
 
 Status = EventSeat.Status
@@ -322,9 +321,8 @@ def _claim(
     picked_rows = [row for row in rows if any(spot.id in ids for spot in row)]
     candidates = {spot.id for row in picked_rows for spot in row if spot.free and spot.id not in taken}
     with transaction.atomic():
-        locked, prices = seats_for_hold(
-            event=event, seat_ids=sorted(candidates), now=now, skip_locked=not wait
-        )
+        claim = lock_seats_for_hold(event=event, seat_ids=sorted(candidates), now=now, skip_locked=not wait)
+        locked, prices = claim.seats, claim.prices
         free = {seat.id: seat for seat in locked if not seat.taken}
         taken |= candidates - set(free)
         best, adjacent = _best_pick(
@@ -389,7 +387,8 @@ def hold_create_best_available(
     if count > limit:
         raise SeatLimitExceeded(limit)
     with transaction.atomic():
-        buyer_lock_within_limit(buyer=buyer, event=event, count=count, now=now)
+        lock_buyer(buyer=buyer)
+        buyer_ensure_within_limit(buyer=buyer, event=event, count=count, now=now)
         attempts, wait, contended = 0, False, False
         rng = random.Random()
         for _ in range(MAX_READS):

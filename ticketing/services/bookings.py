@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from config.errors import NotFound
 from ticketing.errors import AlreadyCancelled, CancellationClosed, HoldExpired
-from ticketing.locking import lock_clause, lock_rows
+from ticketing.locking import lock_bookings, lock_for_booking
 from ticketing.models import Booking, EventSeat, Hold, Ticket
 from ticketing.services.checkin import (
     CHECKED_IN_VOID_ACTION,
@@ -19,7 +19,6 @@ from ticketing.services.checkin import (
     bookings_ensure_cancellable,
 )
 from ticketing.services.events import event_ensure_on_sale
-from ticketing.services.holds import SEAT_PLACE_COLUMNS, SEAT_PLACE_JOINS, seat_from_row
 from ticketing.services.inventory import audit_rows, audit_write, prefetched_set
 from ticketing.services.tickets import ticket_code_sign
 
@@ -34,12 +33,12 @@ def ticket_code_new(*, booking: Booking, event_seat: EventSeat) -> str:
 def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -> Booking:
     """Turn the buyer's live hold into a confirmed booking with one ticket per seat.
 
-    Locks, in this order: the event seats still held by the hold (pk order, waiting, bounded),
-    then the hold. Checks under the locks: the hold exists and belongs to ``buyer`` (else
-    NotFound: another buyer's hold does not exist for this one); it is active and unexpired at
-    ``now`` and still holds every one of its seats (else HoldExpired: expired, released or
-    already booked; a seat taken over after expiry is no longer held by it); the event is on
-    sale and has not started (EventNotOnSale).
+    Locks (``lock_for_booking``), in this order: the event seats still held by the hold (pk
+    order, waiting, bounded), then the hold. Checks under the locks: the hold exists and
+    belongs to ``buyer`` (else NotFound: another buyer's hold does not exist for this one); it
+    is active and unexpired at ``now`` and still holds every one of its seats (else
+    HoldExpired: expired, released or already booked; a seat taken over after expiry is no
+    longer held by it); the event is on sale and has not started (EventNotOnSale).
     Writes: one INSERT of the Booking, one of the Tickets (unguessable codes, the prices the
     hold captured), one UPDATE of the seats, one of the hold, one INSERT of audit rows.
     Lock waits past the timeout raise OperationalError, rendered by the API as 503 busy.
@@ -47,11 +46,9 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
     """
     now = now or timezone.now()
     with transaction.atomic():
-        seats = seats_of_hold_locked(buyer=buyer, hold_id=hold_id)
-        holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event"))
-        if not holds:
+        seats, hold = lock_for_booking(buyer=buyer, hold_id=hold_id)
+        if hold is None:
             raise NotFound("No such hold.")
-        hold = holds[0]
         if not hold.is_live(now) or len(seats) != hold.seat_count:
             raise HoldExpired()
         event_ensure_on_sale(event=hold.event, now=now)
@@ -90,31 +87,13 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
     return booking
 
 
-def seats_of_hold_locked(*, buyer: User, hold_id: int) -> list[EventSeat]:
-    """Inside the caller's transaction: lock the seats the buyer's hold still holds (pk order,
-    waiting, bounded), with their seat and section attached. One hand-written statement: the
-    booking's hot read, as the hold's."""
-    sql = f"""
-        SELECT {SEAT_PLACE_COLUMNS}
-          FROM {EventSeat._meta.db_table} es
-          {SEAT_PLACE_JOINS}
-          JOIN {Hold._meta.db_table} h ON h.id = es.hold_id
-         WHERE es.hold_id = %s AND h.buyer_id = %s AND es.status = %s
-         ORDER BY es.id
-    """  # noqa: S608 - table names come from model metadata, values are parameters
-    sql += lock_clause(of="es")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [hold_id, buyer.pk, Status.HELD])
-        return [seat_from_row(row) for row in cursor.fetchall()]
-
-
 def booking_cancel(
     *, booking: Booking, actor: User, void_checked_in: bool = False, now: datetime | None = None
 ) -> Booking:
     """Cancel a confirmed booking: void its tickets and free its seats at once.
 
-    Locks, in this order: the booking's booked event seats (pk order, waiting, bounded), the
-    booking, then its tickets (``bookings_ensure_cancellable``, the rows a gate scan locks).
+    Locks (``lock_bookings``), in this order: the booking's booked event seats (pk order,
+    waiting, bounded), the booking, then its tickets (the rows a gate scan locks).
     Checks under the locks: the booking is still confirmed (else AlreadyCancelled), its event
     has not started at ``now`` (else CancellationClosed), and no ticket was checked in at the
     gate unless staff void it on purpose with ``void_checked_in`` (else TicketCheckedIn).
@@ -125,14 +104,14 @@ def booking_cancel(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        seats = lock_rows(EventSeat.objects.filter(booking=booking, status=Status.BOOKED))
-        booking = lock_rows(Booking.objects.filter(pk=booking.pk).select_related("event"))[0]
+        locked = lock_bookings(booking_ids=[booking.pk])
+        seats, booking = locked.seats, locked.bookings[0]
         if booking.status == Booking.Status.CANCELLED:
             raise AlreadyCancelled()
         if booking.event.starts_at <= now:
             raise CancellationClosed()
         checked_in = bookings_ensure_cancellable(
-            booking_ids=[booking.pk], actor=actor, void_checked_in=void_checked_in
+            tickets=locked.tickets, actor=actor, void_checked_in=void_checked_in
         )
         freed = [seat for seat in seats if seat.id not in checked_in]
         occupied = [seat for seat in seats if seat.id in checked_in]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import Conflict, Invalid
 from ticketing.errors import TicketCheckedIn
-from ticketing.locking import lock_rows
+from ticketing.locking import lock_ticket
 from ticketing.models import Ticket
 from ticketing.services.tickets import ticket_code_verify
 
@@ -61,14 +61,9 @@ def ticket_check_in(
     if event_id is not None and claims.event_id != event_id:
         raise WrongEvent(ticket_event=claims.event_id)
     with transaction.atomic():
-        tickets = lock_rows(
-            Ticket.objects.filter(code=code, booking_id=claims.booking_id).select_related(
-                "booking__event", "event_seat__seat__section"
-            )
-        )
-        if not tickets:
+        ticket = lock_ticket(code=code, booking_id=claims.booking_id)
+        if ticket is None:
             raise Invalid("No such ticket.", fields={"code": ["Unknown ticket."]})
-        ticket = tickets[0]
         if ticket.status != Ticket.Status.ACTIVE:
             raise TicketRevoked()
         if ticket.checked_in_at is not None:
@@ -85,22 +80,15 @@ CHECKED_IN_VOID_REASON = "checked-in ticket voided"
 CHECKED_IN_VOID_ACTION = "void_checked_in"
 
 
-def tickets_of_bookings_locked(*, booking_ids: Iterable[int]) -> list[Ticket]:
-    """Inside the caller's transaction: lock every ticket of the bookings (pk order, waiting,
-    bounded), the rows ``ticket_check_in`` locks."""
-    return lock_rows(Ticket.objects.filter(booking_id__in=list(booking_ids)))
-
-
 def bookings_ensure_cancellable(
-    *, booking_ids: Iterable[int], actor: User, void_checked_in: bool = False
+    *, tickets: Iterable[Ticket], actor: User, void_checked_in: bool = False
 ) -> frozenset[int]:
     """The check-in rule, the one every cancel of a booking consults: a booking a ticket of
     which was checked in at the gate is cancelled only by staff, on purpose.
 
-    Call it inside the cancelling transaction, after the bookings' seats and the bookings are
-    locked: it locks every ticket of the bookings (pk order; tickets are the last table of the
-    lock order, and the row ``ticket_check_in`` locks), so a scan racing the cancel either
-    committed before (and is seen here) or waits and then finds its ticket void.
+    ``tickets``: every ticket of the bookings, locked by the cancel (``lock_bookings``: after
+    the bookings' seats and the bookings, the rows ``ticket_check_in`` locks), so a scan racing
+    the cancel either committed before (and is seen here) or waits and then finds its ticket void.
     Checks under the lock: if any ticket was checked in, the caller must be staff *and* say
     ``void_checked_in`` (the API's flag, the admin's own action, an event cancel), else
     TicketCheckedIn (409) and the caller's transaction rolls back.
@@ -111,11 +99,7 @@ def bookings_ensure_cancellable(
     it again would seat a second person there, so it stays blocked until staff unblock it, an
     explicit choice of their own (the booking's other seats are freed as in any cancel).
     """
-    checked_in = frozenset(
-        ticket.event_seat_id
-        for ticket in tickets_of_bookings_locked(booking_ids=booking_ids)
-        if ticket.checked_in_at is not None
-    )
+    checked_in = frozenset(ticket.event_seat_id for ticket in tickets if ticket.checked_in_at is not None)
     if checked_in and not (void_checked_in and actor.is_staff):
         raise TicketCheckedIn()
     return checked_in

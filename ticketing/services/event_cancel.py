@@ -32,7 +32,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
-from ticketing.locking import lock_rows
+from ticketing.locking import lock_bookings, lock_event_for_cancel, lock_holds
 from ticketing.models import Booking, Event, EventSeat, Hold, Payment, Ticket
 from ticketing.services.checkin import (
     CHECKED_IN_VOID_ACTION,
@@ -108,8 +108,7 @@ def event_cancel_start(*, event: Event, now: datetime | None = None) -> Event:
     """Take the event off sale for good (see the module docstring, step 1). Idempotent."""
     now = now or timezone.now()
     with transaction.atomic():
-        lock_rows(EventSeat.objects.filter(event_id=event.pk).only("id"))
-        current = lock_rows(Event.objects.filter(pk=event.pk), no_key=True)[0]
+        current = lock_event_for_cancel(event=event)
         if current.status != Event.Status.CANCELLED:
             Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED, updated_at=now)
     event.status = Event.Status.CANCELLED
@@ -130,8 +129,7 @@ def event_holds_release_batch(*, event: Event, actor: User, batch_size: int, now
         )
         if not candidates:
             return 0
-        seats = lock_rows(EventSeat.objects.filter(hold_id__in=candidates, status=Status.HELD))
-        holds = lock_rows(Hold.objects.filter(id__in=candidates, status=Hold.Status.ACTIVE))
+        seats, holds = lock_holds(hold_ids=candidates)
         hold_ids = {hold.id for hold in holds}
         freed = [seat for seat in seats if seat.hold_id in hold_ids]
         Hold.objects.filter(id__in=hold_ids).update(status=Hold.Status.RELEASED)
@@ -168,11 +166,10 @@ def event_bookings_cancel_batch(
         )
         if not candidates:
             return [], []
-        seats = lock_rows(EventSeat.objects.filter(booking_id__in=candidates, status=Status.BOOKED))
-        bookings = lock_rows(Booking.objects.filter(id__in=candidates, status=Booking.Status.CONFIRMED))
-        by_id = {booking.id: booking for booking in bookings}
+        locked = lock_bookings(booking_ids=candidates, confirmed_only=True)
+        seats, by_id = locked.seats, {booking.id: booking for booking in locked.bookings}
         ids = list(by_id)
-        checked_in = bookings_ensure_cancellable(booking_ids=ids, actor=actor, void_checked_in=True)
+        checked_in = bookings_ensure_cancellable(tickets=locked.tickets, actor=actor, void_checked_in=True)
         mine = [seat for seat in seats if seat.booking_id in by_id]
         freed = [seat for seat in mine if seat.id not in checked_in]
         occupied = [seat for seat in mine if seat.id in checked_in]

@@ -11,8 +11,8 @@ from django.db import transaction
 
 from config.errors import Conflict, Invalid
 from ticketing.errors import EventNotOnSale
-from ticketing.locking import lock_rows
-from ticketing.models import Booking, Event, EventPrice, EventSeat
+from ticketing.locking import lock_event, lock_event_for_cancel, lock_hall_for_event
+from ticketing.models import Booking, Event, EventPrice
 from ticketing.services.inventory import inventory_create
 from venues.models import Hall, Seat
 
@@ -101,7 +101,7 @@ def event_create(
     if status not in (Event.Status.DRAFT, Event.Status.ON_SALE):
         raise Invalid("A new event is a draft or on sale.", fields={"status": ["draft or on_sale"]})
     with transaction.atomic():
-        lock_rows(Hall.objects.filter(pk=hall.pk), no_key=True)
+        lock_hall_for_event(hall=hall)
         categories = hall_categories(hall=hall)
         if not categories:
             message = "This hall has no seat layout yet."
@@ -160,7 +160,7 @@ def event_update(*, event: Event, **fields: Any) -> Event:
         clean_prices = event_prices_validate(prices=prices, categories=hall_categories(hall=event.hall))
     with transaction.atomic():
         if status == Event.Status.CANCELLED:
-            _lock_seats_for_cancel(event)  # before the event row, as event_set_status does
+            lock_event_for_cancel(event=event)  # the seats before the event row, as every cancel
         for name, value in fields.items():
             setattr(event, name, value)
         # Always saved: ``updated_at`` is part of the seat map's ETag, and prices are on the map.
@@ -190,8 +190,9 @@ def event_set_status(*, event: Event, status: str) -> Event:
         raise Invalid("Unknown status.", fields={"status": [f"One of {Event.Status.values}."]})
     with transaction.atomic():
         if status == Event.Status.CANCELLED:
-            _lock_seats_for_cancel(event)
-        current = lock_rows(Event.objects.filter(pk=event.pk), no_key=True)[0]
+            current = lock_event_for_cancel(event=event)
+        else:
+            current = lock_event(event=event)
         if status not in ALLOWED_TRANSITIONS.get(current.status, set()):
             message = f"An event cannot go from {current.status} to {status}."
             raise Invalid(message, fields={"status": [message]})
@@ -205,7 +206,3 @@ def event_set_status(*, event: Event, status: str) -> Event:
         event.status = status
         event.save(update_fields=["status", "updated_at"])
     return event
-
-
-def _lock_seats_for_cancel(event: Event) -> None:
-    lock_rows(EventSeat.objects.filter(event_id=event.pk).only("id"))

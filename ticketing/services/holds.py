@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -13,8 +13,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from ticketing.errors import HoldExpired, SeatLimitExceeded, SeatsUnavailable
-from ticketing.locking import lock_clause, lock_rows
-from ticketing.models import Booking, Event, EventPrice, EventSeat, Hold, Ticket
+from ticketing.locking import (
+    HOLD_EXPIRED_SQL,
+    lock_for_hold,
+    lock_hold,
+    lock_holds_expired,
+    seat_is_taken,
+)
+from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from ticketing.services.events import event_ensure_on_sale
 from ticketing.services.inventory import (
     audit_rows,
@@ -25,7 +31,6 @@ from ticketing.services.inventory import (
     seat_effective_status,
     seat_ids_validate,
 )
-from venues.models import Seat, Section
 
 Status = EventSeat.Status
 PRICE_QUANTUM = Decimal("0.01")  # EventPrice.amount has two decimal places
@@ -119,12 +124,12 @@ def hold_create(
 
     Before any lock: ``hold_precheck`` (its read skipped when the caller has just run it,
     ``prechecked``: the API does, to answer most refusals without opening a transaction).
-    Locks, in this order:
+    Locks (``lock_for_hold``), in this order:
     1. the buyer's user row, FOR NO KEY UPDATE (waits, bounded): serialises one buyer's own
        holds so that the per-buyer limit cannot be passed by two requests at once;
     2. the requested event seats in pk order, FOR UPDATE SKIP LOCKED: a seat another
        transaction is claiming right now counts as unavailable, so a loser gets an immediate
-       409 instead of queueing behind the winner. Never waits, hence never deadlocks.
+       409 instead of queueing behind the winner. Never waits after the buyer row.
     Checks under the locks: the buyer's live held plus booked seats plus these stay within the
     limit (SeatLimitExceeded, with ``limit``); every id is a seat of this event (Invalid); every
     seat is available at ``now``, a seat of an expired hold included (else SeatsUnavailable
@@ -139,8 +144,9 @@ def hold_create(
     now = now or timezone.now()
     ids = hold_precheck(event=event, seat_ids=seat_ids, now=now, read=not prechecked)
     with transaction.atomic():
-        buyer_lock_within_limit(buyer=buyer, event=event, count=len(ids), now=now)
-        seats, prices = seats_for_hold(event=event, seat_ids=ids, now=now)
+        locked = lock_for_hold(buyer=buyer, event=event, seat_ids=ids, now=now)
+        buyer_ensure_within_limit(buyer=buyer, event=event, count=len(ids), now=now)
+        seats, prices = locked.seats, locked.prices
         unavailable = [{"id": seat.id, "status": seat.status} for seat in seats if seat.taken]
         if len(seats) != len(ids):
             missing = set(ids) - {seat.id for seat in seats}
@@ -148,19 +154,6 @@ def hold_create(
         if unavailable:
             raise SeatsUnavailable(unavailable)
         return hold_claim(buyer=buyer, event=event, seats=seats, prices=prices, now=now)
-
-
-# A held seat is free again when its hold has expired. Read by a sub-select, not a join: a seat
-# that a transaction committed after a locking statement began comes back in its new version
-# (held) and the sub-select, reading the statement's snapshot, cannot see that brand-new hold,
-# so a held seat is free only when its hold is visible and expired. Parameters: status, now.
-HOLD_EXPIRED_SQL = f"""(SELECT 1 FROM {Hold._meta.db_table} h
-    WHERE h.id = es.hold_id AND h.status = %s AND h.expires_at <= %s)"""  # noqa: S608
-
-
-def seat_is_taken(status: str, expired: object) -> bool:
-    """Not available at ``now``: a seat of an expired hold is available."""
-    return status != Status.AVAILABLE and not (status == Status.HELD and expired)
 
 
 def seat_states(*, event: Event, seat_ids: Sequence[int], now: datetime) -> list[tuple[int, str, bool]]:
@@ -180,78 +173,11 @@ def seat_states(*, event: Event, seat_ids: Sequence[int], now: datetime) -> list
         return [(seat_id, status, seat_is_taken(status, expired)) for seat_id, status, expired in cursor]
 
 
-# An event seat with its seat and section, for hand-written locking reads: select
-# SEAT_PLACE_COLUMNS from ``es`` with SEAT_PLACE_JOINS, build each with ``seat_from_row``.
-SEAT_PLACE_COLUMNS = (
-    "es.id, es.event_id, es.seat_id, es.status, es.hold_id,"
-    " s.section_id, sec.name, s.row_label, s.number, s.category"
-)
-SEAT_PLACE_JOINS = f"""JOIN {Seat._meta.db_table} s ON s.id = es.seat_id
-          JOIN {Section._meta.db_table} sec ON sec.id = s.section_id"""
-
-
-def seat_from_row(row: Sequence) -> EventSeat:
-    """The EventSeat of a SEAT_PLACE_COLUMNS row, with ``seat`` (its section, row label, number
-    and category) attached."""
-    seat_id, event_id, spot_id, status, hold_id, section_id, section, label, number, category = row
-    seat = EventSeat(id=seat_id, event_id=event_id, seat_id=spot_id, status=status, hold_id=hold_id)
-    seat.seat = Seat(
-        id=spot_id,
-        section=Section(id=section_id, name=section),
-        row_label=label,
-        number=number,
-        category=category,
-    )
-    return seat
-
-
-def seats_for_hold(
-    *, event: Event, seat_ids: Iterable[int], now: datetime, skip_locked: bool = True
-) -> tuple[list[EventSeat], dict[str, Decimal]]:
-    """Lock the requested seats of ``event`` (pk order; SKIP LOCKED unless told to wait, the
-    wait bounded) in one statement; return them with their seat and section attached, plus the
-    event's prices of their categories.
-
-    Each seat comes back with ``taken``: False when it is available at ``now``, a seat of an
-    expired hold included (``HOLD_EXPIRED_SQL``: after a lock wait, a seat just held by the
-    transaction waited for is taken). Seat, section and price rows never change during a sale,
-    so joining them is safe.
-    """
-    seat_ids = list(seat_ids)
-    placeholders = ", ".join(["%s"] * len(seat_ids))
-    at = connection.ops.adapt_datetimefield_value(now)
-    sql = f"""
-        SELECT {SEAT_PLACE_COLUMNS}, {HOLD_EXPIRED_SQL}, CAST(p.amount AS TEXT)
-          FROM {EventSeat._meta.db_table} es
-          {SEAT_PLACE_JOINS}
-          LEFT JOIN {EventPrice._meta.db_table} p ON p.event_id = es.event_id AND p.category = s.category
-         WHERE es.event_id = %s AND es.id IN ({placeholders})
-         ORDER BY es.id
-    """  # noqa: S608 - table names come from model metadata, values are parameters
-    sql += lock_clause(of="es", skip_locked=skip_locked)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
-        rows = cursor.fetchall()
-    seats, prices = [], {}
-    for *place, expired, amount in rows:
-        seat = seat_from_row(place)
-        seat.taken = seat_is_taken(seat.status, expired)
-        seats.append(seat)
-        if amount is not None:
-            prices[seat.seat.category] = Decimal(amount).quantize(PRICE_QUANTUM)
-    return seats, prices
-
-
-def buyer_lock_within_limit(*, buyer: User, event: Event, count: int, now: datetime) -> None:
-    """Inside the caller's transaction: lock the buyer's user row (FOR NO KEY UPDATE, waits,
-    bounded), then check that ``count`` more seats keep the buyer within the event's limit
-    (else SeatLimitExceeded). The first lock of every hold path (hold_create, best available).
-    Two statements: the count must read a snapshot taken after the lock was granted."""
+def buyer_ensure_within_limit(*, buyer: User, event: Event, count: int, now: datetime) -> None:
+    """Under the buyer's row lock (``lock_buyer``): ``count`` more seats keep the buyer within the
+    event's limit (else SeatLimitExceeded). The count is its own statement, so it reads a
+    snapshot taken after the lock was granted."""
     limit = event_seat_limit(event)
-    lock = lock_clause(of=User._meta.db_table, no_key=True)
-    if lock:  # nothing to take on SQLite (its transactions are serialised) or with locks off
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {User._meta.db_table} WHERE id = %s{lock}", [buyer.pk])  # noqa: S608
     if buyer_seat_count(buyer=buyer, event=event, now=now) + count > limit:
         raise SeatLimitExceeded(limit)
 
@@ -324,16 +250,15 @@ def hold_claim(
 def hold_release(*, hold: Hold, actor: User | None = None, now: datetime | None = None) -> Hold:
     """Release a hold now; its seats are available at once.
 
-    Locks, in this order: the event seats the hold still holds (pk order, waiting, bounded),
-    then the hold. Checks under the locks: the hold is still ``active`` (else HoldExpired: it
-    was released, booked or swept). An active hold past its expiry may be released: its seats
-    that nobody took over are freed. Ownership is the caller's job.
+    Locks (``lock_hold``), in this order: the event seats the hold still holds (pk order,
+    waiting, bounded), then the hold. Checks under the locks: the hold is still ``active``
+    (else HoldExpired: it was released, booked or swept). An active hold past its expiry may
+    be released: its seats that nobody took over are freed. Ownership is the caller's job.
     Writes: one UPDATE of the hold, one of the seats, one INSERT of audit rows.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        seats = lock_rows(EventSeat.objects.filter(hold=hold, status=Status.HELD))
-        hold = lock_rows(Hold.objects.filter(pk=hold.pk))[0]
+        seats, hold = lock_hold(hold=hold)
         if hold.status != Hold.Status.ACTIVE:
             raise HoldExpired(f"This hold was already {hold.status}.")
         Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.RELEASED)
@@ -375,17 +300,10 @@ def holds_release_expired(*, now: datetime | None = None, batch_size: int = 500)
     skipped: set[int] = set()
     while True:
         with transaction.atomic():
-            holds = lock_rows(
-                Hold.objects.filter(status=Hold.Status.ACTIVE, expires_at__lte=now).exclude(id__in=skipped),
-                skip_locked=True,
-                limit=batch_size,
-            )
+            holds, seats = lock_holds_expired(now=now, exclude=skipped, limit=batch_size)
             if not holds:
                 return expired_total
             claimed = {hold.id for hold in holds}
-            seats = lock_rows(
-                EventSeat.objects.filter(hold_id__in=claimed, status=Status.HELD), skip_locked=True
-            )
             locked_seat_ids = {seat.id for seat in seats}
             still_held = EventSeat.objects.filter(hold_id__in=claimed, status=Status.HELD).values_list(
                 "id", "hold_id"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import Invalid
 from ticketing.errors import SeatsUnavailable
-from ticketing.locking import lock_rows
+from ticketing.locking import lock_seats
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
 from venues.models import Seat, Section
 
@@ -214,7 +214,7 @@ def seats_block(
     now = now or timezone.now()
     ids = seat_ids_validate(seat_ids, max_count=settings.TICKETING_MAX_LAYOUT_SEATS)
     with transaction.atomic():
-        seats = lock_rows(EventSeat.objects.filter(event=event, id__in=ids))
+        seats = lock_seats(event=event, seat_ids=ids)
         if len(seats) != len(ids):
             raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
         seats_attach_current_holds(seats)
@@ -252,7 +252,7 @@ def seats_unblock(*, event: Event, seat_ids: Sequence[int], actor: User, now: da
     now = now or timezone.now()
     ids = seat_ids_validate(seat_ids, max_count=settings.TICKETING_MAX_LAYOUT_SEATS)
     with transaction.atomic():
-        seats = lock_rows(EventSeat.objects.filter(event=event, id__in=ids))
+        seats = lock_seats(event=event, seat_ids=ids)
         if len(seats) != len(ids):
             raise_unknown_seats(sorted(set(ids) - {seat.id for seat in seats}))
         blocked = [seat for seat in seats if seat.status == Status.BLOCKED]

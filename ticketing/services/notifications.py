@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from ticketing.locking import lock_rows
+from ticketing.locking import lock_batch_claim
 from ticketing.models import Booking, Notification
 from ticketing.services.tickets import ticket_qr_svg
 
@@ -117,11 +117,10 @@ def notifications_send(
     while True:
         now_batch = now or timezone.now()
         with transaction.atomic():
-            batch = lock_rows(
+            batch = lock_batch_claim(
                 pending.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now_batch)).exclude(
                     id__in=tried
                 ),
-                skip_locked=True,
                 limit=batch_size,
             )
             Notification.objects.filter(id__in=[row.id for row in batch]).update(

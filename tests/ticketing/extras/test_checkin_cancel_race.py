@@ -13,9 +13,9 @@ import pytest
 from tests.factories import UserFactory, hall_with_layout, on_sale_event
 from tests.ticketing.races.harness import outcome, race, requires_postgres
 from tests.ticketing.services.helpers import booked, seat_ids
+from ticketing import locking
 from ticketing.locking import lock_rows
 from ticketing.models import Booking, Ticket
-from ticketing.services import checkin as checkin_module
 from ticketing.services.bookings import booking_cancel
 from ticketing.services.checkin import ticket_check_in
 
@@ -66,7 +66,7 @@ def test_control_without_the_ticket_lock_a_cancelled_booking_has_an_admitted_tic
         lock_rows(Ticket.objects.none())  # still asserts the transaction, locks nothing
         return list(Ticket.objects.filter(booking_id__in=list(booking_ids)).order_by("pk"))
 
-    monkeypatch.setattr(checkin_module, "tickets_of_bookings_locked", tickets_unlocked)
+    monkeypatch.setattr(locking, "lock_tickets_of_bookings", tickets_unlocked)
     # when
     seen = race_scan_and_cancel(60, stop_at_bad=True)
     print(f"\n[scan vs cancel control] ticket lock off: {dict(seen)}")

@@ -52,20 +52,20 @@ def test_a_block_that_waited_for_a_claim_sees_the_new_hold(monkeypatch):
 def test_best_available_that_waited_for_a_claim_does_not_take_its_seats(monkeypatch):
     """Best available skips seats being claimed; when nothing else is left it reads again and
     waits for their locks. After that wait the seats are held by a hold newer than its statement:
-    they must count as taken (seats_for_hold's expiry sub-select cannot see that hold)."""
+    they must count as taken (lock_seats_for_hold's expiry sub-select cannot see that hold)."""
     # given: one row of two seats, and a buyer's hold of both that is slow to commit
     event = event_with_rows(2)
     seats = seat_ids(event, 2)
     buyer, other = UserFactory(), UserFactory()
     claiming = threading.Event()
     waited = []
-    lock = best_available.seats_for_hold
+    lock = best_available.lock_seats_for_hold
 
     def lock_seen(**kwargs):
         waited.append(not kwargs["skip_locked"])
         return lock(**kwargs)
 
-    monkeypatch.setattr(best_available, "seats_for_hold", lock_seen)
+    monkeypatch.setattr(best_available, "lock_seats_for_hold", lock_seen)
 
     def slow_hold():
         with transaction.atomic():

@@ -64,7 +64,6 @@ DESCRIPTIONS = {
 
 # Domain conflicts (409) per (view class, action or HTTP method), from the services they call.
 CONFLICTS = {
-    ("EventViewSet", "partial_update"),  # event_has_bookings
     ("EventViewSet", "block"),  # seats_unavailable
     ("HoldViewSet", "destroy"),  # hold_expired (already released or booked)
     ("HallViewSet", "destroy"),  # in_use

@@ -2,8 +2,8 @@
 
 Every change goes through the same services as the API: an event is created with its inventory
 by ``event_create``; sales open and close with ``event_set_status``; seats are blocked with
-``seats_block``; holds are released with ``hold_release``, bookings cancelled with
-``booking_cancel``. Inventory, holds, bookings, tickets and the audit trail are read-only rows.
+``seats_block``; holds are released with ``holds_release``, bookings cancelled with
+``bookings_cancel``. Inventory, holds, bookings, tickets and the audit trail are read-only rows.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from ticketing.models import (
     Ticket,
 )
 from ticketing.selectors.events import events_availability
-from ticketing.services.checkout import booking_cancel_refund
+from ticketing.services.bookings import bookings_cancel
 from ticketing.services.events import (
     event_create,
     event_kind_validate,
@@ -44,7 +44,7 @@ from ticketing.services.events import (
     event_update,
     hall_categories,
 )
-from ticketing.services.holds import hold_release
+from ticketing.services.holds import holds_release
 from ticketing.services.inventory import seat_effective_status, seats_block, seats_unblock
 
 EVENT_FORM_FIELDS = (
@@ -160,7 +160,7 @@ class EventAdmin(ServiceAdmin):
     date_hierarchy = "starts_at"
     ordering = ("starts_at", "id")
     show_full_result_count = False
-    actions = ["open_sales", "close_sales", "cancel_events", admin_reports.cancel_events_with_refunds]
+    actions = ["open_sales", "close_sales", admin_reports.cancel_events_with_refunds]
     readonly_fields = (
         "status",
         "availability_summary",
@@ -244,10 +244,6 @@ class EventAdmin(ServiceAdmin):
     @admin.action(description="Close sales", permissions=["change"])
     def close_sales(self, request, queryset):
         self._set_status(request, queryset, Event.Status.CLOSED, "Sales closed")
-
-    @admin.action(description="Cancel events (only without confirmed bookings)", permissions=["change"])
-    def cancel_events(self, request, queryset):
-        self._set_status(request, queryset, Event.Status.CANCELLED, "Events cancelled")
 
     def _set_status(self, request, queryset, status: str, done: str) -> None:
         events = queryset.select_related("hall__venue").order_by("pk")
@@ -405,7 +401,7 @@ class HoldAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset.filter(status=Hold.Status.ACTIVE).order_by("pk"),
-            lambda hold: hold_release(hold=hold, actor=request.user),
+            lambda hold: holds_release(hold_ids=[hold.pk], actor=request.user),
             "Holds released",
         )
 
@@ -442,7 +438,7 @@ class BookingAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset.order_by("pk"),
-            lambda booking: booking_cancel_refund(booking=booking, actor=request.user),
+            lambda booking: bookings_cancel(booking_ids=[booking.pk], actor=request.user),
             "Bookings cancelled",
         )
 
@@ -456,7 +452,9 @@ class BookingAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset.order_by("pk"),
-            lambda booking: booking_cancel_refund(booking=booking, actor=request.user, void_checked_in=True),
+            lambda booking: bookings_cancel(
+                booking_ids=[booking.pk], actor=request.user, void_checked_in=True
+            ),
             "Bookings voided",
         )
 

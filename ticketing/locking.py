@@ -26,9 +26,9 @@ every transaction that touches it takes it before any other lock, so a transacti
 a key row holds nothing another one could be waiting for.
 
 A transaction that only ever locks with SKIP LOCKED never waits, so it cannot be part of a
-deadlock whatever its order: the sweeper uses that to claim a batch of expired holds first
-(a work queue shared by several sweepers), then their seats; the hold paths lock their seats
-with SKIP LOCKED after the (waiting) buyer row. Everything that waits follows the order above.
+deadlock whatever its order: the work queues (outbox, key purge) claim their batches so. The
+hold paths lock their seats with SKIP LOCKED after the (waiting) buyer row. Everything else,
+the sweeper included, waits in the order above.
 
 On SQLite ``select_for_update()`` is a no-op: IMMEDIATE transactions already serialise writers.
 
@@ -245,34 +245,11 @@ def lock_for_hold(*, buyer: User, event: Event, seat_ids: Sequence[int], now: da
     return lock_seats_for_hold(event=event, seat_ids=seat_ids, now=now)
 
 
-def lock_hold(*, hold: Hold) -> tuple[list[EventSeat], Hold]:
-    """Releasing a hold: the event seats it still holds (pk order, waiting), then the hold."""
-    seats = lock_rows(EventSeat.objects.filter(hold=hold, status=EventSeat.Status.HELD))
-    return seats, lock_rows(Hold.objects.filter(pk=hold.pk))[0]
-
-
 def lock_holds(*, hold_ids: Iterable[int]) -> tuple[list[EventSeat], list[Hold]]:
     """Releasing several holds: the seats they still hold, then those of them still active."""
     hold_ids = list(hold_ids)
     seats = lock_rows(EventSeat.objects.filter(hold_id__in=hold_ids, status=EventSeat.Status.HELD))
     return seats, lock_rows(Hold.objects.filter(id__in=hold_ids, status=Hold.Status.ACTIVE))
-
-
-def lock_holds_expired(
-    *, now: datetime, exclude: Iterable[int], limit: int
-) -> tuple[list[Hold], list[EventSeat]]:
-    """The sweeper's batch, never waiting: up to ``limit`` active holds expired at ``now`` (pk
-    order, SKIP LOCKED: concurrent sweepers claim disjoint batches), then the seats they still
-    hold (SKIP LOCKED: a seat another transaction is on is left out)."""
-    expired = Hold.objects.filter(status=Hold.Status.ACTIVE).exclude(Hold.live_q(now)).exclude(id__in=exclude)
-    holds = lock_rows(expired, skip_locked=True, limit=limit)
-    if not holds:
-        return [], []
-    seats = lock_rows(
-        EventSeat.objects.filter(hold_id__in=[hold.id for hold in holds], status=EventSeat.Status.HELD),
-        skip_locked=True,
-    )
-    return holds, seats
 
 
 def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hold | None]:

@@ -260,10 +260,11 @@ def test_open_and_close_sales_actions(admin_client):
     assert Event.objects.get(pk=ready.pk).status == Event.Status.CLOSED
 
 
-def test_cancelling_an_event_with_bookings_is_refused(admin_client, world):
-    response = run_action(admin_client, Event, "cancel_events", [world["event"].pk])
-    assert Event.objects.get(pk=world["event"].pk).status == Event.Status.ON_SALE
-    assert any("bookings" in message for message in messages_of(response))
+def test_the_admin_cancels_an_event_one_way_only(admin_client):
+    # the one cancel action cancels and refunds (tests/ticketing/extras/test_event_cancel.py)
+    response = admin_client.get("/admin/ticketing/event/")
+    assert b"cancel_events_with_refunds" in response.content
+    assert b'value="cancel_events"' not in response.content
 
 
 # --- Seats, holds, bookings: actions ---------------------------------------------------------

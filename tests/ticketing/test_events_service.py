@@ -9,8 +9,8 @@ from django.utils import timezone
 from config.errors import Invalid
 from tests.factories import HallFactory, hall_with_layout, on_sale_event
 from ticketing.models import Event, EventPrice, EventSeat
-from ticketing.services.bookings import booking_cancel, booking_confirm
-from ticketing.services.events import EventHasBookings, event_create, event_set_status, event_update
+from ticketing.services.bookings import booking_confirm
+from ticketing.services.events import event_create, event_set_status, event_update
 from ticketing.services.holds import hold_create
 from venues.services import layout_replace
 
@@ -185,13 +185,10 @@ def test_update_with_a_status_goes_through_the_state_machine():
 
 # --- The status state machine ----------------------------------------------------------------
 
-ALLOWED = {
+ALLOWED = {  # cancelling is event_cancel, never a status change (test below)
     ("draft", "on_sale"),
-    ("draft", "cancelled"),
     ("on_sale", "closed"),
-    ("on_sale", "cancelled"),
     ("closed", "on_sale"),
-    ("closed", "cancelled"),
 }
 
 
@@ -226,8 +223,8 @@ def test_going_on_sale_is_refused_while_a_category_has_no_price():
 def test_the_transition_is_checked_against_the_stored_status():
     event = create(hall_with_layout(), prices=PRICES, status=Event.Status.ON_SALE)
     stale = Event.objects.get(pk=event.pk)
-    event_set_status(event=event, status=Event.Status.CANCELLED)
-    # a stale copy still says on_sale; the database says cancelled, which is final
+    event_set_status(event=event, status=Event.Status.CLOSED)
+    # a stale copy still says on_sale; the database says closed, which cannot close again
     assert "status" in invalid_fields(lambda: event_set_status(event=stale, status=Event.Status.CLOSED))
 
 
@@ -236,21 +233,18 @@ def test_an_unknown_status_is_invalid():
     assert "status" in invalid_fields(lambda: event_set_status(event=event, status="postponed"))
 
 
-def test_an_event_with_confirmed_bookings_cannot_be_cancelled(buyer):
+@pytest.mark.parametrize("with_bookings", [False, True])
+def test_cancelling_is_event_cancel_not_a_status_change(buyer, with_bookings):
     # given
     event = on_sale_event()
-    seat_ids = list(EventSeat.objects.filter(event=event).values_list("id", flat=True)[:1])
-    booking = booking_confirm(
-        buyer=buyer, hold_id=hold_create(buyer=buyer, event=event, seat_ids=seat_ids).pk
-    )
-    # when / then
-    with pytest.raises(EventHasBookings) as caught:
-        event_set_status(event=event, status=Event.Status.CANCELLED)
-    assert (caught.value.code, caught.value.http_status) == ("event_has_bookings", 409)
-    # once the booking is cancelled, the event can be
-    booking_cancel(booking=booking, actor=buyer)
-    event_set_status(event=event, status=Event.Status.CANCELLED)
-    assert Event.objects.get(pk=event.pk).status == Event.Status.CANCELLED
+    if with_bookings:
+        seat_ids = list(EventSeat.objects.filter(event=event).values_list("id", flat=True)[:1])
+        booking_confirm(buyer=buyer, hold_id=hold_create(buyer=buyer, event=event, seat_ids=seat_ids).pk)
+    # when / then: one meaning for cancelling an event, event_cancel (POST /events/{id}/cancel/)
+    fields = invalid_fields(lambda: event_set_status(event=event, status=Event.Status.CANCELLED))
+    assert "/cancel/" in fields["status"][0]
+    assert "status" in invalid_fields(lambda: event_update(event=event, status=Event.Status.CANCELLED))
+    assert Event.objects.get(pk=event.pk).status == Event.Status.ON_SALE
 
 
 def test_prices_are_unique_per_category_after_many_updates():

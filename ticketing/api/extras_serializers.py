@@ -76,7 +76,7 @@ class PublicKeySerializer(serializers.Serializer):
 class EventCancelSerializer(serializers.Serializer):
     event = serializers.IntegerField()
     event_status = serializers.CharField()
-    state = serializers.ChoiceField(choices=["done", "in_progress"])
+    state = serializers.ChoiceField(choices=["not_cancelled", "in_progress", "done"])
     bookings_confirmed = serializers.IntegerField(help_text="Still to cancel.")
     bookings_cancelled = serializers.IntegerField()
     holds_active = serializers.IntegerField()

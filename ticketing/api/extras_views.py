@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ApiError, Invalid
+from config.errors import ApiError, Busy, Invalid
 from config.permissions import IsStaff
 from ticketing.api import extras_serializers as x
 from ticketing.api.serializers import HoldSerializer
@@ -27,13 +27,8 @@ from ticketing.models import Booking, Event, Ticket
 from ticketing.payments import PaymentUnavailable
 from ticketing.selectors.reports import event_sales_report, sales_report_csv
 from ticketing.services.best_available import hold_create_best_available
+from ticketing.services.bookings import booking_create
 from ticketing.services.checkin import ticket_check_in
-from ticketing.services.checkout import (
-    PaymentInProgress,
-    booking_confirm_paid,
-    payment_charge_for_hold,
-    payment_settle,
-)
 from ticketing.services.event_cancel import event_cancel, event_cancel_progress
 from ticketing.services.tickets import ticket_code_verify, ticket_public_key_b64, ticket_qr_svg
 
@@ -92,21 +87,18 @@ def booking_checkout_response(
     replay = idempotent_replay(request)
     if replay is not None:
         return replay
+
+    def under_the_key(confirm: Callable[[], Booking]) -> Response:
+        return idempotent(request, lambda: (status.HTTP_201_CREATED, render_booking(confirm())))
+
     try:
-        payment = payment_charge_for_hold(buyer=request.user, hold_id=hold_id, payment_token=payment_token)
-    except (PaymentInProgress, PaymentUnavailable):
+        return booking_create(
+            buyer=request.user, hold_id=hold_id, payment_token=payment_token, transaction_runner=under_the_key
+        )
+    except (Busy, PaymentUnavailable):  # "retry" (PaymentInProgress is a Busy): never stored
         raise
-    except ApiError as refusal:
+    except ApiError as refusal:  # the payment step refused: stored under the key like any answer
         return idempotent(request, _answer(refusal))
-
-    def operation():
-        booking = booking_confirm_paid(buyer=request.user, hold_id=hold_id, payment=payment)
-        return status.HTTP_201_CREATED, render_booking(booking)
-
-    try:
-        return idempotent(request, operation)
-    finally:
-        payment_settle(payment=payment)
 
 
 # --- Check-in ---------------------------------------------------------------------------------

@@ -26,9 +26,9 @@ from ticketing.selectors.events import (
 )
 from ticketing.selectors.purchases import bookings_visible_to, holds_live_of, holds_of
 from ticketing.selectors.seat_map import seat_map_render, seat_map_state
-from ticketing.services.checkout import booking_cancel_refund
+from ticketing.services.bookings import bookings_cancel
 from ticketing.services.events import event_create, event_update
-from ticketing.services.holds import hold_create, hold_precheck, hold_release
+from ticketing.services.holds import hold_create, hold_precheck, holds_release
 from ticketing.services.inventory import seats_block, seats_unblock
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -197,7 +197,7 @@ class HoldViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
-        hold_release(hold=self.get_object(), actor=request.user)
+        holds_release(hold_ids=[self.get_object().pk], actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -254,8 +254,8 @@ class BookingViewSet(
         void_checked_in = data.validated_data["void_checked_in"]
 
         def operation():
-            booking_cancel_refund(  # + refund, email after commit
-                booking=booking, actor=request.user, void_checked_in=void_checked_in
+            bookings_cancel(  # + refund, email after commit
+                booking_ids=[booking.pk], actor=request.user, void_checked_in=void_checked_in
             )
             return status.HTTP_200_OK, s.BookingSerializer(self.get_queryset().get(pk=booking.pk)).data
 

@@ -1,9 +1,11 @@
-"""Booking services: confirm a hold into tickets, cancel a booking."""
+"""Booking services: book a hold (paying for it), cancel bookings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,7 +14,7 @@ from accounts.models import User
 from config.errors import NotFound
 from ticketing.errors import AlreadyCancelled, CancellationClosed, HoldExpired
 from ticketing.locking import lock_bookings, lock_for_booking
-from ticketing.models import Booking, EventSeat, Hold, Ticket
+from ticketing.models import Booking, EventSeat, Hold, Payment, Ticket
 from ticketing.services.checkin import (
     CHECKED_IN_VOID_ACTION,
     CHECKED_IN_VOID_REASON,
@@ -20,9 +22,19 @@ from ticketing.services.checkin import (
 )
 from ticketing.services.events import event_ensure_on_sale
 from ticketing.services.inventory import audit_rows, audit_write, prefetched_set
+from ticketing.services.notifications import booking_cancelled_notify, booking_confirmed_notify
+from ticketing.services.payments import (
+    payment_charge,
+    payment_link,
+    payment_settle,
+    payments_mark_refund_due,
+    payments_refund,
+)
 from ticketing.services.tickets import ticket_code_sign
 
 Status = EventSeat.Status
+T = TypeVar("T")
+EVENT_CANCELLED_REASON = "event cancelled"
 
 
 def ticket_code_new(*, booking: Booking, event_seat: EventSeat) -> str:
@@ -30,8 +42,12 @@ def ticket_code_new(*, booking: Booking, event_seat: EventSeat) -> str:
     return ticket_code_sign(event_id=booking.event_id, event_seat_id=event_seat.pk, booking_id=booking.pk)
 
 
-def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -> Booking:
-    """Turn the buyer's live hold into a confirmed booking with one ticket per seat.
+def booking_confirm(
+    *, buyer: User, hold_id: int, payment: Payment | None = None, now: datetime | None = None
+) -> Booking:
+    """The booking transaction: the buyer's live hold becomes a confirmed booking, one ticket a
+    seat, paid by ``payment`` (``booking_create`` charges it before; None for a free hold or a
+    caller that took payment elsewhere).
 
     Locks (``lock_for_booking``), in this order: the event seats still held by the hold (pk
     order, waiting, bounded), then the hold. Checks under the locks: the hold exists and
@@ -39,8 +55,11 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
     is active and unexpired at ``now`` and still holds every one of its seats (else
     HoldExpired: expired, released or already booked; a seat taken over after expiry is no
     longer held by it); the event is on sale and has not started (EventNotOnSale).
+    Then the payment is linked (``payment_link``: the protocol's implicit payment lock, after
+    the booking's rows; PaymentNotUsable rolls the booking back).
     Writes: one INSERT of the Booking, one of the Tickets (unguessable codes, the prices the
-    hold captured), one UPDATE of the seats, one of the hold, one INSERT of audit rows.
+    hold captured), one UPDATE of the seats, one of the hold, one INSERT of audit rows, the
+    payment link, and the confirmation email queued (sent after commit).
     Lock waits past the timeout raise OperationalError, rendered by the API as 503 busy.
     Returns the booking with its event and tickets (their seat and section) already loaded.
     """
@@ -79,6 +98,9 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
                 booking=booking,
             )
         )
+        if payment is not None:
+            payment_link(payment=payment, booking=booking, now=now)
+        booking_confirmed_notify(booking_ids=[booking.pk])
     # The state just committed, attached: a caller renders the booking, its tickets and their
     # seats (section, row, number) without reading them back.
     for seat in seats:
@@ -87,36 +109,87 @@ def booking_confirm(*, buyer: User, hold_id: int, now: datetime | None = None) -
     return booking
 
 
-def booking_cancel(
-    *, booking: Booking, actor: User, void_checked_in: bool = False, now: datetime | None = None
-) -> Booking:
-    """Cancel a confirmed booking: void its tickets and free its seats at once.
+def booking_create(
+    *,
+    buyer: User,
+    hold_id: int,
+    payment_token: str | None = None,
+    now: datetime | None = None,
+    transaction_runner: Callable[[Callable[[], Booking]], T] | None = None,
+) -> Booking | T:
+    """Book the buyer's live hold, paying for it: the one use case of a purchase.
 
-    Locks (``lock_bookings``), in this order: the booking's booked event seats (pk order,
-    waiting, bounded), the booking, then its tickets (the rows a gate scan locks).
-    Checks under the locks: the booking is still confirmed (else AlreadyCancelled), its event
-    has not started at ``now`` (else CancellationClosed), and no ticket was checked in at the
-    gate unless staff void it on purpose with ``void_checked_in`` (else TicketCheckedIn).
-    Permission (owner or staff) is the caller's job.
-    Writes: one UPDATE of the booking, one of its tickets, one of the seats freed, one of the
-    seats of checked-in tickets (blocked, not returned to sale: see the rule), one INSERT of
-    audit rows (``cancel``; ``void_checked_in`` for a checked-in ticket's seat).
+    1. ``payment_charge``, with no transaction open (the gateway is never called under a lock);
+       its refusals (declined, hold expired, event not on sale, payment in progress) raise;
+    2. ``booking_confirm`` (the booking transaction), which links the payment;
+    3. ``payment_settle``, whatever happened: a charge that paid for no booking is refunded.
+    ``transaction_runner``: how step 2 runs, for the API, which stores the answer under the
+    request's Idempotency-Key in the same transaction (``idempotent``); it is given the step
+    and returns what the caller returns.
+    """
+    payment = payment_charge(buyer=buyer, hold_id=hold_id, payment_token=payment_token, now=now)
+    try:
+
+        def confirm() -> Booking:
+            return booking_confirm(buyer=buyer, hold_id=hold_id, payment=payment, now=now)
+
+        return confirm() if transaction_runner is None else transaction_runner(confirm)
+    finally:
+        payment_settle(payment=payment)
+
+
+def bookings_cancel(
+    *,
+    booking_ids: Iterable[int],
+    actor: User,
+    void_checked_in: bool = False,
+    event_cancelled: bool = False,
+    now: datetime | None = None,
+) -> list[Booking]:
+    """Cancel bookings: void their tickets, free their seats at once, refund the payments after
+    commit and email the buyers. The one way a booking is cancelled, for one booking (the API,
+    the admin) or a batch (the event cancel).
+
+    Locks (``lock_bookings``), in this order: the bookings' booked event seats (pk order,
+    waiting, bounded), the bookings, then their tickets (the rows a gate scan locks).
+    Checks under the locks: every booking is still confirmed (else AlreadyCancelled) and its
+    event has not started at ``now`` (else CancellationClosed), and no ticket was checked in at
+    the gate unless staff void it on purpose with ``void_checked_in`` (else TicketCheckedIn):
+    ``bookings_ensure_cancellable``. Any refusal cancels nothing. Permission (owner or staff) is
+    the caller's job.
+    ``event_cancelled`` (the event cancel's batches, ``actor`` is staff): bookings cancelled
+    meanwhile are left out, a started event may be cancelled (staff abandon a match), and
+    checked-in tickets are voided and refunded too, since the event did not happen.
+    A checked-in ticket's seat is not returned to sale: it is blocked (see the check-in rule).
+    Writes: one UPDATE of the bookings, one of their tickets, one of the seats freed, one of the
+    seats blocked, one INSERT of audit rows (``cancel``; ``void_checked_in``), the payments
+    marked ``refunding`` (refunded through the gateway after the outermost commit), the emails.
+    Returns the cancelled bookings, with their event.
     """
     now = now or timezone.now()
+    wanted = sorted(set(booking_ids))
     with transaction.atomic():
-        locked = lock_bookings(booking_ids=[booking.pk])
-        seats, booking = locked.seats, locked.bookings[0]
-        if booking.status == Booking.Status.CANCELLED:
-            raise AlreadyCancelled()
-        if booking.event.starts_at <= now:
-            raise CancellationClosed()
+        locked = lock_bookings(booking_ids=wanted, confirmed_only=event_cancelled)
+        bookings = locked.bookings
+        if not event_cancelled:
+            if any(booking.status == Booking.Status.CANCELLED for booking in bookings):
+                raise AlreadyCancelled()
+            if any(booking.event.starts_at <= now for booking in bookings):
+                raise CancellationClosed()
+        if not bookings:
+            return []
         checked_in = bookings_ensure_cancellable(
-            tickets=locked.tickets, actor=actor, void_checked_in=void_checked_in
+            tickets=locked.tickets, actor=actor, void_checked_in=void_checked_in or event_cancelled
         )
+        by_id = {booking.id: booking for booking in bookings}
+        ids = list(by_id)
+        seats = [seat for seat in locked.seats if seat.booking_id in by_id]
         freed = [seat for seat in seats if seat.id not in checked_in]
         occupied = [seat for seat in seats if seat.id in checked_in]
-        Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED, cancelled_at=now)
-        Ticket.objects.filter(booking=booking, status=Ticket.Status.ACTIVE).update(status=Ticket.Status.VOID)
+        Booking.objects.filter(id__in=ids).update(status=Booking.Status.CANCELLED, cancelled_at=now)
+        Ticket.objects.filter(booking_id__in=ids, status=Ticket.Status.ACTIVE).update(
+            status=Ticket.Status.VOID
+        )
         EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
             status=Status.AVAILABLE, booking=None
         )
@@ -124,24 +197,26 @@ def booking_cancel(
             EventSeat.objects.filter(id__in=[seat.id for seat in occupied]).update(
                 status=Status.BLOCKED, booking=None, block_reason=CHECKED_IN_VOID_REASON
             )
+        reason = EVENT_CANCELLED_REASON if event_cancelled else ""
         audit_write(
-            audit_rows(
-                seats=freed,
-                to_status=Status.AVAILABLE,
-                action="cancel",
-                now=now,
-                actor=actor,
-                booking=booking,
-            )
-            + audit_rows(
-                seats=occupied,
-                to_status=Status.BLOCKED,
-                action=CHECKED_IN_VOID_ACTION,
-                now=now,
-                actor=actor,
-                booking=booking,
-                reason=CHECKED_IN_VOID_REASON,
-            )
+            [
+                row
+                for seat in seats
+                for row in audit_rows(
+                    seats=[seat],
+                    to_status=Status.BLOCKED if seat.id in checked_in else Status.AVAILABLE,
+                    action=CHECKED_IN_VOID_ACTION if seat.id in checked_in else "cancel",
+                    now=now,
+                    actor=actor,
+                    booking=by_id[seat.booking_id],
+                    reason=reason,
+                )
+            ]
         )
+        due = payments_mark_refund_due(booking_ids=ids, now=now)
+        if due:
+            transaction.on_commit(lambda: payments_refund(payment_ids=due))
+        booking_cancelled_notify(booking_ids=ids)
+    for booking in bookings:
         booking.status, booking.cancelled_at = Booking.Status.CANCELLED, now
-    return booking
+    return bookings

@@ -32,19 +32,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
-from ticketing.locking import lock_bookings, lock_event_for_cancel, lock_holds
-from ticketing.models import Booking, Event, EventSeat, Hold, Payment, Ticket
-from ticketing.services.checkin import (
-    CHECKED_IN_VOID_ACTION,
-    CHECKED_IN_VOID_REASON,
-    bookings_ensure_cancellable,
-)
-from ticketing.services.checkout import payments_mark_refund_due, payments_refund
-from ticketing.services.inventory import audit_rows, audit_write
-from ticketing.services.notifications import booking_cancelled_notify
-
-Status = EventSeat.Status
-REASON = "event cancelled"
+from ticketing.locking import lock_event_for_cancel
+from ticketing.models import Booking, Event, Hold, Payment, Ticket
+from ticketing.services.bookings import EVENT_CANCELLED_REASON as REASON
+from ticketing.services.bookings import bookings_cancel
+from ticketing.services.holds import holds_release
+from ticketing.services.payments import payments_refund
 
 
 @dataclass(frozen=True)
@@ -59,11 +52,18 @@ class EventCancelProgress:
     refunds_done: int
     checked_in_voided: int = 0  # void tickets of the event that had been checked in at the gate
 
+    @property
+    def state(self) -> str:
+        """``not_cancelled`` (nobody cancelled the event), ``in_progress`` or ``done``."""
+        if self.event_status != Event.Status.CANCELLED:
+            return "not_cancelled"
+        return "done" if self.done else "in_progress"
+
     def as_dict(self) -> dict:
         return {
             "event": self.event_id,
             "event_status": self.event_status,
-            "state": "done" if self.done else "in_progress",
+            "state": self.state,
             "bookings_confirmed": self.bookings_confirmed,
             "bookings_cancelled": self.bookings_cancelled,
             "holds_active": self.holds_active,
@@ -116,92 +116,30 @@ def event_cancel_start(*, event: Event, now: datetime | None = None) -> Event:
 
 
 def event_holds_release_batch(*, event: Event, actor: User, batch_size: int, now: datetime) -> int:
-    """Release up to ``batch_size`` active holds of the event; return how many.
-
-    Locks the holds' held seats (pk order), then the holds (pk order); re-checks under the lock
-    that each hold is still active. Writes one UPDATE of the holds, one of the seats, the audit.
-    """
-    with transaction.atomic():
-        candidates = list(
-            Hold.objects.filter(event_id=event.pk, status=Hold.Status.ACTIVE)
-            .order_by("id")
-            .values_list("id", flat=True)[:batch_size]
-        )
-        if not candidates:
-            return 0
-        seats, holds = lock_holds(hold_ids=candidates)
-        hold_ids = {hold.id for hold in holds}
-        freed = [seat for seat in seats if seat.hold_id in hold_ids]
-        Hold.objects.filter(id__in=hold_ids).update(status=Hold.Status.RELEASED)
-        EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
-            status=Status.AVAILABLE, hold=None
-        )
-        audit_write(
-            audit_rows(
-                seats=freed, to_status=Status.AVAILABLE, action="release", now=now, actor=actor, reason=REASON
-            )
-        )
-    return len(hold_ids)
+    """Release up to ``batch_size`` active holds of the event (``holds_release``); how many."""
+    candidates = (
+        Hold.objects.filter(event_id=event.pk, status=Hold.Status.ACTIVE)
+        .order_by("id")
+        .values_list("id", flat=True)[:batch_size]
+    )
+    ids = list(candidates)
+    if not ids:
+        return 0
+    return len(holds_release(hold_ids=ids, actor=actor, now=now, skip_inactive=True, reason=REASON))
 
 
-def event_bookings_cancel_batch(
-    *, event: Event, actor: User, batch_size: int, now: datetime
-) -> tuple[list[int], list[int]]:
-    """Cancel up to ``batch_size`` confirmed bookings of the event in one transaction.
-
-    Locks their booked seats (pk order), then the bookings (pk order), then their tickets (the
-    check-in rule, ``bookings_ensure_cancellable`` with ``void_checked_in``: an event cancel
-    voids checked-in tickets too, ``actor`` is staff); re-checks under the lock that each is
-    still confirmed (a buyer may have cancelled meanwhile). Voids the tickets, frees the seats
-    (blocks those of checked-in tickets), marks the payments ``refunding``, queues the emails
-    after commit. There is no "event has started" check: staff may cancel a match that was
-    abandoned.
-    Returns (cancelled booking ids, payment ids to refund after commit).
-    """
-    with transaction.atomic():
-        candidates = list(
-            Booking.objects.filter(event_id=event.pk, status=Booking.Status.CONFIRMED)
-            .order_by("id")
-            .values_list("id", flat=True)[:batch_size]
-        )
-        if not candidates:
-            return [], []
-        locked = lock_bookings(booking_ids=candidates, confirmed_only=True)
-        seats, by_id = locked.seats, {booking.id: booking for booking in locked.bookings}
-        ids = list(by_id)
-        checked_in = bookings_ensure_cancellable(tickets=locked.tickets, actor=actor, void_checked_in=True)
-        mine = [seat for seat in seats if seat.booking_id in by_id]
-        freed = [seat for seat in mine if seat.id not in checked_in]
-        occupied = [seat for seat in mine if seat.id in checked_in]
-        Booking.objects.filter(id__in=ids).update(status=Booking.Status.CANCELLED, cancelled_at=now)
-        Ticket.objects.filter(booking_id__in=ids, status=Ticket.Status.ACTIVE).update(
-            status=Ticket.Status.VOID
-        )
-        EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
-            status=Status.AVAILABLE, booking=None
-        )
-        if occupied:
-            EventSeat.objects.filter(id__in=[seat.id for seat in occupied]).update(
-                status=Status.BLOCKED, booking=None, block_reason=CHECKED_IN_VOID_REASON
-            )
-        audit_write(
-            [
-                row
-                for seat in mine
-                for row in audit_rows(
-                    seats=[seat],
-                    to_status=Status.BLOCKED if seat.id in checked_in else Status.AVAILABLE,
-                    action=CHECKED_IN_VOID_ACTION if seat.id in checked_in else "cancel",
-                    now=now,
-                    actor=actor,
-                    booking=by_id[seat.booking_id],
-                    reason=REASON,
-                )
-            ]
-        )
-        due = payments_mark_refund_due(booking_ids=ids, now=now)
-        booking_cancelled_notify(booking_ids=ids)
-    return ids, due
+def event_bookings_cancel_batch(*, event: Event, actor: User, batch_size: int, now: datetime) -> int:
+    """Cancel and refund up to ``batch_size`` confirmed bookings of the event
+    (``bookings_cancel`` with ``event_cancelled``: checked-in tickets too); how many."""
+    candidates = (
+        Booking.objects.filter(event_id=event.pk, status=Booking.Status.CONFIRMED)
+        .order_by("id")
+        .values_list("id", flat=True)[:batch_size]
+    )
+    ids = list(candidates)
+    if not ids:
+        return 0
+    return len(bookings_cancel(booking_ids=ids, actor=actor, event_cancelled=True, now=now))
 
 
 def event_cancel(
@@ -229,12 +167,11 @@ def event_cancel(
         if not event_holds_release_batch(event=event, actor=actor, batch_size=batch_size, now=now):
             break
     while not over_budget():
-        cancelled, due = event_bookings_cancel_batch(
+        # each batch's refunds go to the gateway as soon as it commits (bookings_cancel)
+        if not event_bookings_cancel_batch(
             event=event, actor=actor, batch_size=batch_size, now=timezone.now()
-        )
-        if not cancelled:
+        ):
             break
-        payments_refund(payment_ids=due)
         if on_progress:
             on_progress(event_cancel_progress(event=event))
     if not over_budget():

@@ -9,24 +9,19 @@ from typing import Any
 
 from django.db import transaction
 
-from config.errors import Conflict, Invalid
+from config.errors import Invalid
 from ticketing.errors import EventNotOnSale
-from ticketing.locking import lock_event, lock_event_for_cancel, lock_hall_for_event
-from ticketing.models import Booking, Event, EventPrice
+from ticketing.locking import lock_event, lock_hall_for_event
+from ticketing.models import Event, EventPrice
 from ticketing.services.inventory import inventory_create
 from venues.models import Hall, Seat
 
 ALLOWED_TRANSITIONS = {
-    Event.Status.DRAFT: {Event.Status.ON_SALE, Event.Status.CANCELLED},
-    Event.Status.ON_SALE: {Event.Status.CLOSED, Event.Status.CANCELLED},
-    Event.Status.CLOSED: {Event.Status.ON_SALE, Event.Status.CANCELLED},
-    Event.Status.CANCELLED: set(),
+    Event.Status.DRAFT: {Event.Status.ON_SALE},
+    Event.Status.ON_SALE: {Event.Status.CLOSED},
+    Event.Status.CLOSED: {Event.Status.ON_SALE},
+    Event.Status.CANCELLED: set(),  # for good: event_cancel
 }
-
-
-class EventHasBookings(Conflict):
-    code = "event_has_bookings"
-    default_detail = "The event has confirmed bookings; cancel them first."
 
 
 def hall_categories(*, hall: Hall) -> set[str]:
@@ -159,8 +154,6 @@ def event_update(*, event: Event, **fields: Any) -> Event:
     if prices is not None:
         clean_prices = event_prices_validate(prices=prices, categories=hall_categories(hall=event.hall))
     with transaction.atomic():
-        if status == Event.Status.CANCELLED:
-            lock_event_for_cancel(event=event)  # the seats before the event row, as every cancel
         for name, value in fields.items():
             setattr(event, name, value)
         # Always saved: ``updated_at`` is part of the seat map's ETag, and prices are on the map.
@@ -178,31 +171,31 @@ def event_update(*, event: Event, **fields: Any) -> Event:
 
 
 def event_set_status(*, event: Event, status: str) -> Event:
-    """Move an event along draft → on_sale ⇄ closed, or to cancelled (only without bookings).
+    """Move an event along draft → on_sale ⇄ closed.
 
-    Cancelling first locks all the event's seats in pk order (the order every buyer path
-    uses), then the event row: a booking in flight either commits before (and the cancel is
-    refused with EventHasBookings) or waits and then finds the event cancelled. Other
-    transitions lock only the event row. Under the lock the transition is re-checked against the
-    current status; going on sale needs a price for every seat category of the hall.
+    Cancelling is not a status change here: it is ``event_cancel`` (services/event_cancel.py,
+    ``POST /events/{id}/cancel/``, the admin's "Cancel events and refund" action), which also
+    releases the holds and cancels and refunds the bookings. Asked for here, it is refused with
+    ``invalid`` saying so: one meaning for cancelling an event.
+    Locks the event row (``lock_event``); under the lock the transition is re-checked against
+    the current status; going on sale needs a price for every seat category of the hall.
     """
     if status not in Event.Status.values:
         raise Invalid("Unknown status.", fields={"status": [f"One of {Event.Status.values}."]})
+    if status == Event.Status.CANCELLED:
+        message = (
+            "An event is cancelled with POST /events/{id}/cancel/, which also cancels and refunds"
+            " its bookings."
+        )
+        raise Invalid(message, fields={"status": [message]})
     with transaction.atomic():
-        if status == Event.Status.CANCELLED:
-            current = lock_event_for_cancel(event=event)
-        else:
-            current = lock_event(event=event)
+        current = lock_event(event=event)
         if status not in ALLOWED_TRANSITIONS.get(current.status, set()):
             message = f"An event cannot go from {current.status} to {status}."
             raise Invalid(message, fields={"status": [message]})
         if status == Event.Status.ON_SALE:
             prices = dict(EventPrice.objects.filter(event_id=event.pk).values_list("category", "amount"))
             _ensure_priced(hall_categories(hall=event.hall), prices)
-        if status == Event.Status.CANCELLED and (
-            Booking.objects.filter(event_id=event.pk, status=Booking.Status.CONFIRMED).exists()
-        ):
-            raise EventHasBookings()
         event.status = status
         event.save(update_fields=["status", "updated_at"])
     return event

@@ -1,9 +1,9 @@
-"""Hold services: claim seats for a few minutes, release them, sweep expired holds."""
+"""Hold services: claim seats for a few minutes (``hold_create``), end holds (``holds_release``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -13,13 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from ticketing.errors import HoldExpired, SeatLimitExceeded, SeatsUnavailable
-from ticketing.locking import (
-    HOLD_EXPIRED_SQL,
-    lock_for_hold,
-    lock_hold,
-    lock_holds_expired,
-    seat_is_taken,
-)
+from ticketing.locking import HOLD_EXPIRED_SQL, lock_for_hold, lock_holds, seat_is_taken
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from ticketing.services.events import event_ensure_on_sale
 from ticketing.services.inventory import (
@@ -247,76 +241,90 @@ def hold_claim(
     return hold
 
 
-def hold_release(*, hold: Hold, actor: User | None = None, now: datetime | None = None) -> Hold:
-    """Release a hold now; its seats are available at once.
+def holds_release(
+    *,
+    hold_ids: Iterable[int],
+    actor: User | None = None,
+    now: datetime | None = None,
+    expired: bool = False,
+    skip_inactive: bool = False,
+    reason: str = "",
+) -> list[Hold]:
+    """End holds now, unbooked; their seats are available at once. The one way a hold ends
+    without a booking: the buyer's or staff's release (the API, the admin), the event cancel's
+    batches (``skip_inactive``: holds booked or released meanwhile are left out) and the sweeper
+    (``expired``: only the holds expired at ``now`` end, recorded ``expired``, audit ``expire``).
 
-    Locks (``lock_hold``), in this order: the event seats the hold still holds (pk order,
-    waiting, bounded), then the hold. Checks under the locks: the hold is still ``active``
-    (else HoldExpired: it was released, booked or swept). An active hold past its expiry may
-    be released: its seats that nobody took over are freed. Ownership is the caller's job.
-    Writes: one UPDATE of the hold, one of the seats, one INSERT of audit rows.
+    Locks (``lock_holds``), in this order: the seats the holds still hold (pk order, waiting,
+    bounded), then those of the holds still active. Checks under the locks: every hold is still
+    ``active`` (else HoldExpired naming its status, and nothing changes), unless
+    ``skip_inactive`` or ``expired``. An active hold past its expiry may be released: its seats
+    that nobody took over are freed. Ownership is the caller's job.
+    Writes: one UPDATE of the holds, one of the seats, one INSERT of audit rows.
+    Returns the holds it ended, their new status set.
     """
     now = now or timezone.now()
+    wanted = sorted(set(hold_ids))
     with transaction.atomic():
-        seats, hold = lock_hold(hold=hold)
-        if hold.status != Hold.Status.ACTIVE:
-            raise HoldExpired(f"This hold was already {hold.status}.")
-        Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.RELEASED)
-        EventSeat.objects.filter(id__in=[seat.id for seat in seats]).update(
+        seats, holds = lock_holds(hold_ids=wanted)
+        if expired:
+            holds = [hold for hold in holds if not hold.is_live(now)]
+        elif not skip_inactive and len(holds) != len(wanted):
+            ended = Hold.objects.filter(id__in=set(wanted) - {hold.id for hold in holds})
+            raise HoldExpired(f"This hold was already {ended.values_list('status', flat=True).first()}.")
+        if not holds:
+            return []
+        by_id = {hold.id: hold for hold in holds}
+        freed = [seat for seat in seats if seat.hold_id in by_id]
+        status = Hold.Status.EXPIRED if expired else Hold.Status.RELEASED
+        Hold.objects.filter(id__in=list(by_id)).update(status=status)
+        EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
             status=Status.AVAILABLE, hold=None
         )
-        audit_write(
-            audit_rows(
-                seats=seats,
-                to_status=Status.AVAILABLE,
-                action="release",
-                now=now,
-                actor=actor,
-                hold=hold,
+        if expired:
+            audit_write(expiry_audit_rows(freed, now=now))
+        else:
+            audit_write(
+                [
+                    row
+                    for seat in freed
+                    for row in audit_rows(
+                        seats=[seat],
+                        to_status=Status.AVAILABLE,
+                        action="release",
+                        now=now,
+                        actor=actor,
+                        hold=by_id[seat.hold_id],
+                        reason=reason,
+                    )
+                ]
             )
-        )
-        hold.status = Hold.Status.RELEASED
-    return hold
+    for hold in holds:
+        hold.status = status
+    return holds
 
 
 def holds_release_expired(*, now: datetime | None = None, batch_size: int = 500) -> int:
-    """Housekeeping: record expired holds as ``expired`` and free their seats, in batches.
+    """Housekeeping (``release_expired_holds``): record the holds expired at ``now`` as
+    ``expired`` and free their seats, a batch per transaction through ``holds_release``.
 
-    Correctness never depends on it (an expired hold is already no hold). Safe on several
-    machines at once. Per batch, one transaction locks, with SKIP LOCKED (so it never waits,
-    hence can never be part of a deadlock, whatever the table order):
-    1. up to ``batch_size`` active holds expired at ``now``, in pk order: the batch is claimed,
-       so concurrent sweepers take disjoint batches (a queue, not a race);
-    2. the seats those holds still hold, in pk order.
-    A hold is recorded expired only if every seat it still holds was locked: a seat skipped
-    because another transaction is on it right now (a buyer taking it over, the owner's late
-    booking attempt) leaves its hold for the next run, so no seat is ever left ``held`` by a
-    hold that is no longer active.
-    Writes per batch: one UPDATE of the holds, one of the seats, one INSERT of audit rows.
-    Returns the number of holds recorded as expired.
+    Correctness never depends on it: an expired hold is already no hold for every reader. Safe
+    on several machines at once: a batch another sweeper ended meanwhile is found inactive
+    under the locks and left out. Returns the number of holds recorded as expired.
     """
     now = now or timezone.now()
-    expired_total = 0
-    skipped: set[int] = set()
+    total = 0
+    last_id = 0
     while True:
-        with transaction.atomic():
-            holds, seats = lock_holds_expired(now=now, exclude=skipped, limit=batch_size)
-            if not holds:
-                return expired_total
-            claimed = {hold.id for hold in holds}
-            locked_seat_ids = {seat.id for seat in seats}
-            still_held = EventSeat.objects.filter(hold_id__in=claimed, status=Status.HELD).values_list(
-                "id", "hold_id"
-            )
-            busy = {hold_id for seat_id, hold_id in still_held if seat_id not in locked_seat_ids}
-            hold_ids = claimed - busy
-            freed = [seat for seat in seats if seat.hold_id in hold_ids]
-            Hold.objects.filter(id__in=hold_ids).update(status=Hold.Status.EXPIRED)
-            EventSeat.objects.filter(id__in=[seat.id for seat in freed]).update(
-                status=Status.AVAILABLE, hold=None
-            )
-            audit_write(expiry_audit_rows(freed, now=now))
-        expired_total += len(hold_ids)
-        skipped |= busy
-        if len(holds) < batch_size:
-            return expired_total
+        candidates = list(
+            Hold.objects.filter(status=Hold.Status.ACTIVE, id__gt=last_id)
+            .exclude(Hold.live_q(now))
+            .order_by("id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not candidates:
+            return total
+        total += len(holds_release(hold_ids=candidates, now=now, expired=True))
+        last_id = candidates[-1]
+        if len(candidates) < batch_size:
+            return total

@@ -10,7 +10,7 @@ from tests.conftest import client_for
 from tests.factories import on_sale_event
 from tests.ticketing.services.helpers import booked, seat_ids
 from ticketing.models import Ticket
-from ticketing.services.bookings import booking_cancel
+from ticketing.services.bookings import bookings_cancel
 from ticketing.services.checkin import AlreadyCheckedIn, TicketRevoked, WrongEvent, ticket_check_in
 from ticketing.services.tickets import ticket_code_sign
 
@@ -42,7 +42,7 @@ def test_a_second_scan_is_refused_with_the_first_scan_time(ticket, gate_user):
 
 
 def test_a_cancelled_booking_ticket_is_revoked(ticket, buyer, gate_user):
-    booking_cancel(booking=ticket.booking, actor=buyer)
+    bookings_cancel(booking_ids=[ticket.booking.pk], actor=buyer)
     with pytest.raises(TicketRevoked):
         ticket_check_in(code=ticket.code, actor=gate_user)
 
@@ -81,7 +81,7 @@ def test_api_repeat_409_already_checked_in_with_first_time(ticket, gate_client):
 
 
 def test_api_cancelled_booking_409_ticket_revoked(ticket, buyer, gate_client):
-    booking_cancel(booking=ticket.booking, actor=buyer)
+    bookings_cancel(booking_ids=[ticket.booking.pk], actor=buyer)
     response = gate_client.post(URL, {"code": ticket.code}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "ticket_revoked"
 

@@ -16,7 +16,7 @@ from tests.ticketing.services.helpers import booked, seat_ids
 from ticketing import locking
 from ticketing.locking import lock_rows
 from ticketing.models import Booking, Ticket
-from ticketing.services.bookings import booking_cancel
+from ticketing.services.bookings import bookings_cancel
 from ticketing.services.checkin import ticket_check_in
 
 pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True), requires_postgres]
@@ -36,7 +36,7 @@ def race_scan_and_cancel(rounds: int, *, stop_at_bad: bool = False) -> Counter:
         result = race(
             [
                 lambda: ticket_check_in(code=ticket.code, actor=gate),
-                lambda: booking_cancel(booking=booking, actor=buyer),
+                lambda: bookings_cancel(booking_ids=[booking.pk], actor=buyer),
             ]
         )
         ticket.refresh_from_db()

@@ -12,7 +12,7 @@ from tests.ticketing.services.helpers import assert_inventory_clean, held, seat_
 from ticketing.errors import EventNotOnSale
 from ticketing.models import Booking, Event, EventSeat, Hold, Payment, Ticket
 from ticketing.services import event_cancel as cancel_module
-from ticketing.services.checkout import booking_checkout
+from ticketing.services.bookings import booking_create
 from ticketing.services.event_cancel import event_cancel, event_cancel_progress
 from ticketing.services.holds import hold_create
 
@@ -26,7 +26,7 @@ def sold_event():
     ids = seat_ids(event)
     for n in range(6):
         buyer = UserFactory()
-        booking_checkout(buyer=buyer, hold_id=held(buyer, event, ids[2 * n : 2 * n + 2]).id)
+        booking_create(buyer=buyer, hold_id=held(buyer, event, ids[2 * n : 2 * n + 2]).id)
     held(UserFactory(), event, ids[12:14])
     return event
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tests.ticketing.services.helpers import held, seat_ids
 from ticketing.errors import HoldExpired
 from ticketing.models import Notification
-from ticketing.services.checkout import booking_cancel_refund, booking_checkout
+from ticketing.services.bookings import booking_create, bookings_cancel
 from ticketing.services.notifications import notifications_send
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_a_booking_emails_its_tickets_after_commit(event, buyer, django_capture_on_commit_callbacks):
     hold = held(buyer, event, seat_ids(event, 2))
     with django_capture_on_commit_callbacks() as callbacks:
-        booking = booking_checkout(buyer=buyer, hold_id=hold.id)
+        booking = booking_create(buyer=buyer, hold_id=hold.id)
         assert mail.outbox == []  # nothing is sent before the transaction commits
     for callback in callbacks:
         callback()
@@ -38,19 +38,19 @@ def test_a_booking_emails_its_tickets_after_commit(event, buyer, django_capture_
 def test_a_rolled_back_booking_sends_nothing(event, buyer, django_capture_on_commit_callbacks):
     hold = held(buyer, event, seat_ids(event, 1))
     with django_capture_on_commit_callbacks(execute=True):
-        booking_checkout(buyer=buyer, hold_id=hold.id)
+        booking_create(buyer=buyer, hold_id=hold.id)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(HoldExpired):
-        booking_checkout(buyer=buyer, hold_id=hold.id)  # the hold is already booked
+        booking_create(buyer=buyer, hold_id=hold.id)  # the hold is already booked
     assert mail.outbox == []
 
 
 def test_a_cancellation_is_emailed(event, buyer, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        booking = booking_checkout(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
+        booking = booking_create(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        booking_cancel_refund(booking=booking, actor=buyer)
+        bookings_cancel(booking_ids=[booking.pk], actor=buyer)
     [message] = mail.outbox
     assert "cancelled" in message.subject and "refunded" in message.body
 
@@ -59,7 +59,7 @@ def test_a_buyer_without_email_gets_none(event, buyer, django_capture_on_commit_
     buyer.email = ""
     buyer.save(update_fields=["email"])
     with django_capture_on_commit_callbacks(execute=True):
-        booking_checkout(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
+        booking_create(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
     assert mail.outbox == []
 
 
@@ -76,7 +76,7 @@ def test_without_inline_sending_the_booking_owes_an_email_that_the_worker_sends(
     worker_sends, event, buyer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        booking = booking_checkout(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 2)).id)
+        booking = booking_create(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 2)).id)
     assert mail.outbox == []  # the request built no email
     [owed] = Notification.objects.filter(booking=booking)
     assert owed.kind == "confirmed" and owed.sent_at is None
@@ -94,7 +94,7 @@ def test_without_inline_sending_the_booking_owes_an_email_that_the_worker_sends(
 def test_a_failed_email_is_retried_on_the_next_run_until_the_attempts_run_out(
     worker_sends, event, buyer, monkeypatch
 ):
-    booking = booking_checkout(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
+    booking = booking_create(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
 
     def refuse(self, *args, **kwargs):
         raise ConnectionRefusedError("mail server down")
@@ -111,7 +111,7 @@ def test_a_failed_email_is_retried_on_the_next_run_until_the_attempts_run_out(
 
 
 def test_an_email_whose_attempts_ran_out_is_given_up(worker_sends, event, buyer, monkeypatch):
-    booking_checkout(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
+    booking_create(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
     monkeypatch.setattr(EmailMultiAlternatives, "send", lambda *a, **k: 1 / 0)
     for _ in range(5):
         notifications_send()
@@ -122,7 +122,7 @@ def test_an_email_whose_attempts_ran_out_is_given_up(worker_sends, event, buyer,
 
 
 def test_a_leased_email_is_left_to_its_sender_until_the_lease_runs_out(worker_sends, event, buyer):
-    booking_checkout(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
+    booking_create(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
     now = timezone.now()
     Notification.objects.update(claimed_until=now + timedelta(minutes=1))  # another sender has it
     assert notifications_send(now=now) == (0, 0)
@@ -132,7 +132,7 @@ def test_a_leased_email_is_left_to_its_sender_until_the_lease_runs_out(worker_se
 
 def test_a_rolled_back_booking_owes_nothing(worker_sends, event, buyer):
     hold = held(buyer, event, seat_ids(event, 1))
-    booking_checkout(buyer=buyer, hold_id=hold.id)
+    booking_create(buyer=buyer, hold_id=hold.id)
     with pytest.raises(HoldExpired):
-        booking_checkout(buyer=buyer, hold_id=hold.id)
+        booking_create(buyer=buyer, hold_id=hold.id)
     assert Notification.objects.count() == 1

@@ -16,13 +16,9 @@ from ticketing import idempotency
 from ticketing.errors import HoldExpired
 from ticketing.models import Booking, EventSeat, Hold, Payment
 from ticketing.payments import FakeGateway, PaymentDeclined
-from ticketing.services import checkout
-from ticketing.services.checkout import (
-    PaymentInProgress,
-    booking_checkout,
-    payment_charge_for_hold,
-    payments_refund_due,
-)
+from ticketing.services import bookings as checkout
+from ticketing.services.bookings import booking_create
+from ticketing.services.payments import PaymentInProgress, payment_charge, payments_refund_due
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +137,7 @@ def test_if_booking_fails_after_the_charge_the_charge_is_refunded(event, buyer, 
 
     monkeypatch.setattr(checkout, "booking_confirm", hold_expired_meanwhile)
     with pytest.raises(HoldExpired):
-        booking_checkout(buyer=buyer, hold_id=hold.id)
+        booking_create(buyer=buyer, hold_id=hold.id)
     payment = Payment.objects.get(hold=hold)
     assert payment.status == "refunded" and payment.refund_id.startswith("fake_re_")
     assert [kind for kind, _, _ in fake_gateway.calls] == ["charge", "refund"]
@@ -161,7 +157,7 @@ def test_cancelling_refunds_after_commit(
 
 
 def test_a_refund_left_due_is_sent_by_the_sweeper(event, buyer, fake_gateway):
-    booking = booking_checkout(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
+    booking = booking_create(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
     Payment.objects.filter(booking=booking).update(status="refunding")  # a crash after commit
     assert payments_refund_due() == 1
     assert payments_refund_due() == 0
@@ -196,24 +192,24 @@ def test_a_payment_in_flight_blocks_a_second_charge(event, buyer, fake_gateway):
         currency="EUR", created_at=now, updated_at=now,
     )  # fmt: skip
     with pytest.raises(PaymentInProgress):
-        payment_charge_for_hold(buyer=buyer, hold_id=hold.id)
+        payment_charge(buyer=buyer, hold_id=hold.id)
     # ...until it is old enough to be a crashed process's: then it is sent again with its key
-    payment = payment_charge_for_hold(buyer=buyer, hold_id=hold.id, now=now + timedelta(minutes=2))
+    payment = payment_charge(buyer=buyer, hold_id=hold.id, now=now + timedelta(minutes=2))
     assert payment.idempotency_key == "in-flight" and payment.status == "charged"
     assert fake_gateway.calls == [("charge", "in-flight", hold.total)]
 
 
 def test_a_charge_that_paid_for_nothing_yet_is_reused_not_repeated(event, buyer, fake_gateway):
     hold = held(buyer, event, seat_ids(event, 1))
-    first = payment_charge_for_hold(buyer=buyer, hold_id=hold.id)  # then the process died
-    booking = booking_checkout(buyer=buyer, hold_id=hold.id)
+    first = payment_charge(buyer=buyer, hold_id=hold.id)  # then the process died
+    booking = booking_create(buyer=buyer, hold_id=hold.id)
     assert Payment.objects.get(pk=first.pk).booking_id == booking.id
     assert len(fake_gateway.calls) == 1
 
 
 def test_a_free_hold_needs_no_payment(buyer, fake_gateway):
     event = on_sale_event(prices={"vip": "0", "standard": "0"})
-    booking = booking_checkout(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
+    booking = booking_create(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
     assert booking.total == 0 and not Payment.objects.exists() and fake_gateway.calls == []
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.factories import UserFactory, hall_with_layout, on_sale_event
 from tests.ticketing.services.helpers import booked, held, seat_ids
 from ticketing.selectors.reports import event_sales_report, sales_report_csv
-from ticketing.services.bookings import booking_cancel
+from ticketing.services.bookings import bookings_cancel
 from ticketing.services.inventory import seats_block
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def report_event(staff):
     booked(UserFactory(), event, ids[0:2], now=start)  # 2 vip S1, day 1
     booked(UserFactory(), event, ids[5:8], now=start + timedelta(days=2, hours=12))  # 3 standard S1
     cancelled = booked(UserFactory(), event, ids[10:11], now=start + timedelta(days=1))  # cancelled
-    booking_cancel(booking=cancelled, actor=staff)
+    bookings_cancel(booking_ids=[cancelled.pk], actor=staff)
     held(UserFactory(), event, ids[15:17])  # 2 standard S2 held
     seats_block(event=event, seat_ids=ids[19:20], actor=staff)  # 1 standard S2 blocked
     return event

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.errors import Invalid
 from tests.ticketing.services.helpers import booked, seat_ids
 from ticketing.services import tickets
-from ticketing.services.bookings import booking_cancel
+from ticketing.services.bookings import bookings_cancel
 from ticketing.services.tickets import (
     ticket_code_sign,
     ticket_code_verify,
@@ -105,7 +105,7 @@ def test_the_ticket_page_shows_the_seat_and_the_qr_code(event, buyer, client):
 @pytest.mark.django_db
 def test_a_cancelled_ticket_page_says_void(event, buyer, client):
     booking = booked(buyer, event, seat_ids(event, 1))
-    booking_cancel(booking=booking, actor=buyer)
+    bookings_cancel(booking_ids=[booking.pk], actor=buyer)
     response = client.get(f"/tickets/{booking.tickets.get().code}/")
     assert response.status_code == 200 and "VOID" in response.content.decode()
 

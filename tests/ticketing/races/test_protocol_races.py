@@ -17,7 +17,7 @@ from config.errors import Busy, translate
 from tests.factories import UserFactory, hall_with_layout, on_sale_event
 from tests.ticketing.services.helpers import assert_inventory_clean, seat_ids, statuses
 from ticketing.models import Booking, EventSeat, Hold, SeatAudit
-from ticketing.services.bookings import booking_cancel, booking_confirm
+from ticketing.services.bookings import booking_confirm, bookings_cancel
 from ticketing.services.holds import hold_create, holds_release_expired
 
 from .harness import outcome, race, requires_postgres
@@ -203,7 +203,7 @@ def test_cancel_racing_a_re_hold_never_sells_or_loses_a_seat():
         )
         cancelled, rehold = race(
             [
-                lambda b=booking: booking_cancel(booking=b, actor=owner),
+                lambda b=booking: bookings_cancel(booking_ids=[b.pk], actor=owner),
                 lambda s=seats: hold_create(buyer=rival, event=event, seat_ids=s),
             ]
         ).results

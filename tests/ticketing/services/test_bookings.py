@@ -10,9 +10,9 @@ from config.errors import NotFound
 from tests.factories import on_sale_event
 from ticketing.errors import AlreadyCancelled, CancellationClosed, EventNotOnSale, HoldExpired
 from ticketing.models import Booking, EventPrice, EventSeat, Hold, SeatAudit, Ticket
-from ticketing.services.bookings import booking_cancel, booking_confirm
+from ticketing.services.bookings import booking_confirm, bookings_cancel
 from ticketing.services.events import event_set_status
-from ticketing.services.holds import hold_create, hold_release, holds_release_expired
+from ticketing.services.holds import hold_create, holds_release, holds_release_expired
 
 from .helpers import after_expiry, assert_inventory_clean, booked, held, seat_ids, statuses
 
@@ -83,7 +83,7 @@ def test_expired_hold_is_hold_expired(event, buyer):
 
 def test_released_hold_is_hold_expired(event, buyer):
     hold = held(buyer, event, seat_ids(event, 1))
-    hold_release(hold=hold, actor=buyer)
+    holds_release(hold_ids=[hold.pk], actor=buyer)
     with pytest.raises(HoldExpired):
         booking_confirm(buyer=buyer, hold_id=hold.id)
 
@@ -134,7 +134,7 @@ def test_cancel_voids_tickets_and_frees_seats_at_once(event, buyer, other_buyer,
     booking = booked(buyer, event, ids)
     now = timezone.now()
     # when: staff cancels
-    cancelled = booking_cancel(booking=booking, actor=staff, now=now)
+    [cancelled] = bookings_cancel(booking_ids=[booking.pk], actor=staff, now=now)
     # then
     assert cancelled.status == Booking.Status.CANCELLED and cancelled.cancelled_at == now
     booking.refresh_from_db()
@@ -155,9 +155,9 @@ def test_cancel_voids_tickets_and_frees_seats_at_once(event, buyer, other_buyer,
 
 def test_cancel_twice_is_already_cancelled(event, buyer):
     booking = booked(buyer, event, seat_ids(event, 1))
-    booking_cancel(booking=booking, actor=buyer)
+    bookings_cancel(booking_ids=[booking.pk], actor=buyer)
     with pytest.raises(AlreadyCancelled) as error:
-        booking_cancel(booking=booking, actor=buyer)
+        bookings_cancel(booking_ids=[booking.pk], actor=buyer)
     assert error.value.code == "already_cancelled" and error.value.http_status == 409
 
 
@@ -165,13 +165,13 @@ def test_cancel_after_the_start_is_cancellation_closed(event, buyer):
     ids = seat_ids(event, 1)
     booking = booked(buyer, event, ids)
     with pytest.raises(CancellationClosed) as error:
-        booking_cancel(booking=booking, actor=buyer, now=event.starts_at)
+        bookings_cancel(booking_ids=[booking.pk], actor=buyer, now=event.starts_at)
     assert error.value.code == "cancellation_closed" and error.value.http_status == 409
     assert statuses(ids) == ["booked"]
 
 
 def test_a_cancelled_booking_never_disappears(event, buyer):
     booking = booked(buyer, event, seat_ids(event, 1))
-    booking_cancel(booking=booking, actor=buyer)
+    bookings_cancel(booking_ids=[booking.pk], actor=buyer)
     assert Booking.objects.filter(pk=booking.pk, status="cancelled").exists()
     assert Ticket.objects.filter(booking=booking).count() == 1

@@ -7,12 +7,13 @@ import pytest
 from django.utils import timezone
 
 from config.errors import Invalid
-from tests.factories import on_sale_event
+from tests.factories import StaffFactory, on_sale_event
 from ticketing.errors import EventNotOnSale, SeatLimitExceeded, SeatsUnavailable
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
-from ticketing.services.bookings import booking_cancel
+from ticketing.services.bookings import bookings_cancel
+from ticketing.services.event_cancel import event_cancel
 from ticketing.services.events import event_set_status
-from ticketing.services.holds import hold_create, hold_release
+from ticketing.services.holds import hold_create, holds_release
 from ticketing.services.inventory import seats_block
 
 from .helpers import after_expiry, assert_inventory_clean, booked, held, seat_ids, statuses
@@ -139,7 +140,9 @@ def test_seats_unavailable_names_every_taken_seat_and_its_status(event, buyer, o
 @pytest.mark.parametrize("status", [Event.Status.DRAFT, Event.Status.CLOSED, Event.Status.CANCELLED])
 def test_event_not_on_sale(buyer, status):
     event = on_sale_event(status=Event.Status.DRAFT) if status == Event.Status.DRAFT else on_sale_event()
-    if status != Event.Status.DRAFT:
+    if status == Event.Status.CANCELLED:
+        event_cancel(event=event, actor=StaffFactory())
+    elif status != Event.Status.DRAFT:
         event_set_status(event=event, status=status)
     with pytest.raises(EventNotOnSale) as error:
         hold_create(buyer=buyer, event=event, seat_ids=seat_ids(event, 1))
@@ -186,8 +189,8 @@ def test_seat_limit_ignores_expired_released_and_cancelled(buyer):
     event = on_sale_event(max_seats_per_buyer=2)
     ids = seat_ids(event)
     t0 = timezone.now()
-    booking_cancel(booking=booked(buyer, event, ids[0:2], now=t0), actor=buyer, now=t0)
-    hold_release(hold=held(buyer, event, ids[2:4], now=t0), actor=buyer, now=t0)
+    bookings_cancel(booking_ids=[booked(buyer, event, ids[0:2], now=t0).pk], actor=buyer, now=t0)
+    holds_release(hold_ids=[held(buyer, event, ids[2:4], now=t0).pk], actor=buyer, now=t0)
     old = held(buyer, event, ids[4:6], now=t0)
     # when: after the last hold's expiry, two more seats
     hold = hold_create(buyer=buyer, event=event, seat_ids=ids[6:8], now=after_expiry(old))

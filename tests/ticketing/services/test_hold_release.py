@@ -6,7 +6,7 @@ from django.utils import timezone
 from ticketing.errors import HoldExpired
 from ticketing.models import EventSeat, Hold, SeatAudit
 from ticketing.services.bookings import booking_confirm
-from ticketing.services.holds import hold_create, hold_release, holds_release_expired
+from ticketing.services.holds import hold_create, holds_release, holds_release_expired
 
 from .helpers import after_expiry, assert_inventory_clean, held, seat_ids, statuses
 
@@ -17,7 +17,7 @@ def test_release_frees_the_seats_at_once(event, buyer, other_buyer):
     ids = seat_ids(event, 2)
     hold = held(buyer, event, ids)
     now = timezone.now()
-    released = hold_release(hold=hold, actor=buyer, now=now)
+    [released] = holds_release(hold_ids=[hold.pk], actor=buyer, now=now)
     assert released.status == Hold.Status.RELEASED == Hold.objects.get(pk=hold.pk).status
     assert statuses(ids) == ["available", "available"]
     assert (
@@ -34,9 +34,9 @@ def test_release_frees_the_seats_at_once(event, buyer, other_buyer):
 
 def test_release_twice_is_hold_expired(event, buyer):
     hold = held(buyer, event, seat_ids(event, 1))
-    hold_release(hold=hold, actor=buyer)
+    holds_release(hold_ids=[hold.pk], actor=buyer)
     with pytest.raises(HoldExpired) as error:
-        hold_release(hold=hold, actor=buyer)
+        holds_release(hold_ids=[hold.pk], actor=buyer)
     assert error.value.code == "hold_expired" and error.value.http_status == 409
 
 
@@ -45,7 +45,7 @@ def test_release_of_a_booked_hold_is_hold_expired_and_keeps_the_booking(event, b
     hold = held(buyer, event, ids)
     booking_confirm(buyer=buyer, hold_id=hold.id)
     with pytest.raises(HoldExpired):
-        hold_release(hold=hold, actor=buyer)
+        holds_release(hold_ids=[hold.pk], actor=buyer)
     assert statuses(ids) == ["booked"]
 
 
@@ -53,7 +53,7 @@ def test_release_of_a_swept_hold_is_hold_expired(event, buyer):
     hold = held(buyer, event, seat_ids(event, 1))
     holds_release_expired(now=after_expiry(hold))
     with pytest.raises(HoldExpired):
-        hold_release(hold=hold, actor=buyer)
+        holds_release(hold_ids=[hold.pk], actor=buyer)
 
 
 def test_release_of_an_expired_hold_leaves_seats_taken_over_alone(event, buyer, other_buyer):
@@ -63,7 +63,7 @@ def test_release_of_an_expired_hold_leaves_seats_taken_over_alone(event, buyer, 
     now = after_expiry(old)
     new = hold_create(buyer=other_buyer, event=event, seat_ids=ids[:1], now=now)
     # when
-    hold_release(hold=old, actor=buyer, now=now)
+    holds_release(hold_ids=[old.pk], actor=buyer, now=now)
     # then
     assert EventSeat.objects.get(pk=ids[0]).hold_id == new.id
     assert statuses(ids) == ["held", "available"]

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ticketing.services.checkout import payments_refund_due
+from ticketing.services.payments import payments_refund_due
 
 
 class Command(BaseCommand):

@@ -1,22 +1,22 @@
-"""Paying for a hold and refunding a booking, through the payment gateway.
+"""Payments: charging a hold, linking the charge to its booking, refunds.
 
-The gateway is never called while a database transaction is open, let alone a row lock held:
+The gateway is never called while a database transaction is open, let alone a row lock held.
+``booking_create`` (services/bookings.py) runs the steps:
 
-1. ``payment_charge_for_hold`` (no transaction around it): check the hold is the buyer's and
-   live, record a ``pending`` Payment (a partial unique constraint allows one open payment per
-   hold, so a double-submitted "book" cannot charge twice), call ``gateway.charge`` with the
+1. ``payment_charge`` (no transaction around it): check the hold is the buyer's and live,
+   record a ``pending`` Payment (a partial unique constraint allows one open payment per hold,
+   so a double-submitted "book" cannot charge twice), call ``gateway.charge`` with the
    payment's idempotency key, record ``charged`` (or ``declined``: 402, the hold stays as it is
-   until it expires, the buyer may retry with another card).
-2. ``booking_confirm_paid`` (the short booking transaction): ``booking_confirm`` as always,
-   then link the payment to the booking with a conditional UPDATE (it must still be
-   ``charged`` and unused), and queue the confirmation email for after commit.
+   until it expires, the buyer may retry with another card);
+2. the booking transaction (``booking_confirm``), which ``payment_link``s the payment to the
+   booking with a conditional UPDATE (it must still be ``charged`` and unused);
 3. ``payment_settle`` (after the transaction, whatever happened): a charged payment that paid
    for no booking (the hold expired meanwhile, the event closed, a 503) is marked
    ``refunding`` and refunded.
 
-Cancelling a booking marks its payment ``refunding`` in the cancelling transaction and calls the
-gateway after commit (``payments_refund``); ``retry_refunds`` re-drives any refund an
-interrupted process left due.
+Cancelling bookings marks their payments ``refunding`` in the cancelling transaction
+(``payments_mark_refund_due``) and calls the gateway after commit (``payments_refund``);
+``retry_refunds`` re-drives any refund an interrupted process left due.
 """
 
 from __future__ import annotations
@@ -35,9 +35,7 @@ from config.errors import Busy, Conflict, Invalid, NotFound
 from ticketing.errors import HoldExpired
 from ticketing.models import Booking, Hold, Payment
 from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
-from ticketing.services.bookings import booking_cancel, booking_confirm
 from ticketing.services.events import event_ensure_on_sale
-from ticketing.services.notifications import booking_cancelled_notify, booking_confirmed_notify
 
 logger = logging.getLogger("ticketing.payments")
 
@@ -89,7 +87,7 @@ def _payment_open(*, buyer: User, hold: Hold, now: datetime) -> Payment | None:
     return current
 
 
-def payment_charge_for_hold(
+def payment_charge(
     *, buyer: User, hold_id: int, payment_token: str | None = None, now: datetime | None = None
 ) -> Payment | None:
     """Charge the buyer for their live hold, outside any transaction; None for a free hold.
@@ -145,33 +143,6 @@ class PaymentNotUsable(Conflict):
     default_detail = "The payment for this hold was refunded meanwhile; please pay again."
 
 
-def booking_confirm_paid(
-    *, buyer: User, hold_id: int, payment: Payment | None, now: datetime | None = None
-) -> Booking:
-    """``booking_confirm``, then link the payment to the booking, in one transaction.
-
-    Locks: those of booking_confirm (seats, hold), then the payment row (by the UPDATE), the
-    protocol's order. Under the lock the payment must still be ``charged`` and unused, else
-    PaymentNotUsable and the booking rolls back. Queues the confirmation email after commit.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        booking = booking_confirm(buyer=buyer, hold_id=hold_id, now=now)
-        if payment is not None:
-            linked = Payment.objects.filter(
-                pk=payment.pk, hold_id=hold_id, status=PStatus.CHARGED, booking__isnull=True
-            ).update(booking=booking, updated_at=now)
-            if not linked:
-                raise PaymentNotUsable()
-
-            def paid_for() -> None:  # committed: payment_settle has nothing left to refund
-                payment.booking_id = booking.pk
-
-            transaction.on_commit(paid_for)
-        booking_confirmed_notify(booking_ids=[booking.pk])
-    return booking
-
-
 def payment_settle(*, payment: Payment | None) -> None:
     """After a checkout, whatever its outcome: refund a charge that paid for no booking.
     A payment known to be linked to a committed booking is left alone without a query."""
@@ -182,17 +153,6 @@ def payment_settle(*, payment: Payment | None) -> None:
     )
     if due:
         payments_refund(payment_ids=[payment.pk])
-
-
-def booking_checkout(
-    *, buyer: User, hold_id: int, payment_token: str | None = None, now: datetime | None = None
-) -> Booking:
-    """Pay for a hold and confirm it (steps 1 to 3 above), for callers without HTTP."""
-    payment = payment_charge_for_hold(buyer=buyer, hold_id=hold_id, payment_token=payment_token, now=now)
-    try:
-        return booking_confirm_paid(buyer=buyer, hold_id=hold_id, payment=payment, now=now)
-    finally:
-        payment_settle(payment=payment)
 
 
 def payments_mark_refund_due(*, booking_ids: Iterable[int], now: datetime) -> list[int]:
@@ -251,20 +211,18 @@ def payments_refund_due(*, older_than: timedelta = timedelta(0), batch_size: int
             return total
 
 
-def booking_cancel_refund(
-    *, booking: Booking, actor: User, void_checked_in: bool = False, now: datetime | None = None
-) -> Booking:
-    """``booking_cancel``, plus its refund and email, both after commit.
+def payment_link(*, payment: Payment, booking: Booking, now: datetime) -> None:
+    """Inside the booking's transaction, after its seats and hold are locked: the payment paid
+    for this booking. One conditional UPDATE (the protocol's implicit payment lock, after the
+    booking's rows): it must still be ``charged`` and unused, else PaymentNotUsable and the
+    booking rolls back."""
+    linked = Payment.objects.filter(
+        pk=payment.pk, hold_id=booking.hold_id, status=PStatus.CHARGED, booking__isnull=True
+    ).update(booking=booking, updated_at=now)
+    if not linked:
+        raise PaymentNotUsable()
 
-    Locks and checks those of booking_cancel (seats, booking, tickets; the check-in rule with
-    ``void_checked_in``), then the payment becomes ``refunding`` (by one UPDATE); after the
-    outermost commit the gateway is called and the buyer is emailed. Errors as booking_cancel.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        booking = booking_cancel(booking=booking, actor=actor, void_checked_in=void_checked_in, now=now)
-        due = payments_mark_refund_due(booking_ids=[booking.pk], now=now)
-        if due:
-            transaction.on_commit(lambda: payments_refund(payment_ids=due))
-        booking_cancelled_notify(booking_ids=[booking.pk])
-    return booking
+    def paid_for() -> None:  # committed: payment_settle has nothing left to refund
+        payment.booking_id = booking.pk
+
+    transaction.on_commit(paid_for)

@@ -16,7 +16,7 @@ database error that ``config.errors`` turns into ``503 busy`` with ``Retry-After
 and pins its tables, their order and the pk ordering: swapping two locks fails it.
 
 Implicit locks, by writes, follow the same order: the idempotency key's upsert (first, in
-``ticketing.idempotency``), the payment's conditional UPDATEs after the booking's rows.
+``ticketing.services.idempotency``), the payment's conditional UPDATEs after the booking's rows.
 Tickets come after the booking: a gate scan locks only its ticket, and every cancel locks the
 booking's tickets after the booking (``bookings_ensure_cancellable``), so a scan and a cancel of
 the same booking serialise on the ticket row.

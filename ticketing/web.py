@@ -10,11 +10,16 @@ bearer token.
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+from config.errors import Invalid
+from ticketing.models import Ticket
+from ticketing.services.tickets import ticket_code_verify, ticket_qr_svg
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -56,3 +61,48 @@ class ModuleManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
     """
 
     support_js_module_import_aggregation = True
+
+
+# --- The printable ticket page (the code is the bearer secret, as on a paper ticket) -----------
+
+TICKET_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
+
+
+def _ticket_by_code(code: str) -> Ticket:
+    try:
+        claims = ticket_code_verify(code)
+    except Invalid:
+        raise Http404("No such ticket.") from None
+    ticket = (
+        Ticket.objects.select_related("booking__event__hall__venue", "event_seat__seat__section")
+        .filter(code=code, booking_id=claims.booking_id)
+        .first()
+    )
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"  # the URL carries the ticket code
+    response["Content-Security-Policy"] = TICKET_PAGE_POLICY
+    return response
+
+
+@require_safe
+def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
+    ticket = _ticket_by_code(code)
+    context = {
+        "ticket": ticket,
+        "event": ticket.booking.event,
+        "seat": ticket.event_seat.seat,
+        "qr": mark_safe(ticket_qr_svg(ticket.code, scale=5)),  # noqa: S308 - segno's own SVG of a base64url code
+    }
+    return _private(render(request, "ticketing/tickets/ticket.html", context))
+
+
+@require_safe
+def ticket_qr(request: HttpRequest, code: str) -> HttpResponse:
+    ticket = _ticket_by_code(code)
+    return _private(HttpResponse(ticket_qr_svg(ticket.code, standalone=True), content_type="image/svg+xml"))

@@ -1,10 +1,19 @@
+"""The ticketing API's routes: resources by router, the staff and gate endpoints by path."""
+
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from ticketing.api import extras_urls, views
+from ticketing.api import bookings, checkin, events, holds, reports
 
 router = SimpleRouter()
-router.register("events", views.EventViewSet, basename="event")
-router.register("holds", views.HoldViewSet, basename="hold")
-router.register("bookings", views.BookingViewSet, basename="booking")
+router.register("events", events.EventViewSet, basename="event")
+router.register("holds", holds.HoldViewSet, basename="hold")
+router.register("bookings", bookings.BookingViewSet, basename="booking")
 
-urlpatterns = extras_urls.urlpatterns + router.urls
+urlpatterns = [
+    path("checkin/", checkin.CheckInView.as_view(), name="checkin"),
+    path("checkin/key/", checkin.CheckInKeyView.as_view(), name="checkin-key"),
+    path("events/<int:pk>/cancel/", events.EventCancelView.as_view(), name="event-cancel"),
+    path("events/<int:pk>/report/", reports.EventReportView.as_view(), name="event-report"),
+    *router.urls,
+]

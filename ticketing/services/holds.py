@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config.errors import is_retryable_database_error
 from ticketing.errors import HoldExpired, SeatLimitExceeded, SeatsUnavailable
 from ticketing.locking import HOLD_EXPIRED_SQL, lock_for_hold, lock_holds, seat_is_taken
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
@@ -27,6 +29,7 @@ from ticketing.services.inventory import (
 )
 
 Status = EventSeat.Status
+logger = logging.getLogger("ticketing.holds")
 PRICE_QUANTUM = Decimal("0.01")  # EventPrice.amount has two decimal places
 
 
@@ -310,7 +313,10 @@ def holds_release_expired(*, now: datetime | None = None, batch_size: int = 500)
 
     Correctness never depends on it: an expired hold is already no hold for every reader. Safe
     on several machines at once: a batch another sweeper ended meanwhile is found inactive
-    under the locks and left out. Returns the number of holds recorded as expired.
+    under the locks and left out. It waits for its locks like every use case (bounded by the
+    lock timeout): a batch one of whose seats another transaction holds for longer is left, whole
+    and unchanged, for the next run, and the sweep goes on with the next batch.
+    Returns the number of holds recorded as expired.
     """
     now = now or timezone.now()
     total = 0
@@ -324,7 +330,12 @@ def holds_release_expired(*, now: datetime | None = None, batch_size: int = 500)
         )
         if not candidates:
             return total
-        total += len(holds_release(hold_ids=candidates, now=now, expired=True))
+        try:
+            total += len(holds_release(hold_ids=candidates, now=now, expired=True))
+        except DatabaseError as error:
+            if not is_retryable_database_error(error):
+                raise
+            logger.warning("sweeper: holds %s..%s busy, left for the next run", candidates[0], candidates[-1])
         last_id = candidates[-1]
         if len(candidates) < batch_size:
             return total

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from tests.conftest import client_for
 from tests.ticketing.services.helpers import booked, held, seat_ids, statuses
-from ticketing.idempotency import idempotency_keys_purge
 from ticketing.models import Booking, Hold, IdempotencyKey, SeatAudit
+from ticketing.services.idempotency import idempotency_keys_purge
 
 pytestmark = pytest.mark.django_db
 

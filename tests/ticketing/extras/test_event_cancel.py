@@ -115,7 +115,7 @@ def test_api_staff_cancels_and_reads_progress(sold_event, staff_client):
 
 
 def test_api_unfinished_is_202(sold_event, staff_client, monkeypatch):
-    from ticketing.api.extras_views import EventCancelView
+    from ticketing.api.events import EventCancelView
 
     monkeypatch.setattr(EventCancelView, "time_budget_seconds", 0)
     response = staff_client.post(f"/api/v1/events/{sold_event.id}/cancel/")

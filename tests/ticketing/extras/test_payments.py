@@ -12,11 +12,11 @@ from django.utils import timezone
 from tests.conftest import client_for
 from tests.factories import UserFactory, on_sale_event
 from tests.ticketing.services.helpers import held, seat_ids
-from ticketing import idempotency
 from ticketing.errors import HoldExpired
 from ticketing.models import Booking, EventSeat, Hold, Payment
 from ticketing.payments import FakeGateway, PaymentDeclined
 from ticketing.services import bookings as checkout
+from ticketing.services import idempotency
 from ticketing.services.bookings import booking_create
 from ticketing.services.payments import PaymentInProgress, payment_charge, payments_refund_due
 

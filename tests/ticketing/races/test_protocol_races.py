@@ -152,11 +152,13 @@ def test_the_sweeper_racing_a_late_booking_never_strands_a_seat():
 
 
 @requires_postgres
-def test_the_sweeper_skips_a_hold_while_another_transaction_has_one_of_its_seats():
+def test_the_sweeper_skips_a_hold_while_another_transaction_has_one_of_its_seats(settings):
     """Deterministic: a seat of an expired hold is locked elsewhere (a buyer taking it over, the
-    owner's booking attempt); the sweeper must not record the hold expired and free only the
-    other seats, which would leave the locked seat ``held`` by a dead hold if that transaction
-    then rolls back."""
+    owner's booking attempt) for longer than the lock timeout; the sweeper must not record the
+    hold expired and free only the other seats, which would leave the locked seat ``held`` by a
+    dead hold if that transaction then rolls back: it waits (bounded), leaves the batch whole,
+    and the next run does it."""
+    settings.TICKETING_LOCK_TIMEOUT_MS = 300
     event = on_sale_event()
     ids = seat_ids(event, 2)
     hold = hold_create(buyer=UserFactory(), event=event, seat_ids=ids)

@@ -8,9 +8,9 @@ batches and never wait for a buyer.
 
 from __future__ import annotations
 
-from ticketing.idempotency import idempotency_keys_purge
 from ticketing.management.periodic import PeriodicCommand
 from ticketing.services.holds import holds_release_expired
+from ticketing.services.idempotency import idempotency_keys_purge
 
 
 class Command(PeriodicCommand):

@@ -1,4 +1,4 @@
-"""Ticketing API views: parse, call one service or selector, render."""
+"""API of events: the catalogue, the seat map, staff blocking, holds on an event, cancelling it."""
 
 from __future__ import annotations
 
@@ -8,36 +8,28 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404  # a malformed id is a 404 too
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.errors import Invalid
 from config.permissions import IsStaff, IsStaffOrReadOnly
 from config.throttling import ScopedRateThrottle
-from ticketing.api import extras_serializers as x
-from ticketing.api import extras_views as extras
 from ticketing.api import serializers as s
-from ticketing.idempotency import idempotent
-from ticketing.models import Booking, Hold
+from ticketing.api.idempotency import IDEMPOTENCY_KEY, idempotent
+from ticketing.models import Event
 from ticketing.selectors.events import (
     event_public_get,
     events_availability,
     events_filter,
     events_visible_to,
 )
-from ticketing.selectors.purchases import bookings_visible_to, holds_live_of, holds_of
 from ticketing.selectors.seat_map import seat_map_render, seat_map_state
-from ticketing.services.bookings import bookings_cancel
+from ticketing.services.best_available import hold_create_best_available
+from ticketing.services.event_cancel import event_cancel, event_cancel_progress
 from ticketing.services.events import event_create, event_update
-from ticketing.services.holds import hold_create, hold_precheck, holds_release
+from ticketing.services.holds import hold_create, hold_precheck
 from ticketing.services.inventory import seats_block, seats_unblock
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retry-safe key (up to 255 characters): a repeat returns the first answer.",
-)
 
 
 class EventViewSet(
@@ -151,8 +143,8 @@ class EventViewSet(
         return Response({"changed": changed})
 
     @extend_schema(
-        request=x.HoldRequestSerializer,
-        responses={201: x.BestAvailableHoldSerializer},
+        request=s.HoldRequestSerializer,
+        responses={201: s.BestAvailableHoldSerializer},
         parameters=[IDEMPOTENCY_KEY],
     )
     @action(
@@ -165,7 +157,7 @@ class EventViewSet(
     def holds(self, request, pk=None):
         event = event_public_get(pk)
         if isinstance(request.data, dict) and "best_available" in request.data:
-            return extras.best_available_hold(request, event)
+            return self._hold_best_available(request, event)
         data = s.SeatIdsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
@@ -181,82 +173,45 @@ class EventViewSet(
             request, operation, precheck=lambda: hold_precheck(event=event, seat_ids=seat_ids, now=now)
         )
 
-
-class HoldViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The caller's holds: the list shows live ones; another buyer's hold is a 404."""
-
-    permission_classes = [permissions.IsAuthenticated]
-    serializer_class = s.HoldSerializer
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return Hold.objects.none()
-        if self.action == "list":
-            return holds_live_of(buyer=self.request.user, now=timezone.now())
-        return holds_of(buyer=self.request.user)
-
-    @extend_schema(responses={204: None})
-    def destroy(self, request, pk=None):
-        holds_release(hold_ids=[self.get_object().pk], actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class BookingViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
-    """Bookings: a buyer sees their own, staff see all (filters: event, status)."""
-
-    permission_classes = [permissions.IsAuthenticated]
-    serializer_class = s.BookingSerializer
-
-    def get_throttles(self):
-        if self.action in ("create", "cancel"):
-            self.throttle_scope = "book"
-            return [ScopedRateThrottle()]
-        return super().get_throttles()
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return Booking.objects.none()
-        return bookings_visible_to(user=self.request.user)
-
-    @extend_schema(parameters=[s.BookingFilterSerializer])
-    def list(self, request, *args, **kwargs):
-        filters = s.BookingFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        bookings = self.get_queryset().filter(**filters.validated_data)
-        page = self.paginate_queryset(bookings)
-        return self.get_paginated_response(s.BookingSerializer(page, many=True).data)
-
-    @extend_schema(
-        request=s.BookingInputSerializer, responses={201: s.BookingSerializer}, parameters=[IDEMPOTENCY_KEY]
-    )
-    def create(self, request, *args, **kwargs):
-        data = s.BookingInputSerializer(data=request.data)
+    def _hold_best_available(self, request: Request, event: Event) -> Response:
+        """POST /events/{id}/holds/ with ``best_available``: the best seats together."""
+        if "seat_ids" in request.data:
+            message = "Send either seat_ids or best_available, not both."
+            raise Invalid(message, fields={"seat_ids": [message], "best_available": [message]})
+        data = s.BestAvailableHoldInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return extras.booking_checkout_response(  # pays through the gateway, then books
-            request,
-            hold_id=data.validated_data["hold_id"],
-            payment_token=data.validated_data.get("payment_token"),
-            # booking_confirm returns the booking with its tickets and seats attached: no read-back.
-            render_booking=lambda booking: s.BookingSerializer(booking).data,
-        )
-
-    @extend_schema(
-        request=s.BookingCancelInputSerializer, responses=s.BookingSerializer, parameters=[IDEMPOTENCY_KEY]
-    )
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        booking = self.get_object()
-        # No body at all stays a plain cancel, as it always was.
-        data = s.BookingCancelInputSerializer(data=request.data if request.body else {})
-        data.is_valid(raise_exception=True)
-        void_checked_in = data.validated_data["void_checked_in"]
+        wanted = data.validated_data["best_available"]
 
         def operation():
-            bookings_cancel(  # + refund, email after commit
-                booking_ids=[booking.pk], actor=request.user, void_checked_in=void_checked_in
-            )
-            return status.HTTP_200_OK, s.BookingSerializer(self.get_queryset().get(pk=booking.pk)).data
+            # The hold comes back with its seats attached: no read-back.
+            result = hold_create_best_available(buyer=request.user, event=event, **wanted)
+            return status.HTTP_201_CREATED, {
+                **s.HoldSerializer(result.hold).data,
+                "adjacent": result.adjacent,
+            }
 
         return idempotent(request, operation)
+
+
+class EventCancelView(APIView):
+    """Cancel a whole event: bookings cancelled and refunded in batches; call again to resume."""
+
+    permission_classes = [IsStaff]
+    time_budget_seconds = 20.0
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.EventCancelSerializer,
+            202: OpenApiResponse(s.EventCancelSerializer, description="Not finished: POST again to go on."),
+        },
+    )
+    def post(self, request, pk: int):
+        event = get_object_or_404(Event, pk=pk)
+        progress = event_cancel(event=event, actor=request.user, time_budget=self.time_budget_seconds)
+        code = status.HTTP_200_OK if progress.done else status.HTTP_202_ACCEPTED
+        return Response(progress.as_dict(), status=code)
+
+    @extend_schema(responses=s.EventCancelSerializer)
+    def get(self, request, pk: int):
+        return Response(event_cancel_progress(event=get_object_or_404(Event, pk=pk)).as_dict())

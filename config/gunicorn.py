@@ -6,8 +6,11 @@ thread, no async overhead (sync DRF views under ASGI were 2-5x slower here). Kee
 throughput with hundreds of backends. The on-sale benchmark (bench/onsale.py) uses this file.
 """
 
+import json
 import multiprocessing
 import os
+
+from gunicorn import util
 
 
 def _int(name: str, default: int) -> int:
@@ -49,3 +52,32 @@ if os.environ.get("LOG_FORMAT", "json") == "json":
             },
         },
     }
+
+# Requests gunicorn refuses before the application sees them (a request line over
+# limit_request_line, 4094 bytes; more than limit_request_fields headers or one over
+# limit_request_field_size; malformed HTTP) are answered in the API's JSON envelope, not with
+# gunicorn's HTML page. Gunicorn writes all of them through util.write_error, for every worker
+# class; the master replaces it before forking the workers.
+PARSE_ERRORS = {
+    400: ("bad_request", "The request is not valid HTTP."),
+    403: ("forbidden", "The request is forbidden."),
+    414: ("request_line_too_long", "The request line (method, path and query) is too long."),
+    417: ("expectation_failed", "The Expect header cannot be met."),
+    431: ("request_headers_too_large", "There are too many request headers, or one is too large."),
+    501: ("not_implemented", "The transfer coding is not supported."),
+}
+
+
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn.util.write_error's signature; ``mesg`` quotes the request, so it is not sent."""
+    code, detail = PARSE_ERRORS.get(status_int, ("server_error", "Internal server error."))
+    body = json.dumps({"code": code, "detail": detail}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def on_starting(server) -> None:
+    util.write_error = write_json_error

@@ -5,6 +5,7 @@ correct under concurrency (IMMEDIATE transactions, WAL, a busy timeout). Postgre
 production database and the one the concurrency tests prove.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,10 +17,23 @@ from config.logging import logging_config
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# .env (git-ignored; docker compose reads the same file) fills in what the environment does not
+# set. The test settings point DJANGO_ENV_FILE at nothing: the suite reads no .env.
+environ.Env.read_env(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+
+
+def is_placeholder(value: str) -> bool:
+    """A value still as .env.example ships it: ``change-me…`` satisfies compose's ``${VAR:?}``
+    guards, so it is refused here instead of running with a published secret (DEBUG: unset)."""
+    return value.startswith("change-me")
+
+
 SECRET_KEY = env("SECRET_KEY", default="")
+_placeholders = ["SECRET_KEY"] if is_placeholder(SECRET_KEY) else []
+if DEBUG and _placeholders:
+    SECRET_KEY = ""
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
@@ -41,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "corsheaders",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, not a CDN
     "accounts",
     "venues",
     "ticketing",
@@ -82,6 +97,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
+if is_placeholder(str(_db.get("PASSWORD") or "")):  # compose builds it from POSTGRES_PASSWORD
+    _placeholders.append("DATABASE_URL's password (POSTGRES_PASSWORD)")
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Every transaction takes the write lock at BEGIN: writers are serialised, so the embedded
     # default never double-sells either (select_for_update() is a no-op on SQLite).
@@ -188,13 +205,17 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
+_jwt_signing_key = env("JWT_SIGNING_KEY", default="")
+if is_placeholder(_jwt_signing_key):
+    _placeholders.append("JWT_SIGNING_KEY")
+    _jwt_signing_key = ""
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=1)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": _jwt_signing_key or SECRET_KEY,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -204,6 +225,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # /api/v1/docs/ works offline: Swagger UI's files come from drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models have a "status" or "kind": name each choice set once, explicitly.
     "ENUM_NAME_OVERRIDES": {
         "VenueKindEnum": "venues.models.VenueKind",
@@ -229,6 +254,9 @@ TICKETING_MAX_LAYOUT_SEATS = 100_000
 # Signed tickets, payments, public links (docs/notes/extras.md). The signing key is an Ed25519
 # seed, base64 (32 bytes); `check --deploy` refuses an empty one. DEBUG uses a published demo key.
 TICKETING_SIGNING_KEY = env("TICKETING_SIGNING_KEY", default="")
+if is_placeholder(TICKETING_SIGNING_KEY):
+    _placeholders.append("TICKETING_SIGNING_KEY")
+    TICKETING_SIGNING_KEY = ""
 if not TICKETING_SIGNING_KEY and DEBUG:
     TICKETING_SIGNING_KEY = "EC4kjPIx1//nm3hsqAWZ1y+DFyA+V/DRWKMa1saQLMA="  # demo only, public
 TICKETING_PAYMENT_GATEWAY = env("TICKETING_PAYMENT_GATEWAY", default="ticketing.payments.FakeGateway")
@@ -249,3 +277,11 @@ LOGGING = logging_config(
     level=env("LOG_LEVEL", default="INFO"), fmt=env("LOG_FORMAT", default="text" if DEBUG else "json")
 )
 ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
+
+# Every process refuses to start (gunicorn, migrate, the compose sweeper and notifier) while a
+# secret still holds the placeholder of .env.example; under DEBUG (the demo) they count as unset.
+if _placeholders and not DEBUG:
+    raise ImproperlyConfigured(
+        f"{', '.join(_placeholders)} still hold the placeholder of .env.example (change-me…): "
+        "set real values in .env or the environment."
+    )

@@ -84,3 +84,27 @@ def test_hostile_bodies_over_gunicorn():
         status, body = send(server.url, request(holds, hold, token=token))
         assert status == 201, body
         assert "Traceback" not in server.log()
+
+
+def raw_get(line: str, headers: list[str] = ()) -> bytes:
+    return ("\r\n".join([line, "Host: 127.0.0.1", *headers, "Connection: close"]) + "\r\n\r\n").encode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_gunicorn_refuses_are_answered_in_json():
+    # given: gunicorn's own limits (limit_request_line 4094, limit_request_fields 100,
+    # limit_request_field_size 8190), checked before the application sees the request
+    cases = {
+        "a 10 kB request line": (raw_get(f"GET /api/v1/events/?q={'a' * 10_000} HTTP/1.1"), 414),
+        "too many headers": (raw_get("GET /healthz HTTP/1.1", [f"X-H{i}: v" for i in range(150)]), 431),
+        "a 10 kB header": (raw_get("GET /healthz HTTP/1.1", [f"X-Big: {'b' * 10_000}"]), 431),
+        "not HTTP": (b"HELLO\r\n\r\n", 400),
+    }
+    with gunicorn(workers=1) as server:
+        for name, (raw, expected) in cases.items():
+            # when
+            status, body = send(server.url, raw)  # asserts a JSON Content-Type
+            # then
+            assert status == expected, name
+            assert set(body) == {"code", "detail"} and body["code"] != "server_error", name
+            assert "a" * 100 not in body["detail"] and "b" * 100 not in body["detail"], name

@@ -25,6 +25,7 @@ def run_django(*args: str, env: dict[str, str], code: str | None = None) -> subp
     """manage.py (or a snippet with Django set up) in a clean environment: no test settings."""
     environment = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env}
     environment["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    environment.setdefault("DJANGO_ENV_FILE", os.devnull)  # not the developer's .env
     if code is not None:
         command = [sys.executable, "-c", "import django; django.setup()\n" + code]
     else:

@@ -1,6 +1,8 @@
 """seed_demo: the documented demo data, and running it twice changes nothing."""
 
+import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -64,3 +66,22 @@ def test_seed_demo_creates_the_documented_demo():
             EventSeat.objects.filter(event=event).count()
             == Seat.objects.filter(section__hall=event.hall_id).count()
         )
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_the_readme_import_layout_examples_work_on_a_fresh_demo():
+    # given: a fresh demo database, as make demo seeds it (ids from 1)
+    seed()
+    examples = re.findall(r"manage\.py import_layout (\d+) (\S+)$", README.read_text(), re.MULTILINE)
+    assert len(examples) == 2
+    for hall_id, path in examples:
+        # when: the README's command, typed as it is
+        out = StringIO()
+        call_command("import_layout", hall_id, str(README.parent / path), stdout=out)
+        # then
+        hall = Hall.objects.get(pk=hall_id)
+        assert f"for {hall} (hall {hall_id})" in out.getvalue()
+        assert Seat.objects.filter(section__hall=hall).exists()

@@ -77,7 +77,10 @@ def unknown_seat_ids(*, event: Event, seat_ids: Iterable[int]) -> list[int]:
 
 
 def raise_unknown_seats(unknown: Sequence[int]) -> None:
-    message = f"Seats {', '.join(map(str, unknown))} do not exist in this event."
+    if len(unknown) == 1:
+        message = f"Seat {unknown[0]} does not exist in this event."
+    else:
+        message = f"Seats {', '.join(map(str, unknown))} do not exist in this event."
     raise Invalid(message, fields={"seat_ids": [message]})
 
 

@@ -101,9 +101,17 @@ def test_unknown_ids_are_invalid_and_nothing_changes(event, buyer):
     unknown = max(EventSeat.objects.values_list("id", flat=True)) + 1000
     with pytest.raises(Invalid) as error:
         hold_create(buyer=buyer, event=event, seat_ids=[*ids, unknown])
-    assert str(unknown) in error.value.detail
+    assert error.value.detail == f"Seat {unknown} does not exist in this event."
+    assert error.value.extra["fields"] == {"seat_ids": [error.value.detail]}
     assert statuses(ids) == ["available", "available"]
     assert not Hold.objects.exists() and not SeatAudit.objects.exists()
+
+
+def test_several_unknown_ids_are_named_in_the_plural(event, buyer):
+    unknown = max(EventSeat.objects.values_list("id", flat=True)) + 1000
+    with pytest.raises(Invalid) as error:
+        hold_create(buyer=buyer, event=event, seat_ids=[unknown + 1, unknown])
+    assert error.value.detail == f"Seats {unknown}, {unknown + 1} do not exist in this event."
 
 
 def test_seats_of_another_event_are_invalid(event, buyer):

@@ -1,4 +1,5 @@
-"""seed_demo: demo users, a stadium, a cinema with two halls, matches and shows on sale.
+"""seed_demo: demo users, a stadium, a cinema with two halls, matches and shows on sale, and
+two empty halls to import a layout into.
 
 Idempotent: everything is found by its name first and only created when missing, so running it
 twice leaves the same data. ``--large`` adds a 40,000-seat stadium event.
@@ -103,6 +104,10 @@ class Command(BaseCommand):
             [(screen1, "The Last Rally"), (screen1, "Midnight at the Opera"), (screen2, "Set Point")], start=1
         ):
             self._event(hall, days * 3, cinema_prices, title=title)
+        # Two halls with no seats and no events (ids 4 and 5 on a fresh database): the README's
+        # import_layout examples lay them out.
+        self._hall("Théâtre des Célestins", Venue.Kind.THEATRE, "Lyon", "Main", layout=None)
+        self._hall("Cinéma Le Club", Venue.Kind.CINEMA, "Lyon", "Salle 1", layout=None)
         if large:
             names = [f"Block {n:02d}" for n in range(1, 17)]
             started = time.monotonic()
@@ -130,7 +135,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             venue, _ = Venue.objects.get_or_create(name=venue_name, defaults={"kind": kind, "city": city})
             hall, _ = Hall.objects.get_or_create(venue=venue, name=hall_name)
-        if not hall.sections.exists():
+        if layout and not hall.sections.exists():
             seats = sum(row["seats"] for section in layout for row in section["rows"])
             self.stdout.write(f"Laying out {venue_name} – {hall_name} ({seats} seats)…")
             layout_replace(

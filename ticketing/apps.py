@@ -5,4 +5,9 @@ class TicketingConfig(AppConfig):
     name = "ticketing"
 
     def ready(self) -> None:
+        from ticketing.locking import lock_hall_for_layout
         from ticketing.services import tickets  # noqa: F401 - registers the signing-key check
+        from venues import services as venues_services
+
+        # venues guards a hall's layout through ticketing's lock module (venues/services.py)
+        venues_services.hall_guard = lock_hall_for_layout

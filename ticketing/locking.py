@@ -330,6 +330,15 @@ def lock_hall_for_event(*, hall: Hall) -> Hall:
     return lock_rows(Hall.objects.filter(pk=hall.pk), no_key=True)[0]
 
 
+def lock_hall_for_layout(*, hall: Hall) -> bool:
+    """Replacing or deleting a hall's layout (venues' ``hall_guard``, registered by the ticketing
+    app): the hall row FOR UPDATE, which waits for an ``event_create`` copying the layout
+    (``lock_hall_for_layout`` conflicts with its FOR NO KEY UPDATE); then whether any event uses
+    the hall, read under the lock."""
+    lock_rows(Hall.objects.filter(pk=hall.pk))
+    return Event.objects.filter(hall_id=hall.pk).exists()
+
+
 def lock_ticket(*, code: str, booking_id: int) -> Ticket | None:
     """A gate scan: the ticket of ``code`` in its booking (waits, bounded), with its booking's
     event and its seat; the only lock a scan takes."""

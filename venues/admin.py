@@ -20,6 +20,7 @@ from venues.models import Hall, Seat, Section, Venue
 from venues.services import (
     hall_create,
     hall_delete,
+    hall_protected_by,
     hall_update,
     layout_replace,
     venue_create,
@@ -231,7 +232,7 @@ class HallAdmin(ServiceAdmin):
             f"{Seat.objects.filter(section__hall=hall).count()} seats"
             for hall in objs
         ]
-        protected = [f"{event}" for hall in objs for event in hall.events.all()[:20]]
+        protected = [used for hall in objs for used in hall_protected_by(hall=hall)]
         return summary, {"halls": len(objs)}, set(), protected
 
 

@@ -8,7 +8,8 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, connection, models, transaction
 
 from config.errors import Conflict, Invalid
 from venues.models import Hall, Seat, Section, Venue
@@ -27,6 +28,30 @@ class VenueInUse(Conflict):
 class HallInUse(Conflict):
     code = "hall_in_use"
     default_detail = "Events use this hall; it cannot be deleted."
+
+
+def _hall_guard_missing(*, hall: Hall) -> bool:
+    raise ImproperlyConfigured("No hall guard registered: the ticketing app sets it when it loads.")
+
+
+#: Changing or deleting a hall's layout must not race an event being created from it, and is
+#: refused once events use the hall. ``hall_guard(hall=...)`` locks the hall row and says whether
+#: anything uses it. Events are ticketing's, and so is every row lock (``ticketing.locking``, the
+#: one door): the ticketing app registers its ``lock_hall_for_layout`` here when it loads
+#: (``TicketingConfig.ready``), so that venues never imports ticketing.
+hall_guard: Callable[..., bool] = _hall_guard_missing
+
+
+def hall_protected_by(*, hall: Hall, limit: int = 20) -> list[str]:
+    """What keeps the hall from being deleted: up to ``limit`` rows of every model that points
+    at halls with ``on_delete=PROTECT`` (events, in this project), found from the model
+    metadata, not by name."""
+    found: list[str] = []
+    for relation in Hall._meta.related_objects:
+        if relation.on_delete is models.PROTECT:
+            rows = relation.related_model._default_manager.filter(**{relation.field.name: hall})
+            found += [str(row) for row in rows[: limit - len(found)]]
+    return found
 
 
 VENUE_FIELDS = {"name", "kind", "city", "address"}
@@ -89,12 +114,17 @@ def venue_update(*, venue: Venue, **fields: Any) -> Venue:
 
 
 def venue_delete(*, venue: Venue) -> None:
-    """Delete a venue that has no halls (refused with VenueInUse otherwise)."""
-    with transaction.atomic():
-        list(Venue.objects.select_for_update().filter(pk=venue.pk))
-        if Hall.objects.filter(venue=venue).exists():
-            raise VenueInUse()
-        venue.delete()
+    """Delete a venue that has no halls (refused with VenueInUse otherwise).
+
+    No lock: the database decides. A hall's venue is ``PROTECT`` (Django refuses with
+    ProtectedError) and its foreign key makes a hall created at the same moment either wait
+    for this delete and then fail, or commit first and make this delete fail.
+    """
+    try:
+        with transaction.atomic():
+            venue.delete()
+    except (models.ProtectedError, IntegrityError) as exc:
+        raise VenueInUse() from exc
 
 
 def hall_create(*, venue: Venue, name: str) -> Hall:
@@ -123,11 +153,11 @@ def hall_update(*, hall: Hall, **fields: Any) -> Hall:
 def hall_delete(*, hall: Hall) -> None:
     """Delete a hall and its layout; refused with HallInUse once any event uses the hall.
 
-    Locks the hall row, as ``layout_replace`` does, so that no event is created meanwhile.
+    ``hall_guard`` locks the hall row, as for ``layout_replace``, so that no event is created
+    meanwhile, and says whether events use it.
     """
     with transaction.atomic():
-        list(Hall.objects.select_for_update().filter(pk=hall.pk))
-        if hall.events.exists():
+        if hall_guard(hall=hall):
             raise HallInUse()
         _layout_delete(hall)
         hall.delete()
@@ -269,8 +299,8 @@ def layout_replace(
 ) -> LayoutSummary:
     """Replace a hall's whole layout in bulk, all or nothing.
 
-    Locks the hall row (``event_create`` locks it too, so no event is created from a
-    half-written layout), refuses with ``LayoutInUse`` once any event uses the hall, then
+    ``hall_guard`` locks the hall row (``event_create`` locks it too, so no event is created
+    from a half-written layout) and refuses with ``LayoutInUse`` once any event uses the hall, then
     deletes the old sections and seats and inserts the new ones in batches of ``SEAT_BATCH``
     (memory stays flat and no Python gap inside the transaction grows with the hall's size).
     ``progress(done, total)`` is called after each batch.
@@ -278,8 +308,7 @@ def layout_replace(
     layout = layout_validate(sections=sections)
     total = sum(row["seats"] for section in layout for row in section["rows"])
     with transaction.atomic():
-        Hall.objects.select_for_update().get(pk=hall.pk)
-        if hall.events.exists():
+        if hall_guard(hall=hall):
             raise LayoutInUse()
         _layout_delete(hall)
         created_sections = Section.objects.bulk_create(

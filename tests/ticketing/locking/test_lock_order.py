@@ -230,3 +230,24 @@ def test_every_hold_status_write_goes_through_the_protocol(sale):
         locks = locks_taken(lambda: Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.RELEASED))
     assert by_transaction(locks) == [[HOLD]]
     assert locks[0].how == "write"
+
+
+def test_layout_replace_and_hall_delete_lock_the_hall_through_ticketing(db):
+    from venues.services import hall_delete, layout_replace
+
+    hall = hall_with_layout(sections=1, rows=1, seats=2)
+    sections = [{"name": "A", "rows": [{"label": "1", "seats": 3}]}]
+    locks = locks_taken(lambda: layout_replace(hall=hall, sections=sections))
+    assert by_transaction(locks)[0][0] == HALL, locks
+    assert locks[0].how == "update"
+    locks = locks_taken(lambda: hall_delete(hall=hall))
+    assert by_transaction(locks)[0][0] == HALL, locks
+
+
+def test_venue_delete_takes_no_lock_of_its_own(db):
+    from tests.factories import VenueFactory
+    from venues.services import venue_delete
+
+    venue = VenueFactory()
+    locks = locks_taken(lambda: venue_delete(venue=venue))
+    assert by_transaction(locks) == [["venues_venue"]], locks  # the DELETE itself

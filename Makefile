@@ -26,7 +26,7 @@ test: install
 
 ## The on-sale rush benchmark against the local PostgreSQL (see README); BENCH_ARGS=--quick for ~2 min
 bench: install
-	$(BIN)/python bench/onsale.py $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench.onsale $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

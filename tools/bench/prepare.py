@@ -203,6 +203,17 @@ def event_seats(event_id: int, section: str | None = None) -> list[tuple[int, st
     )
 
 
+def pgbench_scripts(*, hall_id: int, buyers: list[Buyer]) -> dict[int, str]:
+    """The pgbench scripts of a hold (``tools.bench.hold_script``), from real hold requests on an
+    two events of their own (their holds stay there) by the last eight ``buyers``."""
+    from accounts.models import User
+    from tools.bench.hold_script import hold_scripts
+
+    events = [event_new(hall_id=hall_id, name=f"pgbench capture {n}", hold_seconds=600) for n in (1, 2)]
+    users = list(User.objects.filter(pk__in=[buyer.user_id for buyer in buyers[-8:]]).order_by("pk"))
+    return hold_scripts(event_ids=events, buyers=users)
+
+
 def section_id(hall_id: int, name: str) -> int:
     from venues.models import Section
 

@@ -1,5 +1,5 @@
 # The two commands a newcomer needs:  `make demo`  and  `make test`.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?= $(shell command -v python3.12 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000

@@ -26,12 +26,8 @@ race tests' negative controls can show that the tests see a race; never set it i
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from django.conf import settings
 from django.db import models, transaction
-
-M = TypeVar("M", bound=models.Model)
 
 
 def locking_enabled() -> bool:
@@ -64,7 +60,7 @@ def bound_lock_wait(using: str = "default") -> None:
     connection.on_commit(_lock_wait_bound)
 
 
-def lock_rows(
+def lock_rows[M: models.Model](
     queryset: models.QuerySet[M], *, skip_locked: bool = False, no_key: bool = False, limit: int | None = None
 ) -> list[M]:
     """Lock the rows of ``queryset`` (its own table only) in primary-key order; return them.

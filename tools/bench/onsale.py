@@ -207,6 +207,8 @@ class Bench:
         self.hold_scripts = prepare.pgbench_scripts(
             hall_id=self.fx.burst_hall_id, buyers=self.fx.checker_buyers
         )
+        for seats, text in self.hold_scripts.items():  # what pgbench runs, kept with the run
+            (self.out / f"hold_{seats}.pgbench.sql").write_text(text)
         prepare.connections_close()
         for index in range(self.args.instances):
             self.server_start(self.args.port + index)

@@ -40,7 +40,7 @@ def server_environment(db_name: str) -> dict[str, str]:
         # Build the confirmation emails (QR codes included) but do not print them: the default
         # console backend would write ~10 KB per booking into the server log.
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        # As in production (docker-compose.yml): the notifier worker sends them (bench.server).
+        # As in production (docker-compose.yml): the notifier worker sends them (tools.bench.server).
         "TICKETING_NOTIFICATIONS_INLINE": "false",
         "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no collected static files
     }

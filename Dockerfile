@@ -1,6 +1,6 @@
 # The application image: gunicorn serving config.wsgi (docker-compose.yml runs it with PostgreSQL
 # and the expired-hold sweeper). Configuration comes from the environment (.env.example).
-FROM python:3.11-slim
+FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

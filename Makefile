@@ -1,5 +1,5 @@
 # The two commands a newcomer needs:  `make demo`  and  `make test`.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?= $(shell command -v python3.12 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
@@ -26,7 +26,7 @@ test: install
 
 ## The on-sale rush benchmark against the local PostgreSQL (see README); BENCH_ARGS=--quick for ~2 min
 bench: install
-	$(BIN)/python bench/onsale.py $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench.onsale $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,7 +3,7 @@
 Threaded sync workers (gthread): keep-alive connections, one Django database connection per
 thread, no async overhead (sync DRF views under ASGI were 2-5x slower here). Keep
 ``workers x threads`` small: every thread is a PostgreSQL backend, and a 2-core box loses
-throughput with hundreds of backends. The on-sale benchmark (bench/onsale.py) uses this file.
+throughput with hundreds of backends. The on-sale benchmark (tools/bench/onsale.py) uses this file.
 """
 
 import json

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -50,8 +50,6 @@ from django.db import connection, models, transaction
 from accounts.models import User
 from ticketing.models import Booking, Event, EventPrice, EventSeat, Hold, Ticket
 from venues.models import Hall, Seat, Section
-
-M = TypeVar("M", bound=models.Model)
 
 #: Every table whose rows are ever locked, in the one order every waiting lock follows.
 LOCK_ORDER = (
@@ -99,7 +97,7 @@ def bound_lock_wait(using: str = "default") -> None:
     connection.on_commit(_lock_wait_bound)
 
 
-def lock_rows(
+def lock_rows[M: models.Model](
     queryset: models.QuerySet[M], *, skip_locked: bool = False, no_key: bool = False, limit: int | None = None
 ) -> list[M]:
     """Lock the rows of ``queryset`` (its own table only) in primary-key order; return them.
@@ -298,7 +296,7 @@ def lock_bookings(*, booking_ids: Iterable[int], confirmed_only: bool = False) -
     return BookingsLocked(seats=seats, bookings=locked, tickets=tickets)
 
 
-def lock_batch_claim(rows: models.QuerySet[M], *, limit: int | None = None) -> list[M]:
+def lock_batch_claim[M: models.Model](rows: models.QuerySet[M], *, limit: int | None = None) -> list[M]:
     """A work queue's next batch, never waiting: up to ``limit`` of ``rows`` (pk order) that no
     other transaction holds (SKIP LOCKED). The outbox sender and the idempotency-key purge;
     such a transaction cannot be part of a deadlock."""

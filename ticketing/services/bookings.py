@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +32,6 @@ from ticketing.services.payments import (
 from ticketing.services.tickets import ticket_code_sign
 
 Status = EventSeat.Status
-T = TypeVar("T")
 EVENT_CANCELLED_REASON = "event cancelled"
 
 
@@ -109,7 +107,7 @@ def booking_confirm(
     return booking
 
 
-def booking_create(
+def booking_create[T](
     *,
     buyer: User,
     hold_id: int,

@@ -40,7 +40,7 @@ def server_environment(db_name: str) -> dict[str, str]:
         # Build the confirmation emails (QR codes included) but do not print them: the default
         # console backend would write ~10 KB per booking into the server log.
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        # As in production (docker-compose.yml): the notifier worker sends them (bench.server).
+        # As in production (docker-compose.yml): the notifier worker sends them (tools.bench.server).
         "TICKETING_NOTIFICATIONS_INLINE": "false",
         "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no collected static files
     }
@@ -201,6 +201,20 @@ def event_seats(event_id: int, section: str | None = None) -> list[tuple[int, st
     return list(
         seats.order_by("id").values_list("id", "seat__section__name", "seat__row_index", "seat__number")
     )
+
+
+def pgbench_scripts(*, hall_id: int, buyers: list[Buyer]) -> dict[int, str]:
+    """The pgbench scripts of a hold (``tools.bench.hold_script``), from real hold requests on an
+    two events of their own (their holds stay there) by the last eight ``buyers``."""
+    from accounts.models import User
+    from tools.bench.hold_script import hold_scripts
+
+    # three events, the last two used: their ids apart from those of the holds the capture makes
+    # (the generator refuses values it cannot tell apart)
+    events = [event_new(hall_id=hall_id, name=f"pgbench capture {n}", hold_seconds=600) for n in (1, 2, 3)]
+    events = events[1:]
+    users = list(User.objects.filter(pk__in=[buyer.user_id for buyer in buyers[-8:]]).order_by("pk"))
+    return hold_scripts(event_ids=events, buyers=users)
 
 
 def section_id(hall_id: int, name: str) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from bench.prepare import Buyer, event_new
+from tools.bench.prepare import Buyer, event_new
 
 
 def shared_bodies_clear() -> None:

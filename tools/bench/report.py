@@ -287,7 +287,9 @@ def chart(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write(results: dict, directory: Path) -> dict[str, Path]:
+def write(results: dict, directory: Path, *, with_json: bool = True) -> dict[str, Path]:
+    """The report (Markdown and chart) in ``directory``, and the results as JSON unless
+    ``with_json`` is False (publishing to docs/: the JSON of a run stays in artifacts/)."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = {
         "json": directory / "onsale.json",
@@ -295,7 +297,8 @@ def write(results: dict, directory: Path) -> dict[str, Path]:
         "chart": directory / "onsale.png",
     }
     results["meta"]["chart"] = str(paths["chart"].name)
-    paths["json"].write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    if with_json:
+        paths["json"].write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     paths["markdown"].write_text(markdown(results))
     if len(results["levels"]) >= 1:
         chart(results, paths["chart"])

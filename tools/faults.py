@@ -1,7 +1,7 @@
 """Fault injection: an on-sale rush under gunicorn while workers die and PostgreSQL restarts.
 
-    .venv/bin/python bench/faults.py                 # about 1.5 minutes
-    .venv/bin/python bench/faults.py --duration 60 --clients 32 --kills 6
+    .venv/bin/python -m tools.faults                 # about 1.5 minutes
+    .venv/bin/python -m tools.faults --duration 60 --clients 32 --kills 6
 
 What it does (loopback only, bounded in time and in the number of faults; see
 docs/notes/hardening.md):
@@ -20,12 +20,12 @@ docs/notes/hardening.md):
 4. Meanwhile: SIGKILLs one gunicorn worker (a child of the master this script started)
    --kills times, and restarts PostgreSQL once (pg_ctl restart -m immediate: a crash, WAL
    recovery) half-way through.
-5. Afterwards waits for every hold to expire, runs the sweeper once, and checks:
-   check_inventory (if present), every booking a client was told about (201, or the same
-   answer replayed) exists, confirmed with active tickets on exactly its seats (or cancelled if
-   the client cancelled it), no seat has two active tickets, no seat is still held, seat states
-   agree with tickets, and the clients only saw documented answers: 2xx, 409, 429 and 503, each
-   with a JSON body. Prints the counts and exits 1 on any violation.
+5. Afterwards waits for every hold to expire and checks: the product's own invariant rules
+   (``inventory_check``, what ``check_inventory`` runs), then what only the clients know: every
+   booking a client was told about (201, or the same answer replayed) exists, confirmed with
+   active tickets on exactly its seats (or cancelled if the client cancelled it); after one run
+   of the sweeper no seat is held; and the clients only saw documented answers: 2xx, 409, 429
+   and 503, each with a JSON body. Prints the counts and exits 1 on any violation.
 
 Everything it started is stopped by its own pid and the cluster directory is removed.
 """
@@ -55,11 +55,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.server import AppServer  # noqa: E402
+from tools.bench.server import AppServer
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DOCUMENTED = {200, 201, 204, 409, 429, 503}
@@ -501,109 +497,63 @@ async def rush(server: AppServer, cluster: Cluster, fixtures: Fixtures, args) ->
 
 
 def check(fixtures: Fixtures, record: Record) -> tuple[list[str], dict[str, int]]:
+    """The product's invariant checks (``inventory_check``, what ``check_inventory`` runs), then
+    what only the clients know: every booking a client was told about (201, or the same answer
+    replayed) exists with exactly its seats, confirmed, or cancelled if the client cancelled
+    it; and after the sweeper (``release_expired_holds``) no seat is left held."""
     from django.core.management import call_command
-    from django.core.management.base import CommandError
-    from django.db import connection, connections
+    from django.db import connections
+    from django.db.models import Count
 
-    from ticketing.models import Booking, EventSeat, Hold, IdempotencyKey, Ticket
+    from ticketing.models import Booking, EventSeat, IdempotencyKey, Ticket
+    from ticketing.selectors.invariants import inventory_check
 
     connections.close_all()  # our own connection did not survive the restart
     violations = [f"undocumented answer: {line}" for line in record.undocumented]
-    seat_t, ticket_t = EventSeat._meta.db_table, Ticket._meta.db_table
-    booking_t, hold_t = Booking._meta.db_table, Hold._meta.db_table
-
-    def rows(sql: str, params=()) -> list[tuple]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-
-    # no seat ticketed twice
-    doubles = rows(
-        f"SELECT event_seat_id, count(*) FROM {ticket_t} WHERE status = 'active'"
-        " GROUP BY 1 HAVING count(*) > 1"
-    )
-    violations += [f"seat {seat} has {n} active tickets" for seat, n in doubles]
+    report = inventory_check()  # every rule of the inventory, every event of this database
+    violations += [f"invariant: {violation}" for violation in report.violations]
+    live_held = sum(counts.held for counts in report.counts)
+    if live_held:
+        violations.append(f"{live_held} seats still held by a live hold after every hold expired")
     # every booking a client was told about exists with its seats (or was cancelled by the client)
+    bookings = Booking.objects.in_bulk(list(record.told))
     for booking_id, seats in record.told.items():
-        found = rows(f"SELECT status FROM {booking_t} WHERE id = %s", [booking_id])
-        if not found:
+        booking = bookings.get(booking_id)
+        if booking is None:
             violations.append(f"booking {booking_id} was confirmed to a client and does not exist")
             continue
-        status = found[0][0]
-        tickets = rows(
-            f"SELECT event_seat_id, status FROM {ticket_t} WHERE booking_id = %s",
-            [booking_id],
-        )
+        tickets = list(Ticket.objects.filter(booking=booking).values_list("event_seat_id", "status"))
         if {seat for seat, _ in tickets} != seats:
             violations.append(
                 f"booking {booking_id}: tickets for {sorted(s for s, _ in tickets)}, told {sorted(seats)}"
             )
         if booking_id in record.cancelled:
-            if status != "cancelled" or any(t != "void" for _, t in tickets):
-                violations.append(f"booking {booking_id} was cancelled for the client but is {status}")
-        elif status != "confirmed" or any(t != "active" for _, t in tickets):
-            violations.append(f"booking {booking_id} told confirmed is {status}")
-        else:
-            booked = rows(
-                f"SELECT count(*) FROM {seat_t} WHERE booking_id = %s AND status = 'booked'",
-                [booking_id],
-            )[0][0]
-            if booked != len(seats):
-                violations.append(f"booking {booking_id}: {booked} of {len(seats)} seats marked booked")
-    # seat states agree with tickets
-    mismatched = rows(
-        f"""SELECT s.id FROM {seat_t} s
-             LEFT JOIN {ticket_t} t ON t.event_seat_id = s.id AND t.status = 'active'
-            WHERE s.event_id = %s AND ((s.status = 'booked') <> (t.id IS NOT NULL))""",
-        [fixtures.event_id],
-    )
-    violations += [f"seat {seat} state disagrees with its tickets" for (seat,) in mismatched]
-    # nothing stuck: after expiry no seat is held by a live hold; after the sweeper none is held
-    live = rows(
-        f"""SELECT count(*) FROM {seat_t} s JOIN {hold_t} h ON h.id = s.hold_id
-            WHERE s.event_id = %s AND s.status = 'held' AND h.status = 'active' AND h.expires_at > now()""",
-        [fixtures.event_id],
-    )[0][0]
-    if live:
-        violations.append(f"{live} seats still held by a live hold after every hold expired")
+            if booking.status != Booking.Status.CANCELLED or any(t != Ticket.Status.VOID for _, t in tickets):
+                violations.append(
+                    f"booking {booking_id} was cancelled for the client but is {booking.status}"
+                )
+        elif booking.status != Booking.Status.CONFIRMED or any(t != Ticket.Status.ACTIVE for _, t in tickets):
+            violations.append(f"booking {booking_id} told confirmed is {booking.status}")
+    # the sweeper frees every seat of an expired hold
     call_command("release_expired_holds", verbosity=0)
-    held = rows(
-        f"SELECT count(*) FROM {seat_t} WHERE event_id = %s AND status = 'held'", [fixtures.event_id]
-    )[0][0]
-    if held:
-        violations.append(f"{held} seats still held after the sweeper ran")
-    counts = dict(
-        rows(f"SELECT status, count(*) FROM {seat_t} WHERE event_id = %s GROUP BY 1", [fixtures.event_id])
-    )
-    if sum(counts.values()) != len(fixtures.seat_ids):
-        violations.append(f"{sum(counts.values())} event seats, expected {len(fixtures.seat_ids)}")
-    confirmed = {b for (b,) in rows(f"SELECT id FROM {booking_t} WHERE status = 'confirmed'")}
+    seats = EventSeat.objects.filter(event_id=fixtures.event_id)
+    counts = dict(seats.values_list("status").annotate(n=Count("id")).order_by())
+    if counts.get(EventSeat.Status.HELD):
+        violations.append(f"{counts[EventSeat.Status.HELD]} seats still held after the sweeper ran")
+    confirmed = set(Booking.objects.filter(status=Booking.Status.CONFIRMED).values_list("id", flat=True))
     unknown = confirmed - set(record.told)
     for booking_id in sorted(unknown)[:5]:  # for a post-mortem: which stored answer has it
-        keys = rows(
-            f"SELECT key, status_code FROM {IdempotencyKey._meta.db_table} WHERE response::text LIKE %s",
-            [f'{{"id": {booking_id},%'],
-        )
+        keys = list(IdempotencyKey.objects.filter(response__id=booking_id).values_list("key", "status_code"))
         log(f"booking {booking_id}: no client heard of it; stored under Idempotency-Keys {keys}")
-    # check_inventory (the operators' command), if present
-    try:
-        with open(os.devnull, "w") as quiet:
-            call_command("check_inventory", stdout=quiet)
-        inventory = "clean"
-    except CommandError as exc:
-        inventory = f"FAILED: {exc}"
-        violations.append(f"check_inventory: {exc}")
-    except Exception as exc:  # not written yet, or failing for another reason
-        inventory = f"not run ({type(exc).__name__}: {exc})"
     summary = {
-        "seats available": counts.get("available", 0),
-        "seats booked": counts.get("booked", 0),
-        "seats blocked": counts.get("blocked", 0),
-        "seats held": counts.get("held", 0),
+        "seats available": counts.get(EventSeat.Status.AVAILABLE, 0),
+        "seats booked": counts.get(EventSeat.Status.BOOKED, 0),
+        "seats blocked": counts.get(EventSeat.Status.BLOCKED, 0),
+        "seats held": counts.get(EventSeat.Status.HELD, 0),
         "bookings told to clients": len(record.told),
         "of which cancelled by clients": len(record.cancelled & set(record.told)),
         "confirmed bookings no client heard of": len(unknown),
-        "check_inventory": inventory,
+        "inventory_check": "clean" if report.ok else f"{len(report.violations)} violations",
     }
     return violations, summary
 

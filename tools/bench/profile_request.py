@@ -1,7 +1,7 @@
 """Profile one endpoint in-process (pyinstrument): where does a request's time go?
 
-    .venv/bin/python bench/profile_request.py hold      # or: me, hold409, best, book, map, map304
-    .venv/bin/python bench/profile_request.py hold --queries   # also print the SQL of one request
+    .venv/bin/python -m tools.bench.profile_request hold      # or: me, hold409, best, book, map, map304
+    .venv/bin/python -m tools.bench.profile_request hold --queries   # also print the SQL of one request
 
 Creates (or reuses with --reuse) the database h_bench_profile with the benchmark's fixtures,
 then runs the request many times through Django's full handler, with no socket.
@@ -14,11 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import prepare  # noqa: E402
+from tools.bench import prepare
 
 
 def main() -> int:

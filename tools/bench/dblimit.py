@@ -1,4 +1,5 @@
-"""The database limit: pgbench running the SQL of one hold request (bench/hold.pgbench.sql)."""
+"""The database limit: pgbench running the SQL of one hold request, as the product sends it
+(the scripts ``tools.bench.hold_script`` generates at the start of the benchmark)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.load import percentile
-
-SCRIPT = Path(__file__).with_name("hold.pgbench.sql")
+from tools.bench.load import percentile
 
 
 def pgbench_hold(
     *,
+    scripts: dict[int, str],
     db_name: str,
     clients: int,
     seconds: float,
@@ -28,12 +28,16 @@ def pgbench_hold(
     if not shutil.which("pgbench"):
         return {"skipped": "pgbench is not installed"}
     with tempfile.TemporaryDirectory(prefix="h_bench_pgbench_") as tmp:
+        files = []
+        for seats, text in sorted(scripts.items()):  # one per seat count, picked evenly
+            files += ["-f", str(Path(tmp) / f"hold_{seats}.sql")]
+            Path(files[-1]).write_text(text)
         argv = [
             "pgbench",
             "-h", "127.0.0.1", "-U", "postgres", "-n",
             "-c", str(clients), "-j", str(min(2, clients)),
             "-T", str(max(1, round(seconds))),
-            "-f", str(SCRIPT),
+            *files,
             "-D", f"event={event_id}", "-D", f"umin={user_range[0]}", "-D", f"umax={user_range[1]}",
             "-D", f"smin={first_seat}", "-D", f"span={span}",
             "-l", "--log-prefix", f"{tmp}/tx",

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench.prepare import Buyer
+from tools.bench.prepare import Buyer
 
 LAG_PROBE_SECONDS = 0.01
 MAX_HOLD_ATTEMPTS = 12  # a buyer gives up after this many refused holds

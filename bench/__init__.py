@@ -1,1 +1,0 @@
-"""The on-sale rush benchmark (bench/onsale.py)."""

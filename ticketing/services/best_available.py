@@ -57,7 +57,7 @@ from ticketing.locking import (
 )
 from ticketing.models import Event, EventSeat, Hold
 from ticketing.services.events import event_ensure_on_sale
-from ticketing.services.holds import buyer_ensure_within_limit, dict_rows, event_seat_limit, hold_claim
+from ticketing.services.holds import buyer_ensure_within_limit, event_seat_limit, hold_claim
 from venues.models import Seat, Section
 
 Status = EventSeat.Status
@@ -241,15 +241,21 @@ def _spots_read(
         params.append(category)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = dict_rows(cursor)
+        # by column name, resolved once: no dict per row (a band can be thousands of seats)
+        column = {name: index for index, (name, *_) in enumerate(cursor.description)}
+        rows = cursor.fetchall()
+    seat_id, position, section_id, row_index = (
+        column[name] for name in ("id", "section_position", "section_id", "row_index")
+    )
+    number, status, expired = column["number"], column["status"], column["expired"]
     return [
         SeatSpot(
-            id=row["id"],
-            section_position=row["section_position"],
-            section_id=row["section_id"],
-            row_index=row["row_index"],
-            number=row["number"],
-            free=not seat_is_taken(row["status"], row["expired"]),
+            id=row[seat_id],
+            section_position=row[position],
+            section_id=row[section_id],
+            row_index=row[row_index],
+            number=row[number],
+            free=not seat_is_taken(row[status], row[expired]),
         )
         for row in rows
     ]

@@ -210,7 +210,8 @@ def seat_map_state(
     hold is simply not in the result (available). Hand-written: it runs on every map request
     and 304, and the ORM spent more CPU building it than the database running it (DESIGN.md §11:
     a 304 8.5 -> 4.3 ms of CPU); measured again in process on PostgreSQL, 200 calls, best of 5,
-    back to back on the shared 2-core box: this statement 0.66 ms, its ORM form 4.33 ms.
+    back to back on the shared 2-core box (load 5-9), two runs: this statement 0.66-1.76 ms, its
+    ORM form 4.33-9.25 ms.
     ``es.status <> 'available'`` is the predicate of event_seat_taken_idx: the statuses are
     parameters, and psycopg binds them client-side, so PostgreSQL plans with the literal and
     uses the partial index.

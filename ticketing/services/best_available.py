@@ -221,8 +221,8 @@ def _spots_read(
     Hand-written: best available was the ORM's heaviest request, 13.2 -> 7.6 ms of CPU in
     process with this read and the hold path's lock (DESIGN.md §11, round 3, finding 3).
     Measured again in process on PostgreSQL (a 2,000-seat event, rows 0-3), 200 calls, best of
-    5, back to back on the shared 2-core box: this statement 12.4 ms, its ORM form
-    (``values_list`` with ``annotate(Exists(...))``) 18.4 ms.
+    5, back to back on the shared 2-core box (load 5-9), two runs: this statement 12.4-17.7 ms,
+    its ORM form (``values_list`` with ``annotate(Exists(...))``) 18.4-22.0 ms (x1.24-1.48).
     """
     sql = f"""
         SELECT es.id AS id, sec.position AS section_position, s.section_id AS section_id,

@@ -52,8 +52,8 @@ def buyer_seat_count(*, buyer: User, event: Event, now: datetime) -> int:
     One statement, two indexed sub-selects; the live rule is ``hold_live_sql`` (ticketing/locking.py).
     Written by hand: building it with annotate() and Subquery() cost more CPU than running it
     (DESIGN.md §11, round 2, finding 4: -8% CPU per hold). Measured again in process on
-    PostgreSQL, 200 calls, best of 5, back to back on the shared 2-core box: this statement
-    0.71 ms, its ORM form (an aggregate and a count) 4.46 ms.
+    PostgreSQL, 200 calls, best of 5, back to back on the shared 2-core box (load 5-9), two runs:
+    this statement 0.71-1.00 ms, its ORM form (an aggregate and a count) 4.46-7.74 ms.
     """
     hold, ticket, booking = Hold._meta.db_table, Ticket._meta.db_table, Booking._meta.db_table
     sql = f"""
@@ -167,7 +167,8 @@ def seat_states(*, event: Event, seat_ids: Sequence[int], now: datetime) -> list
     hold requests of an on-sale end on its answer). The expiry rule is ``HOLD_EXPIRED_SQL``, the
     lock's own. Hand-written: a refusal in process 3.04 -> 2.67 ms (DESIGN.md §11, round 3,
     finding 2); measured again in process on PostgreSQL, 200 calls, best of 5, back to back on
-    the shared 2-core box: this statement 1.04 ms, its ORM form (``annotate(Exists(...))``) 5.36 ms.
+    the shared 2-core box (load 5-9), two runs: this statement 1.03-1.04 ms, its ORM form
+    (``annotate(Exists(...))``) 5.36-6.04 ms.
     """
     placeholders = ", ".join(["%s"] * len(seat_ids))
     sql = f"""

@@ -132,13 +132,26 @@ def lock_clause(*, of: str, skip_locked: bool = False, no_key: bool = False, usi
 
 # --- the expiry rule in SQL, next to the locks that need it ------------------------------------
 
-# A held seat is free again when its hold has expired: the SQL form of ``Hold.is_live`` for the
-# hand-written hot reads. Read by a sub-select, not a join: a seat that a transaction committed
-# after a locking statement began comes back in its new version (held) and the sub-select,
-# reading the statement's snapshot, cannot see that brand-new hold, so a held seat is free only
-# when its hold is visible and expired. Parameters: the active status, now.
+
+def hold_live_sql(alias: str, *, active: str = "%s", now: str = "%s", live: bool = True) -> str:
+    """The expiry rule in SQL, the one source text of it: ``Hold.live_q`` for hand-written SQL.
+
+    The hold row ``alias`` is live at now: its status is the active one and it expires after
+    now. ``live=False``, its other side: the hold is still active but has expired (its seats are
+    free, no sweeper needed). ``active`` and ``now`` are the placeholders in the caller's
+    parameter style (``%s``, or ``%(now)s`` for a dict); their values are
+    ``Hold.Status.ACTIVE`` and ``connection.ops.adapt_datetimefield_value(now)``, in that order.
+    """
+    return f"{alias}.status = {active} AND {alias}.expires_at {'>' if live else '<='} {now}"
+
+
+# A held seat is free again when its hold has expired: the sub-select form of the rule for the
+# hand-written hot reads of event seats ``es``. Read by a sub-select, not a join: a seat that a
+# transaction committed after a locking statement began comes back in its new version (held) and
+# the sub-select, reading the statement's snapshot, cannot see that brand-new hold, so a held
+# seat is free only when its hold is visible and expired. Parameters: the active status, now.
 HOLD_EXPIRED_SQL = f"""(SELECT 1 FROM {Hold._meta.db_table} h
-    WHERE h.id = es.hold_id AND h.status = %s AND h.expires_at <= %s)"""  # noqa: S608
+    WHERE h.id = es.hold_id AND {hold_live_sql("h", live=False)})"""  # noqa: S608
 
 
 def seat_is_taken(status: str, expired: object) -> bool:

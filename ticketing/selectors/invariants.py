@@ -4,6 +4,16 @@
 ``check_inventory`` command and the benchmark call it after a run. Nothing here trusts the
 application code or the model layer: a state the constraints should make impossible is checked
 as well (the constraint may have been dropped, or a migration may have missed it).
+
+So this module is the exception to "one rule, one place": it keeps its own SQL, and its own
+statement of the expiry rule (``LIVE``: a hold is live when it is active and expires after
+now), on purpose not ``Hold.live_q`` nor ``ticketing.locking.hold_live_sql``. It is the
+independent checker behind ``check_inventory``: if the one rule of the product were wrong, the
+product's readers would all agree with it, and ``inventory_check`` compares the availability
+the API shows (``events_availability``, the ORM form) with these raw counts. What it does take
+from the models is the vocabulary only: table names and the status values (``PARAMS``, passed
+as parameters), which the schema's CHECK constraints define. Raw SQL stays here for that
+reason, not for speed: one statement per rule, columns named, rows read by name.
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -58,143 +69,173 @@ TABLES = {
 @dataclass(frozen=True)
 class Rule:
     name: str
-    sql: str  # {es}, {h}... are table names; {event} filters on the event id column given
+    sql: str  # {es}, {h}... are table names, {live} is LIVE; {event} filters on the event id column given
     event_column: str
-    describe: Callable[..., str]
-    uses_now: bool = False
+    describe: Callable[[dict[str, Any]], str]  # the row (its columns by name) of one violation
 
+
+#: The values every statement may use, by name: the statuses (the schema's vocabulary) and the
+#: audit action of a staff void (services/checkin.py CHECKED_IN_VOID_ACTION, written here again:
+#: the checker imports no service).
+PARAMS = {
+    "available": EventSeat.Status.AVAILABLE,
+    "held": EventSeat.Status.HELD,
+    "booked": EventSeat.Status.BOOKED,
+    "blocked": EventSeat.Status.BLOCKED,
+    "hold_active": Hold.Status.ACTIVE,
+    "hold_booked": Hold.Status.BOOKED,
+    "confirmed": Booking.Status.CONFIRMED,
+    "cancelled": Booking.Status.CANCELLED,
+    "ticket_active": Ticket.Status.ACTIVE,
+    "void_checked_in": "void_checked_in",
+}
+
+#: The checker's own statement of the expiry rule, for a hold row ``h``.
+LIVE = "h.status = %(hold_active)s AND h.expires_at > %(now)s"
 
 RULES = [
     Rule(
         "seat_state",
-        """SELECT es.event_id, es.id, es.status, es.hold_id, es.booking_id FROM {es} es
-            WHERE NOT ((es.status = 'available' AND es.hold_id IS NULL AND es.booking_id IS NULL)
-                    OR (es.status = 'held' AND es.hold_id IS NOT NULL AND es.booking_id IS NULL)
-                    OR (es.status = 'booked' AND es.hold_id IS NULL AND es.booking_id IS NOT NULL)
-                    OR (es.status = 'blocked' AND es.hold_id IS NULL AND es.booking_id IS NULL))
+        """SELECT es.event_id AS event_id, es.id AS seat, es.status AS status, es.hold_id AS hold,
+                  es.booking_id AS booking
+             FROM {es} es
+            WHERE NOT ((es.status = %(available)s AND es.hold_id IS NULL AND es.booking_id IS NULL)
+                    OR (es.status = %(held)s AND es.hold_id IS NOT NULL AND es.booking_id IS NULL)
+                    OR (es.status = %(booked)s AND es.hold_id IS NULL AND es.booking_id IS NOT NULL)
+                    OR (es.status = %(blocked)s AND es.hold_id IS NULL AND es.booking_id IS NULL))
               {event}""",
         "es.event_id",
-        lambda seat, status, hold, booking: (
-            f"seat {seat} is {status!r} with hold {hold} and booking {booking}"
-        ),
+        lambda r: f"seat {r['seat']} is {r['status']!r} with hold {r['hold']} and booking {r['booking']}",
     ),
     Rule(
         "held_seat_hold",
-        """SELECT es.event_id, es.id, es.hold_id, h.event_id, h.status FROM {es} es
-             LEFT JOIN {h} h ON h.id = es.hold_id
-            WHERE es.status = 'held'
-              AND (h.id IS NULL OR h.event_id <> es.event_id OR h.status <> 'active') {event}""",
+        """SELECT es.event_id AS event_id, es.id AS seat, es.hold_id AS hold, h.event_id AS hold_event,
+                  h.status AS hold_status
+             FROM {es} es LEFT JOIN {h} h ON h.id = es.hold_id
+            WHERE es.status = %(held)s
+              AND (h.id IS NULL OR h.event_id <> es.event_id OR h.status <> %(hold_active)s) {event}""",
         "es.event_id",
-        lambda seat, hold, hold_event, hold_status: (
-            f"seat {seat} is held by hold {hold}, which is {hold_status or 'missing'}"
-            f" (event {hold_event}); a held seat needs an active hold of its own event"
+        lambda r: (
+            f"seat {r['seat']} is held by hold {r['hold']}, which is {r['hold_status'] or 'missing'}"
+            f" (event {r['hold_event']}); a held seat needs an active hold of its own event"
         ),
     ),
     Rule(
         "booked_seat_booking",
-        """SELECT es.event_id, es.id, es.booking_id, b.event_id, b.status FROM {es} es
-             LEFT JOIN {b} b ON b.id = es.booking_id
-            WHERE es.status = 'booked'
-              AND (b.id IS NULL OR b.event_id <> es.event_id OR b.status <> 'confirmed') {event}""",
+        """SELECT es.event_id AS event_id, es.id AS seat, es.booking_id AS booking,
+                  b.event_id AS booking_event, b.status AS booking_status
+             FROM {es} es LEFT JOIN {b} b ON b.id = es.booking_id
+            WHERE es.status = %(booked)s
+              AND (b.id IS NULL OR b.event_id <> es.event_id OR b.status <> %(confirmed)s) {event}""",
         "es.event_id",
-        lambda seat, booking, booking_event, booking_status: (
-            f"seat {seat} is booked by booking {booking}, which is {booking_status or 'missing'}"
-            f" (event {booking_event}); a booked seat needs a confirmed booking of its own event"
+        lambda r: (
+            f"seat {r['seat']} is booked by booking {r['booking']}, which is"
+            f" {r['booking_status'] or 'missing'} (event {r['booking_event']}); a booked seat needs"
+            " a confirmed booking of its own event"
         ),
     ),
     Rule(
         "booked_seat_ticket",
-        """SELECT es.event_id, es.id, es.booking_id, COUNT(t.id) FROM {es} es
-             LEFT JOIN {t} t ON t.event_seat_id = es.id AND t.status = 'active'
+        """SELECT es.event_id AS event_id, es.id AS seat, es.booking_id AS booking, COUNT(t.id) AS tickets
+             FROM {es} es
+             LEFT JOIN {t} t ON t.event_seat_id = es.id AND t.status = %(ticket_active)s
                             AND t.booking_id = es.booking_id
-            WHERE es.status = 'booked' {event}
+            WHERE es.status = %(booked)s {event}
             GROUP BY es.event_id, es.id, es.booking_id
            HAVING COUNT(t.id) <> 1""",
         "es.event_id",
-        lambda seat, booking, tickets: (
-            f"seat {seat} is booked by booking {booking} with {tickets} active tickets of that"
-            " booking for it (exactly 1 expected)"
+        lambda r: (
+            f"seat {r['seat']} is booked by booking {r['booking']} with {r['tickets']} active tickets"
+            " of that booking for it (exactly 1 expected)"
         ),
     ),
     Rule(
         "double_ticket",
-        """SELECT es.event_id, t.event_seat_id, COUNT(*) FROM {t} t
-             JOIN {es} es ON es.id = t.event_seat_id
-            WHERE t.status = 'active' {event}
+        """SELECT es.event_id AS event_id, t.event_seat_id AS seat, COUNT(*) AS tickets
+             FROM {t} t JOIN {es} es ON es.id = t.event_seat_id
+            WHERE t.status = %(ticket_active)s {event}
             GROUP BY es.event_id, t.event_seat_id
            HAVING COUNT(*) > 1""",
         "es.event_id",
-        lambda seat, tickets: f"seat {seat} has {tickets} active tickets: sold twice",
+        lambda r: f"seat {r['seat']} has {r['tickets']} active tickets: sold twice",
     ),
     Rule(
         "ticket_seat",
-        """SELECT es.event_id, t.id, t.event_seat_id, t.booking_id, es.status, es.booking_id,
-                  b.status, b.event_id
+        """SELECT es.event_id AS event_id, t.id AS ticket, t.event_seat_id AS seat,
+                  t.booking_id AS booking, es.status AS seat_status, es.booking_id AS seat_booking,
+                  b.status AS booking_status, b.event_id AS booking_event
              FROM {t} t JOIN {es} es ON es.id = t.event_seat_id JOIN {b} b ON b.id = t.booking_id
-            WHERE t.status = 'active'
-              AND (es.status <> 'booked' OR es.booking_id IS NULL OR es.booking_id <> t.booking_id
-                   OR b.status <> 'confirmed' OR b.event_id <> es.event_id) {event}""",
+            WHERE t.status = %(ticket_active)s
+              AND (es.status <> %(booked)s OR es.booking_id IS NULL OR es.booking_id <> t.booking_id
+                   OR b.status <> %(confirmed)s OR b.event_id <> es.event_id) {event}""",
         "es.event_id",
-        lambda ticket, seat, booking, seat_status, seat_booking, booking_status, booking_event: (
-            f"active ticket {ticket} of booking {booking} ({booking_status}, event {booking_event})"
-            f" is for seat {seat}, which is {seat_status!r} with booking {seat_booking}"
+        lambda r: (
+            f"active ticket {r['ticket']} of booking {r['booking']} ({r['booking_status']}, event"
+            f" {r['booking_event']}) is for seat {r['seat']}, which is {r['seat_status']!r} with"
+            f" booking {r['seat_booking']}"
         ),
     ),
     Rule(
         "booking_without_tickets",
-        """SELECT b.event_id, b.id FROM {b} b
-            WHERE b.status = 'confirmed' {event}
-              AND NOT EXISTS (SELECT 1 FROM {t} t WHERE t.booking_id = b.id AND t.status = 'active')""",
+        """SELECT b.event_id AS event_id, b.id AS booking FROM {b} b
+            WHERE b.status = %(confirmed)s {event}
+              AND NOT EXISTS (SELECT 1 FROM {t} t
+                               WHERE t.booking_id = b.id AND t.status = %(ticket_active)s)""",
         "b.event_id",
-        lambda booking: f"confirmed booking {booking} has no active ticket",
+        lambda r: f"confirmed booking {r['booking']} has no active ticket",
     ),
     Rule(
         # The check-in rule (services/checkin.py bookings_ensure_cancellable): a ticket let in
         # at the gate is voided only by staff on purpose, and that void is in the audit trail
         # (the action CHECKED_IN_VOID_ACTION).
         "cancelled_checked_in",
-        """SELECT b.event_id, t.id, b.id, t.event_seat_id, t.checked_in_at FROM {t} t
-             JOIN {b} b ON b.id = t.booking_id
-            WHERE b.status = 'cancelled' AND t.checked_in_at IS NOT NULL {event}
+        """SELECT b.event_id AS event_id, t.id AS ticket, b.id AS booking, t.event_seat_id AS seat,
+                  t.checked_in_at AS checked_in_at
+             FROM {t} t JOIN {b} b ON b.id = t.booking_id
+            WHERE b.status = %(cancelled)s AND t.checked_in_at IS NOT NULL {event}
               AND NOT EXISTS (SELECT 1 FROM {a} a
                                WHERE a.booking_id = b.id AND a.event_seat_id = t.event_seat_id
-                                 AND a.action = 'void_checked_in')""",
+                                 AND a.action = %(void_checked_in)s)""",
         "b.event_id",
-        lambda ticket, booking, seat, checked_in_at: (
-            f"ticket {ticket} of cancelled booking {booking} (seat {seat}) was checked in at"
-            f" {checked_in_at}, and no staff void of it is in the audit trail"
+        lambda r: (
+            f"ticket {r['ticket']} of cancelled booking {r['booking']} (seat {r['seat']}) was checked"
+            f" in at {r['checked_in_at']}, and no staff void of it is in the audit trail"
         ),
     ),
     Rule(
         "hold_seat_count",
-        """SELECT h.event_id, h.id, h.seat_count, COUNT(es.id), h.expires_at FROM {h} h
-             LEFT JOIN {es} es ON es.hold_id = h.id AND es.status = 'held'
-            WHERE h.status = 'active' {event}
-            GROUP BY h.event_id, h.id, h.seat_count, h.expires_at
-           HAVING (h.expires_at > %(now)s AND COUNT(es.id) <> h.seat_count)
+        """SELECT h.event_id AS event_id, h.id AS hold, h.seat_count AS seat_count,
+                  COUNT(es.id) AS held, h.expires_at AS expires_at
+             FROM {h} h LEFT JOIN {es} es ON es.hold_id = h.id AND es.status = %(held)s
+            WHERE h.status = %(hold_active)s {event}
+            GROUP BY h.event_id, h.id, h.status, h.seat_count, h.expires_at
+           HAVING ({live} AND COUNT(es.id) <> h.seat_count)
                OR COUNT(es.id) > h.seat_count""",
         "h.event_id",
-        lambda hold, seat_count, held, expires_at: (
-            f"active hold {hold} (expires {expires_at}) has seat_count {seat_count} but holds {held} seats"
+        lambda r: (
+            f"active hold {r['hold']} (expires {r['expires_at']}) has seat_count {r['seat_count']}"
+            f" but holds {r['held']} seats"
         ),
-        uses_now=True,
     ),
     Rule(
         "booked_hold",
-        """SELECT h.event_id, h.id, h.seat_count, b.id,
-                  (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id)
+        """SELECT h.event_id AS event_id, h.id AS hold, h.seat_count AS seat_count, b.id AS booking,
+                  (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id) AS tickets
              FROM {h} h LEFT JOIN {b} b ON b.hold_id = h.id
-            WHERE h.status = 'booked' {event}
+            WHERE h.status = %(hold_booked)s {event}
               AND (b.id IS NULL OR b.event_id <> h.event_id
                    OR h.seat_count <> (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id))""",
         "h.event_id",
-        lambda hold, seat_count, booking, tickets: (
-            f"booked hold {hold} of {seat_count} seats has booking {booking} with {tickets} tickets"
+        lambda r: (
+            f"booked hold {r['hold']} of {r['seat_count']} seats has booking {r['booking']} with"
+            f" {r['tickets']} tickets"
         ),
     ),
     Rule(
         "booking_total",
-        """SELECT b.event_id, b.id, b.total, COALESCE(SUM(t.price), 0), h.total FROM {b} b
+        """SELECT b.event_id AS event_id, b.id AS booking, b.total AS total,
+                  COALESCE(SUM(t.price), 0) AS tickets_total, h.total AS hold_total
+             FROM {b} b
              LEFT JOIN {t} t ON t.booking_id = b.id
              LEFT JOIN {h} h ON h.id = b.hold_id
             WHERE 1 = 1 {event}
@@ -202,83 +243,90 @@ RULES = [
            HAVING ABS(b.total - COALESCE(SUM(t.price), 0)) >= 0.005
                OR (h.total IS NOT NULL AND ABS(h.total - b.total) >= 0.005)""",
         "b.event_id",
-        lambda booking, total, tickets_total, hold_total: (
-            f"booking {booking} totals {total} but its tickets sum to {tickets_total}"
-            f" (its hold: {hold_total})"
+        lambda r: (
+            f"booking {r['booking']} totals {r['total']} but its tickets sum to {r['tickets_total']}"
+            f" (its hold: {r['hold_total']})"
         ),
     ),
     Rule(
         "seat_not_in_hall",
-        """SELECT es.event_id, es.id, es.seat_id FROM {es} es
+        """SELECT es.event_id AS event_id, es.id AS seat, es.seat_id AS hall_seat FROM {es} es
              JOIN {e} e ON e.id = es.event_id
              JOIN {s} s ON s.id = es.seat_id JOIN {sec} sec ON sec.id = s.section_id
             WHERE sec.hall_id <> e.hall_id {event}""",
         "es.event_id",
-        lambda seat, hall_seat: f"event seat {seat} is hall seat {hall_seat} of another hall",
+        lambda r: f"event seat {r['seat']} is hall seat {r['hall_seat']} of another hall",
     ),
     Rule(
         "seat_lost",
-        """SELECT e.id, s.id FROM {e} e
+        """SELECT e.id AS event_id, s.id AS hall_seat FROM {e} e
              JOIN {sec} sec ON sec.hall_id = e.hall_id JOIN {s} s ON s.section_id = sec.id
             WHERE NOT EXISTS (SELECT 1 FROM {es} es WHERE es.event_id = e.id AND es.seat_id = s.id)
               {event}""",
         "e.id",
-        lambda hall_seat: f"hall seat {hall_seat} has no event seat: it is lost to this event",
+        lambda r: f"hall seat {r['hall_seat']} has no event seat: it is lost to this event",
     ),
     Rule(
         "seat_duplicated",
-        """SELECT es.event_id, es.seat_id, COUNT(*) FROM {es} es WHERE 1 = 1 {event}
+        """SELECT es.event_id AS event_id, es.seat_id AS hall_seat, COUNT(*) AS copies
+             FROM {es} es WHERE 1 = 1 {event}
             GROUP BY es.event_id, es.seat_id HAVING COUNT(*) > 1""",
         "es.event_id",
-        lambda hall_seat, copies: f"hall seat {hall_seat} has {copies} event seats",
+        lambda r: f"hall seat {r['hall_seat']} has {r['copies']} event seats",
     ),
     Rule(
         "booked_count",
-        """SELECT e.id,
-                  (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id AND es.status = 'booked'),
-                  (SELECT COUNT(*) FROM {t} t JOIN {es} es ON es.id = t.event_seat_id
-                    WHERE es.event_id = e.id AND t.status = 'active')
-             FROM {e} e WHERE 1 = 1 {event}""",
+        """SELECT event_id, booked, tickets FROM (
+               SELECT e.id AS event_id,
+                      (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id AND es.status = %(booked)s)
+                        AS booked,
+                      (SELECT COUNT(*) FROM {t} t JOIN {es} es ON es.id = t.event_seat_id
+                        WHERE es.event_id = e.id AND t.status = %(ticket_active)s) AS tickets
+                 FROM {e} e WHERE 1 = 1 {event}
+           ) counts WHERE booked <> tickets""",
         "e.id",
-        lambda booked, tickets: f"{booked} booked seats but {tickets} active tickets",
+        lambda r: f"{r['booked']} booked seats but {r['tickets']} active tickets",
     ),
     Rule(
         "held_count",
-        """SELECT e.id,
-                  (SELECT COUNT(*) FROM {es} es JOIN {h} h ON h.id = es.hold_id
-                    WHERE es.event_id = e.id AND es.status = 'held' AND h.status = 'active'
-                      AND h.expires_at > %(now)s),
-                  (SELECT COALESCE(SUM(h.seat_count), 0) FROM {h} h
-                    WHERE h.event_id = e.id AND h.status = 'active' AND h.expires_at > %(now)s)
-             FROM {e} e WHERE 1 = 1 {event}""",
+        """SELECT event_id, held, holds_total FROM (
+               SELECT e.id AS event_id,
+                      (SELECT COUNT(*) FROM {es} es JOIN {h} h ON h.id = es.hold_id
+                        WHERE es.event_id = e.id AND es.status = %(held)s AND {live}) AS held,
+                      (SELECT COALESCE(SUM(h.seat_count), 0) FROM {h} h
+                        WHERE h.event_id = e.id AND {live}) AS holds_total
+                 FROM {e} e WHERE 1 = 1 {event}
+           ) counts WHERE held <> holds_total""",
         "e.id",
-        lambda held, holds_total: f"{held} seats held by live holds, but those holds count {holds_total}",
-        uses_now=True,
+        lambda r: f"{r['held']} seats held by live holds, but those holds count {r['holds_total']}",
     ),
 ]
 
-COUNT_RULES = {"booked_count", "held_count"}
+
+def _params(*, now: datetime, event_id: int | None) -> dict[str, object]:
+    return {**PARAMS, "now": connection.ops.adapt_datetimefield_value(now), "event_id": event_id}
 
 
-def _db_now(now: datetime) -> object:
-    return connection.ops.adapt_datetimefield_value(now)
+def _dict_rows(cursor) -> list[dict[str, Any]]:
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def rule_violations(rule: Rule, *, event_id: int | None = None, now: datetime) -> list[Violation]:
+    """The rows that break one rule: one statement."""
+    event_filter = f"AND {rule.event_column} = %(event_id)s" if event_id is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            rule.sql.format(**TABLES, live=LIVE, event=event_filter), _params(now=now, event_id=event_id)
+        )
+        rows = _dict_rows(cursor)
+    return [Violation(rule.name, row["event_id"], rule.describe(row)) for row in rows]
 
 
 def inventory_violations(*, event_id: int | None = None, now: datetime | None = None) -> list[Violation]:
     """Every breach of the invariant in the raw tables, for one event or all of them."""
     now = now or timezone.now()
-    params: dict[str, object] = {"now": _db_now(now), "event_id": event_id}
-    violations = []
-    with connection.cursor() as cursor:
-        for rule in RULES:
-            event_filter = f"AND {rule.event_column} = %(event_id)s" if event_id is not None else ""
-            sql = rule.sql.format(**TABLES, event=event_filter)
-            cursor.execute(sql, params)
-            for event, *values in cursor.fetchall():
-                if rule.name in COUNT_RULES and values[0] == values[1]:
-                    continue
-                violations.append(Violation(rule.name, event, rule.describe(*values)))
-    return violations
+    return [violation for rule in RULES for violation in rule_violations(rule, event_id=event_id, now=now)]
 
 
 def inventory_counts(*, event_id: int | None = None, now: datetime | None = None) -> list[EventCounts]:
@@ -287,26 +335,25 @@ def inventory_counts(*, event_id: int | None = None, now: datetime | None = None
     now = now or timezone.now()
     event_filter = "AND e.id = %(event_id)s" if event_id is not None else ""
     sql = """
-        SELECT e.id,
-               (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id),
+        SELECT e.id AS event_id,
+               (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id) AS seats,
                (SELECT COUNT(*) FROM {es} es LEFT JOIN {h} h ON h.id = es.hold_id
-                 WHERE es.event_id = e.id AND (es.status = 'available' OR (es.status = 'held'
-                       AND NOT (h.status = 'active' AND h.expires_at > %(now)s)))),
+                 WHERE es.event_id = e.id AND (es.status = %(available)s OR (es.status = %(held)s
+                       AND NOT ({live})))) AS available,
                (SELECT COUNT(*) FROM {es} es JOIN {h} h ON h.id = es.hold_id
-                 WHERE es.event_id = e.id AND es.status = 'held' AND h.status = 'active'
-                   AND h.expires_at > %(now)s),
-               (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id AND es.status = 'booked'),
-               (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id AND es.status = 'blocked'),
-               (SELECT COUNT(*) FROM {h} h WHERE h.event_id = e.id AND h.status = 'active'
-                   AND h.expires_at > %(now)s),
-               (SELECT COUNT(*) FROM {b} b WHERE b.event_id = e.id AND b.status = 'confirmed'),
+                 WHERE es.event_id = e.id AND es.status = %(held)s AND {live}) AS held,
+               (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id AND es.status = %(booked)s) AS booked,
+               (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id AND es.status = %(blocked)s) AS blocked,
+               (SELECT COUNT(*) FROM {h} h WHERE h.event_id = e.id AND {live}) AS live_holds,
+               (SELECT COUNT(*) FROM {b} b WHERE b.event_id = e.id AND b.status = %(confirmed)s)
+                 AS confirmed_bookings,
                (SELECT COUNT(*) FROM {t} t JOIN {b} b ON b.id = t.booking_id
-                 WHERE b.event_id = e.id AND t.status = 'active')
+                 WHERE b.event_id = e.id AND t.status = %(ticket_active)s) AS active_tickets
           FROM {e} e WHERE 1 = 1 {event} ORDER BY e.id
-    """.format(**TABLES, event=event_filter)  # noqa: S608 - table names from model metadata
+    """.format(**TABLES, live=LIVE, event=event_filter)  # noqa: S608 - table names from model metadata
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"now": _db_now(now), "event_id": event_id})
-        return [EventCounts(*row) for row in cursor.fetchall()]
+        cursor.execute(sql, _params(now=now, event_id=event_id))
+        return [EventCounts(**row) for row in _dict_rows(cursor)]
 
 
 @dataclass(frozen=True)

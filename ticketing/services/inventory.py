@@ -142,6 +142,11 @@ def audit_write(rows: list[SeatAudit]) -> None:
 
     Every seat state change passes here, so here is also its log line: one per seat, written
     when the transaction commits (a rolled-back change is not logged as if it happened).
+
+    Hand-written, one INSERT per batch: on a hold, ``bulk_create``'s query building cost more
+    than the INSERT. Measured in process on PostgreSQL (a 4-seat hold's rows, in a rolled-back
+    transaction, 200 calls, best of 5, back to back on the shared 2-core box): this 1.8 ms,
+    ``SeatAudit.objects.bulk_create`` 3.9 ms.
     """
     if not rows:
         return
@@ -156,7 +161,6 @@ def audit_write(rows: list[SeatAudit]) -> None:
             for row in batch:
                 params += [getattr(row, column) for column in columns[:-2]]
                 params += [adapt(row.at), row.reason]
-            # Hand-written: on a hold, bulk_create's query building cost more than the INSERT.
             cursor.execute(
                 f"INSERT INTO {SeatAudit._meta.db_table} ({', '.join(columns)}) VALUES {values}",  # noqa: S608
                 params,
@@ -189,6 +193,9 @@ def inventory_create(*, event: Event) -> int:
     """Create one available EventSeat per seat of the event's hall in one INSERT ... SELECT.
 
     Ids follow the display order (section position, row, number), so pk order is map order.
+    Hand-written: no seat passes through Python. 40,000 seats: 1.16 s in PostgreSQL (DESIGN.md
+    §11); measured in process on PostgreSQL, a 2,000-seat hall, best of 3, back to back on the
+    shared 2-core box: this 39-45 ms, reading the seats and ``bulk_create`` 165-228 ms.
     """
     seat_table, section_table = Seat._meta.db_table, Section._meta.db_table
     with connection.cursor() as cursor:

@@ -1,4 +1,5 @@
-"""The project's one error type and the one DRF exception handler.
+"""The project's one error type, every error of every app (the contract), and the one DRF
+exception handler.
 
 Every API error, DRF's own included, is rendered as ``{"code", "detail", ...extra}``. Database
 lock timeouts, deadlocks, serialization failures and lost connections are translated here, in
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -81,6 +84,195 @@ class Busy(ApiError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(settings.TICKETING_RETRY_AFTER_SECONDS)}
+
+
+# === The contract: every domain error, by app. Codes never change once shipped. ============
+
+# --- Seats, holds, bookings ----------------------------------------------------------------------
+
+
+class SeatsUnavailable(Conflict):
+    code = "seats_unavailable"
+
+    def __init__(self, seats: Sequence[dict]) -> None:
+        seats = sorted(seats, key=lambda seat: seat["id"])
+        verb = "is" if len(seats) == 1 else "are"
+        detail = f"{len(seats)} of the requested seats {verb} no longer available."
+        super().__init__(detail, seats=list(seats))
+
+
+class EventNotOnSale(Conflict):
+    code = "event_not_on_sale"
+    default_detail = "This event is not on sale."
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+    default_detail = "This hold has expired or was already released or booked."
+
+
+class SeatLimitExceeded(Conflict):
+    code = "seat_limit_exceeded"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"You can hold or book at most {limit} seats for this event.", limit=limit)
+
+
+class AlreadyCancelled(Conflict):
+    code = "already_cancelled"
+    default_detail = "This booking is already cancelled."
+
+
+class CancellationClosed(Conflict):
+    code = "cancellation_closed"
+    default_detail = "The event has started; bookings can no longer be cancelled."
+
+
+class IdempotencyKeyReused(ApiError):
+    code = "idempotency_key_reused"
+    http_status = 422
+    default_detail = "This Idempotency-Key was already used with a different request."
+
+
+class TicketCheckedIn(Conflict):
+    code = "ticket_checked_in"
+    default_detail = (
+        "A ticket of this booking has been checked in at the gate; it can no longer be cancelled."
+    )
+
+
+# --- Best available ------------------------------------------------------------------------------
+
+
+class NoAdjacentSeats(Conflict):
+    code = "no_adjacent_seats"
+    default_detail = "There are not that many seats together any more; try fewer or other seats."
+
+
+# --- Payments ------------------------------------------------------------------------------------
+
+
+class PaymentInProgress(Busy):
+    """503 with Retry-After, not a 409: the answer is "retry", and a retry with the same
+    Idempotency-Key then replays the booking this payment produced (a client that took a 409
+    as final would never learn of a booking it paid for)."""
+
+    code = "payment_in_progress"
+    default_detail = "A payment for this hold is being processed; retry in a moment."
+
+
+class PaymentNotUsable(Conflict):
+    code = "payment_refunded"
+    default_detail = "The payment for this hold was refunded meanwhile; please pay again."
+
+
+class PaymentDeclined(ApiError):
+    """The gateway refused the charge (card declined, insufficient funds...)."""
+
+    code = "payment_declined"
+    http_status = 402
+    default_detail = "The payment was declined; your seats stay held until the hold expires."
+
+    def __init__(self, detail: str | None = None, *, decline_code: str = "declined") -> None:
+        super().__init__(detail, decline_code=decline_code)
+
+
+class PaymentUnavailable(ApiError):
+    """The gateway could not be reached or failed; nothing was charged as far as we know."""
+
+    code = "payment_unavailable"
+    http_status = 503
+    default_detail = "Payments are unavailable right now; please retry in a moment."
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(settings.TICKETING_RETRY_AFTER_SECONDS)}
+
+
+# --- Gates ---------------------------------------------------------------------------------------
+
+
+class AlreadyCheckedIn(Conflict):
+    code = "already_checked_in"
+
+    def __init__(self, checked_in_at: datetime) -> None:
+        super().__init__(
+            "This ticket was already scanned.", checked_in_at=checked_in_at.isoformat().replace("+00:00", "Z")
+        )
+
+
+class TicketRevoked(Conflict):
+    code = "ticket_revoked"
+    default_detail = "This ticket was cancelled; it does not give entry."
+
+
+class WrongEvent(Conflict):
+    code = "wrong_event"
+    default_detail = "This ticket is for another event."
+
+
+# --- Venues and layouts --------------------------------------------------------------------------
+
+
+class LayoutInUse(Conflict):
+    code = "layout_in_use"
+    default_detail = "This hall's layout is used by events and cannot be changed."
+
+
+class VenueInUse(Conflict):
+    code = "venue_in_use"
+    default_detail = "This venue still has halls; delete them first."
+
+
+class HallInUse(Conflict):
+    code = "hall_in_use"
+    default_detail = "Events use this hall; it cannot be deleted."
+
+
+# --- Request plumbing ----------------------------------------------------------------------------
+
+
+class LengthRequired(ApiError):
+    """A body sent chunked: Django reads bodies by their Content-Length only (config/middleware.py)."""
+
+    code = "length_required"
+    http_status = 411
+    default_detail = (
+        "Send the request body with a Content-Length header; chunked request bodies are not accepted."
+    )
+
+
+#: Codes answered without a class of their own: DRF's and simplejwt's errors as ``translate``
+#: renders them, and gunicorn's own refusals, answered as JSON before Django (config/gunicorn.py).
+FRAMEWORK_CODES = {
+    "not_authenticated": 401,
+    "token_not_valid": 401,
+    "permission_denied": 403,
+    "method_not_allowed": 405,
+    "not_acceptable": 406,
+    "unsupported_media_type": 415,
+    "server_error": 500,
+}
+GUNICORN_CODES = {
+    "bad_request": 400,
+    "forbidden": 403,
+    "request_line_too_long": 414,
+    "expectation_failed": 417,
+    "request_headers_too_large": 431,
+    "not_implemented": 501,
+}
+
+
+def error_codes() -> dict[str, int]:
+    """The contract: every code the API can answer, with its HTTP status. The README's error
+    table is checked against it (tests/test_error_details.py)."""
+    codes = dict(FRAMEWORK_CODES)
+    pending = ApiError.__subclasses__()  # the base class has no code of its own to answer
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if "code" in vars(cls) and cls.__module__ == __name__:
+            codes[cls.code] = cls.http_status
+    return codes
 
 
 # PostgreSQL SQLSTATEs that mean "try again": lock_not_available, deadlock_detected,

@@ -13,7 +13,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.exceptions import ParseError
 
-from config.errors import error_response, translate
+from config.errors import LengthRequired, error_response, translate
 from config.logging import request_id_var
 from config.parsers import PARSED, is_json, json_body_parse
 
@@ -85,14 +85,7 @@ class BodySizeLimitMiddleware:
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
             # Django reads a body by its Content-Length only: a chunked body would be dropped and
             # the request then refused for "missing" fields it did send. Say so instead.
-            return JsonResponse(
-                {
-                    "code": "length_required",
-                    "detail": "Send the request body with a Content-Length header; "
-                    "chunked request bodies are not accepted.",
-                },
-                status=411,
-            )
+            return error_response(LengthRequired())
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if request.method in BODY_METHODS and limit is not None:
             raw = request.META.get("CONTENT_LENGTH") or "0"

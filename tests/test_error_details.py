@@ -10,16 +10,18 @@ Python repr: none may leak.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from rest_framework import exceptions as drf
 from rest_framework_simplejwt import exceptions as jwt
 
-from config.errors import ApiError, translate
+from config.errors import GUNICORN_CODES, ApiError, error_codes, translate
 
 APPS = ["config", "accounts", "venues", "ticketing"]
 REPR = re.compile(r"ErrorDetail\(|\{'|\['|\(string=|<[A-Za-z_.]+ object at 0x|^\s*[\[{(]")
@@ -117,4 +119,33 @@ def test_the_walk_finds_the_errors_it_should():
     assert {"SeatsUnavailable", "IdempotencyKeyReused", "Busy", "Throttled", "LayoutInUse"} <= names
     assert {"InvalidToken", "AuthenticationFailed", "ParseError"} <= {
         cls.__name__ for cls in framework_errors()
+    }
+
+
+# --- the registry is the contract ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+ROW = re.compile(r"^\|[^|\n]*\|\s*(\d{3})\s*\|\s*`([a-z_]+)`", re.M)
+
+
+def test_the_registry_holds_every_error_class_of_the_apps():
+    codes = error_codes()
+    for cls in project_errors():
+        if "code" in vars(cls):
+            assert cls.__module__ == "config.errors", f"{cls.__qualname__} is defined outside the registry"
+            assert codes[cls.code] == cls.http_status
+
+
+def test_the_readme_error_table_is_the_registry():
+    documented = {code: int(status) for status, code in ROW.findall(README.read_text())}
+    assert documented == {**error_codes(), **GUNICORN_CODES}
+
+
+def test_gunicorn_answers_only_registered_codes():
+    spec = importlib.util.spec_from_file_location("gunicorn_config", ROOT / "config" / "gunicorn.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert {code: status for status, (code, _) in module.PARSE_ERRORS.items()} == {
+        code: status for code, status in GUNICORN_CODES.items() if code != "server_error"
     }

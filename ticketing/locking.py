@@ -1,6 +1,6 @@
 """Every row lock in the project goes through here: one function per use case.
 
-A service says what it needs locked (``lock_for_hold``, ``lock_hold``, ``lock_seats`` ...); this
+A service says what it needs locked (``lock_for_hold``, ``lock_holds``, ``lock_seats`` ...); this
 module decides how, and takes that use case's locks in the one table order, in one call. The
 protocol (DESIGN.md, "Locking"): one short transaction per use case; every locking read is
 ``SELECT ... FOR [NO KEY] UPDATE OF <table>`` **ordered by primary key**; the tables are

@@ -22,29 +22,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from config.errors import ApiError
-
-
-class PaymentDeclined(ApiError):
-    """The gateway refused the charge (card declined, insufficient funds...)."""
-
-    code = "payment_declined"
-    http_status = 402
-    default_detail = "The payment was declined; your seats stay held until the hold expires."
-
-    def __init__(self, detail: str | None = None, *, decline_code: str = "declined") -> None:
-        super().__init__(detail, decline_code=decline_code)
-
-
-class PaymentUnavailable(ApiError):
-    """The gateway could not be reached or failed; nothing was charged as far as we know."""
-
-    code = "payment_unavailable"
-    http_status = 503
-    default_detail = "Payments are unavailable right now; please retry in a moment."
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(settings.TICKETING_RETRY_AFTER_SECONDS)}
+from config.errors import PaymentDeclined, PaymentUnavailable
 
 
 @dataclass(frozen=True)

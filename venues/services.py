@@ -11,23 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, models, transaction
 
-from config.errors import Conflict, Invalid
+from config.errors import HallInUse, Invalid, LayoutInUse, VenueInUse
 from venues.models import Hall, Seat, Section, Venue
-
-
-class LayoutInUse(Conflict):
-    code = "layout_in_use"
-    default_detail = "This hall's layout is used by events and cannot be changed."
-
-
-class VenueInUse(Conflict):
-    code = "venue_in_use"
-    default_detail = "This venue still has halls; delete them first."
-
-
-class HallInUse(Conflict):
-    code = "hall_in_use"
-    default_detail = "Events use this hall; it cannot be deleted."
 
 
 def _hall_guard_missing(*, hall: Hall) -> bool:

@@ -25,8 +25,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.errors import ApiError, Busy, Invalid
-from ticketing.errors import IdempotencyKeyReused
+from config.errors import ApiError, Busy, IdempotencyKeyReused, Invalid
 from ticketing.locking import bound_lock_wait
 from ticketing.services.idempotency import key_answer_find, key_answer_store, key_claim, key_record_refusal
 

@@ -46,8 +46,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import Busy, Conflict, Invalid
-from ticketing.errors import SeatLimitExceeded
+from config.errors import Busy, Invalid, NoAdjacentSeats, SeatLimitExceeded
 from ticketing.locking import (
     HOLD_EXPIRED_SQL,
     SEAT_PLACE_JOINS,
@@ -67,11 +66,6 @@ MAX_READS = 4
 MAX_ATTEMPTS = 64
 #: Once a request has met another one on a row, it picks among the best rows of this many.
 SPREAD = 8
-
-
-class NoAdjacentSeats(Conflict):
-    code = "no_adjacent_seats"
-    default_detail = "There are not that many seats together any more; try fewer or other seats."
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import NotFound
-from ticketing.errors import AlreadyCancelled, CancellationClosed, HoldExpired
+from config.errors import AlreadyCancelled, CancellationClosed, HoldExpired, NotFound
 from ticketing.locking import lock_bookings, lock_for_booking
 from ticketing.models import Booking, EventSeat, Hold, Payment, Ticket
 from ticketing.services.checkin import (

@@ -11,32 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import Conflict, Invalid
-from ticketing.errors import TicketCheckedIn
+from config.errors import AlreadyCheckedIn, Invalid, TicketCheckedIn, TicketRevoked, WrongEvent
 from ticketing.locking import lock_ticket
 from ticketing.models import Ticket
 from ticketing.services.tickets import ticket_code_verify
 
 logger = logging.getLogger("ticketing.checkin")
-
-
-class AlreadyCheckedIn(Conflict):
-    code = "already_checked_in"
-
-    def __init__(self, checked_in_at: datetime) -> None:
-        super().__init__(
-            "This ticket was already scanned.", checked_in_at=checked_in_at.isoformat().replace("+00:00", "Z")
-        )
-
-
-class TicketRevoked(Conflict):
-    code = "ticket_revoked"
-    default_detail = "This ticket was cancelled; it does not give entry."
-
-
-class WrongEvent(Conflict):
-    code = "wrong_event"
-    default_detail = "This ticket is for another event."
 
 
 def ticket_check_in(

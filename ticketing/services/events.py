@@ -9,8 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from config.errors import Invalid
-from ticketing.errors import EventNotOnSale
+from config.errors import EventNotOnSale, Invalid
 from ticketing.locking import lock_event, lock_hall_for_event
 from ticketing.models import Event, EventPrice
 from ticketing.services.inventory import inventory_create

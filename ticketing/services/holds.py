@@ -14,8 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import is_retryable_database_error
-from ticketing.errors import HoldExpired, SeatLimitExceeded, SeatsUnavailable
+from config.errors import HoldExpired, SeatLimitExceeded, SeatsUnavailable, is_retryable_database_error
 from ticketing.locking import HOLD_EXPIRED_SQL, hold_live_sql, lock_for_hold, lock_holds, seat_is_taken
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from ticketing.services.events import event_ensure_on_sale

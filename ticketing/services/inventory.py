@@ -11,8 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import Invalid
-from ticketing.errors import SeatsUnavailable
+from config.errors import Invalid, SeatsUnavailable
 from ticketing.locking import lock_seats
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
 from venues.models import Seat, Section

@@ -31,8 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import Busy, Conflict, Invalid, NotFound
-from ticketing.errors import HoldExpired
+from config.errors import HoldExpired, Invalid, NotFound, PaymentInProgress, PaymentNotUsable
 from ticketing.models import Booking, Hold, Payment
 from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
 from ticketing.services.events import event_ensure_on_sale
@@ -44,15 +43,6 @@ PStatus = Payment.Status
 #: A ``pending`` payment older than this is taken to belong to a crashed process: a new attempt
 #: re-sends its charge with the same idempotency key (the gateway answers the first outcome).
 PENDING_TAKEOVER = timedelta(seconds=60)
-
-
-class PaymentInProgress(Busy):
-    """503 with Retry-After, not a 409: the answer is "retry", and a retry with the same
-    Idempotency-Key then replays the booking this payment produced (a client that took a 409
-    as final would never learn of a booking it paid for)."""
-
-    code = "payment_in_progress"
-    default_detail = "A payment for this hold is being processed; retry in a moment."
 
 
 def _token(payment_token: str | None) -> str:
@@ -136,11 +126,6 @@ def _payment_set(payment: Payment, status: str, **fields) -> None:
     payment.status, payment.updated_at = status, now
     for name, value in fields.items():
         setattr(payment, name, value)
-
-
-class PaymentNotUsable(Conflict):
-    code = "payment_refunded"
-    default_detail = "The payment for this hold was refunded meanwhile; please pay again."
 
 
 def payment_settle(*, payment: Payment | None) -> None:

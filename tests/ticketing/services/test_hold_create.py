@@ -6,9 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from config.errors import Invalid
+from config.errors import EventNotOnSale, Invalid, SeatLimitExceeded, SeatsUnavailable
 from tests.factories import StaffFactory, on_sale_event
-from ticketing.errors import EventNotOnSale, SeatLimitExceeded, SeatsUnavailable
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
 from ticketing.services.bookings import bookings_cancel
 from ticketing.services.event_cancel import event_cancel

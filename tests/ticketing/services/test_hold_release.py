@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from ticketing.errors import HoldExpired
+from config.errors import HoldExpired
 from ticketing.models import EventSeat, Hold, SeatAudit
 from ticketing.services.bookings import booking_confirm
 from ticketing.services.holds import hold_create, holds_release, holds_release_expired

@@ -251,7 +251,7 @@ TICKETING_LOCK_TIMEOUT_MS = env.int("TICKETING_LOCK_TIMEOUT_MS", default=2000)
 TICKETING_RETRY_AFTER_SECONDS = env.int("TICKETING_RETRY_AFTER_SECONDS", default=1)
 TICKETING_IDEMPOTENCY_TTL_HOURS = env.int("TICKETING_IDEMPOTENCY_TTL_HOURS", default=24)
 TICKETING_MAX_LAYOUT_SEATS = 100_000
-# Signed tickets, payments, public links (docs/notes/extras.md). The signing key is an Ed25519
+# Signed tickets, payments, public links (DESIGN.md §7). The signing key is an Ed25519
 # seed, base64 (32 bytes); `check --deploy` refuses an empty one. DEBUG uses a published demo key.
 TICKETING_SIGNING_KEY = env("TICKETING_SIGNING_KEY", default="")
 if is_placeholder(TICKETING_SIGNING_KEY):

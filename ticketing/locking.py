@@ -222,7 +222,7 @@ def lock_seats_for_hold(
     bounded): a seat another transaction is claiming right now is left out, so a loser gets an
     immediate 409 instead of queueing. One statement, with the places and prices joined (seat,
     section and price rows never change during a sale). Hand-written: the on-sale's hot lock
-    (the ORM's query building cost more CPU than PostgreSQL spent running it, DESIGN.md §5)."""
+    (the ORM's query building cost more CPU than PostgreSQL spent running it, DESIGN.md §8)."""
     seat_ids = list(seat_ids)
     placeholders = ", ".join(["%s"] * len(seat_ids))
     sql = f"""

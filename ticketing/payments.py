@@ -2,10 +2,10 @@
 
 A gateway adapter does two things, both retry-safe through an idempotency key the caller
 chooses: ``charge`` money from a payment token, and ``refund`` a charge. It never touches the
-database and is never called while a database transaction is open (see services/checkout.py).
+database and is never called while a database transaction is open (see services/payments.py).
 
 ``TICKETING_PAYMENT_GATEWAY`` is the dotted path of the class (default: ``FakeGateway``).
-What a real provider adapter needs is in docs/notes/extras.md ("Payments").
+What a real provider adapter needs is in DESIGN.md §7 ("Payments").
 """
 
 from __future__ import annotations

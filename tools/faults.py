@@ -4,7 +4,7 @@
     .venv/bin/python -m tools.faults --duration 60 --clients 32 --kills 6
 
 What it does (loopback only, bounded in time and in the number of faults; see
-docs/notes/hardening.md):
+DESIGN.md §7):
 
 1. Creates a throwaway PostgreSQL 15 cluster in a temporary directory on its own port (default
    5437; never the shared server on 5432), a database, migrates it and seeds one on-sale event

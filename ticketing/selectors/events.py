@@ -29,7 +29,7 @@ def event_public_get(pk: object) -> Event:
 
     The event row alone, in one hand-written query turned into the model by hand: every hold
     request starts here, and the ORM's query building (then ``raw()``'s column mapping) cost as
-    much CPU as authenticating the request (DESIGN.md §11, round 3, finding 2). Measured again
+    much CPU as authenticating the request (DESIGN.md §8). Measured again
     in process on PostgreSQL, 200 calls, best of 5, back to back on the shared 2-core box (load
     5-9), two runs: this 0.40-0.88 ms, ``Event.objects.exclude(status=DRAFT).get(pk=pk)``
     1.06-2.80 ms.

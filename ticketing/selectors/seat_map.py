@@ -208,7 +208,7 @@ def seat_map_state(
     The effective status is decided in the query: a held seat counts only while its hold is
     live (``hold_live_sql``, the expiry rule of ticketing/locking.py), so a seat of an expired
     hold is simply not in the result (available). Hand-written: it runs on every map request
-    and 304, and the ORM spent more CPU building it than the database running it (DESIGN.md §11:
+    and 304, and the ORM spent more CPU building it than the database running it (DESIGN.md §8:
     a 304 8.5 -> 4.3 ms of CPU); measured again in process on PostgreSQL, 200 calls, best of 5,
     back to back on the shared 2-core box (load 5-9), two runs: this statement 0.66-1.76 ms, its
     ORM form 4.33-9.25 ms.

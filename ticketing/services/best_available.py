@@ -1,6 +1,6 @@
 """Best available seats: pick the best free block of seats together and hold it.
 
-The rule (docs/notes/extras.md, "Best available"), for a request of ``count`` seats:
+The rule (DESIGN.md §7, "Best available"), for a request of ``count`` seats:
 
 1. Candidates are the event's free seats (available, or held by an expired hold) in the
    requested section and category. Every other seat is a wall.
@@ -213,7 +213,7 @@ def _spots_read(
     these depths, free or not (``HOLD_EXPIRED_SQL``: a seat of an expired hold is free).
 
     Hand-written: best available was the ORM's heaviest request, 13.2 -> 7.6 ms of CPU in
-    process with this read and the hold path's lock (DESIGN.md §11, round 3, finding 3).
+    process with this read and the hold path's lock (DESIGN.md §8).
     Measured again in process on PostgreSQL (a 2,000-seat event, rows 0-3), 200 calls, best of
     5, back to back on the shared 2-core box (load 5-9), two runs: this statement 12.4-17.7 ms,
     its ORM form (``values_list`` with ``annotate(Exists(...))``) 18.4-22.0 ms (x1.24-1.48).

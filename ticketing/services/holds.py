@@ -46,7 +46,7 @@ def buyer_seat_count(*, buyer: User, event: Event, now: datetime) -> int:
 
     One statement, two indexed sub-selects; the live rule is ``hold_live_sql`` (ticketing/locking.py).
     Written by hand: building it with annotate() and Subquery() cost more CPU than running it
-    (DESIGN.md §11, round 2, finding 4: -8% CPU per hold). Measured again in process on
+    (DESIGN.md §8: -8% CPU per hold). Measured again in process on
     PostgreSQL, 200 calls, best of 5, back to back on the shared 2-core box (load 5-9), two runs:
     this statement 0.71-1.00 ms, its ORM form (an aggregate and a count) 4.46-7.74 ms.
     """
@@ -138,7 +138,7 @@ def hold_create(
     ``expire`` row for each seat taken over from an expired hold). Lock waits past the timeout
     raise OperationalError, which the API renders as 503 busy.
     The hot path of an on-sale: every statement is hand-written SQL (the ORM's query building
-    cost more CPU than PostgreSQL spent running them; DESIGN.md, "Hold path").
+    cost more CPU than PostgreSQL spent running them; DESIGN.md §8).
     Returns the hold with ``event`` and ``seats`` (their ``seat`` and section) already loaded.
     """
     now = now or timezone.now()
@@ -160,7 +160,7 @@ def seat_states(*, event: Event, seat_ids: Sequence[int], now: datetime) -> list
     """(id, status, taken) of the requested seats of ``event`` that exist, in id order: one
     unlocked read of the committed state, the event seat rows alone (the pre-check's read: most
     hold requests of an on-sale end on its answer). The expiry rule is ``HOLD_EXPIRED_SQL``, the
-    lock's own. Hand-written: a refusal in process 3.04 -> 2.67 ms (DESIGN.md §11, round 3,
+    lock's own. Hand-written: a refusal in process 3.04 -> 2.67 ms (DESIGN.md §8,
     finding 2); measured again in process on PostgreSQL, 200 calls, best of 5, back to back on
     the shared 2-core box (load 5-9), two runs: this statement 1.03-1.04 ms, its ORM form
     (``annotate(Exists(...))``) 5.36-6.04 ms.

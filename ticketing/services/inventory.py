@@ -193,7 +193,7 @@ def inventory_create(*, event: Event) -> int:
 
     Ids follow the display order (section position, row, number), so pk order is map order.
     Hand-written: no seat passes through Python. 40,000 seats: 1.16 s in PostgreSQL (DESIGN.md
-    §11); measured in process on PostgreSQL, a 2,000-seat hall, best of 3, back to back on the
+    §8); measured in process on PostgreSQL, a 2,000-seat hall, best of 3, back to back on the
     shared 2-core box: this 39-45 ms, reading the seats and ``bulk_create`` 165-228 ms.
     """
     seat_table, section_table = Seat._meta.db_table, Section._meta.db_table

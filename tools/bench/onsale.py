@@ -12,7 +12,7 @@ book/release/abandon) in the ``hot`` and ``spread`` scenarios, and pgbench with 
 hold request; the ``best`` scenario runs the rush with buyers asking for the best adjacent
 seats of the block (``best_available``) instead of picking them. Then the micro-benchmarks (40k
 inventory, 40k seat map), the same rush on two gunicorn instances, and the invariant checks.
-See docs/notes/bench.md.
+See docs/bench/onsale.md (the latest published run) and DESIGN.md §8.
 """
 
 from __future__ import annotations

@@ -115,14 +115,15 @@ def event_cancel_start(*, event: Event, now: datetime | None = None) -> Event:
     return event
 
 
+def _first_ids(rows, batch_size: int) -> list[int]:
+    """The ids of the first ``batch_size`` of ``rows`` (pk order), read without a lock: the
+    use case called with them locks and re-checks each."""
+    return list(rows.order_by("id").values_list("id", flat=True)[:batch_size])
+
+
 def event_holds_release_batch(*, event: Event, actor: User, batch_size: int, now: datetime) -> int:
     """Release up to ``batch_size`` active holds of the event (``holds_release``); how many."""
-    candidates = (
-        Hold.objects.filter(event_id=event.pk, status=Hold.Status.ACTIVE)
-        .order_by("id")
-        .values_list("id", flat=True)[:batch_size]
-    )
-    ids = list(candidates)
+    ids = _first_ids(Hold.objects.filter(event_id=event.pk, status=Hold.Status.ACTIVE), batch_size)
     if not ids:
         return 0
     return len(holds_release(hold_ids=ids, actor=actor, now=now, skip_inactive=True, reason=REASON))
@@ -131,12 +132,7 @@ def event_holds_release_batch(*, event: Event, actor: User, batch_size: int, now
 def event_bookings_cancel_batch(*, event: Event, actor: User, batch_size: int, now: datetime) -> int:
     """Cancel and refund up to ``batch_size`` confirmed bookings of the event
     (``bookings_cancel`` with ``event_cancelled``: checked-in tickets too); how many."""
-    candidates = (
-        Booking.objects.filter(event_id=event.pk, status=Booking.Status.CONFIRMED)
-        .order_by("id")
-        .values_list("id", flat=True)[:batch_size]
-    )
-    ids = list(candidates)
+    ids = _first_ids(Booking.objects.filter(event_id=event.pk, status=Booking.Status.CONFIRMED), batch_size)
     if not ids:
         return 0
     return len(bookings_cancel(booking_ids=ids, actor=actor, event_cancelled=True, now=now))

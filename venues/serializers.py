@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from config.serializers import StrictInputSerializer
+from config.serializers import ChoiceField, StrictInputSerializer
 from venues.models import Hall, Venue
 
 
@@ -13,7 +13,7 @@ class VenueSerializer(serializers.ModelSerializer):
 
 class VenueInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200)
-    kind = serializers.ChoiceField(choices=Venue.Kind.choices)
+    kind = ChoiceField(choices=Venue.Kind.choices)
     city = serializers.CharField(max_length=120)
     address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 

@@ -156,3 +156,16 @@ def test_a_chunked_body_is_411_json_not_a_missing_field(world: World):
         HTTP_TRANSFER_ENCODING="chunked",
     )
     assert_envelope(response, 411, "length_required")
+
+
+# --- found by the long fuzzing profile: a choice field quoting a JSON object ---------------------
+
+
+@pytest.mark.parametrize("value", [{"": None}, [1, 2], {"a": [1]}])
+def test_a_choice_given_an_object_is_refused_in_a_sentence(world: World, value):
+    response = client_for(world.staff).patch(
+        f"/api/v1/venues/{world.spare_venue_id}/", {"kind": value}, format="json"
+    )
+    body = assert_envelope(response, 400, "invalid")
+    assert "{'" not in body["detail"] and "[" not in body["detail"], body
+    assert body["detail"].startswith("kind: Must be one of:")

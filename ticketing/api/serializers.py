@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.serializers import ChoiceField
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from venues.models import Hall
 
@@ -76,13 +77,13 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class EventInputSerializer(StrictSerializer):
-    kind = serializers.ChoiceField(choices=Event.Kind.choices)
+    kind = ChoiceField(choices=Event.Kind.choices)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     home_team = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     away_team = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     hall = serializers.PrimaryKeyRelatedField(queryset=Hall.objects.all())
     starts_at = serializers.DateTimeField()
-    status = serializers.ChoiceField(
+    status = ChoiceField(
         choices=[(s.value, s.label) for s in (Event.Status.DRAFT, Event.Status.ON_SALE)],
         required=False,
         default=Event.Status.DRAFT,
@@ -103,7 +104,7 @@ class EventUpdateSerializer(StrictSerializer):
     home_team = serializers.CharField(max_length=120, required=False, allow_blank=True)
     away_team = serializers.CharField(max_length=120, required=False, allow_blank=True)
     starts_at = serializers.DateTimeField(required=False)
-    status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
+    status = ChoiceField(choices=Event.Status.choices, required=False)
     prices = serializers.DictField(
         child=serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0), required=False
     )
@@ -114,8 +115,8 @@ class EventUpdateSerializer(StrictSerializer):
 
 
 class EventFilterSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Event.Kind.choices, required=False)
-    status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
+    kind = ChoiceField(choices=Event.Kind.choices, required=False)
+    status = ChoiceField(choices=Event.Status.choices, required=False)
     venue = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)  # a bigint id
     starts_after = serializers.DateTimeField(required=False)
     starts_before = serializers.DateTimeField(required=False)
@@ -142,7 +143,7 @@ class SeatMapSeatSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     category = serializers.CharField()
     price = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(choices=EventSeat.Status.choices)
+    status = ChoiceField(choices=EventSeat.Status.choices)
     mine = serializers.BooleanField(required=False)
     accessible = serializers.BooleanField(required=False)
 
@@ -236,7 +237,7 @@ class TicketSerializer(serializers.Serializer):
     category = serializers.CharField(source="event_seat.seat.category")
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     code = serializers.CharField()
-    status = serializers.ChoiceField(choices=Ticket.Status.choices)
+    status = ChoiceField(choices=Ticket.Status.choices)
 
 
 class BookingSerializer(serializers.ModelSerializer):
@@ -269,7 +270,7 @@ class BookingSerializer(serializers.ModelSerializer):
 
 class BookingFilterSerializer(serializers.Serializer):
     event = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)  # a bigint id
-    status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
+    status = ChoiceField(choices=Booking.Status.choices, required=False)
 
 
 # --- best available, check-in, event cancellation, the sales report ---------------------------
@@ -343,7 +344,7 @@ class PublicKeySerializer(serializers.Serializer):
 class EventCancelSerializer(serializers.Serializer):
     event = serializers.IntegerField()
     event_status = serializers.CharField()
-    state = serializers.ChoiceField(choices=["not_cancelled", "in_progress", "done"])
+    state = ChoiceField(choices=["not_cancelled", "in_progress", "done"])
     bookings_confirmed = serializers.IntegerField(help_text="Still to cancel.")
     bookings_cancelled = serializers.IntegerField()
     holds_active = serializers.IntegerField()
@@ -355,5 +356,5 @@ class EventCancelSerializer(serializers.Serializer):
 
 
 class ReportQuerySerializer(serializers.Serializer):
-    part = serializers.ChoiceField(choices=["inventory", "sales"], required=False, default="inventory")
-    bucket = serializers.ChoiceField(choices=["hour", "day"], required=False)
+    part = ChoiceField(choices=["inventory", "sales"], required=False, default="inventory")
+    bucket = ChoiceField(choices=["hour", "day"], required=False)

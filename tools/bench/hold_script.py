@@ -37,6 +37,16 @@ EXPIRY = "500 milliseconds"
 SEAT_COUNTS = (1, 2, 3, 4)
 SAVEPOINT = re.compile(r'"s\d+_x\d+"')
 PLACEHOLDER = re.compile(r"%s|%%")
+NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def _positional(sql: str, params: Any) -> tuple[str, tuple]:
+    """A statement with named parameters (``%(buyer)s``) as the same statement with positional
+    ones, its values in the order they appear: the script is built from positional ones."""
+    if isinstance(params, dict):
+        names = NAMED.findall(sql)
+        return NAMED.sub("%s", sql), tuple(params[name] for name in names)
+    return sql, tuple(params or ())
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ def _statements(run: Callable[[], Any]) -> tuple[list[Statement], Any]:
     recorded: list[Statement] = []
 
     def record(execute, sql, params, many, context):
-        recorded.append(Statement(sql, tuple(params or ()), connection.in_atomic_block))
+        recorded.append(Statement(*_positional(sql, params), connection.in_atomic_block))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
@@ -195,7 +205,7 @@ def _free_count(sql: str, name: str) -> str:
         columns = [column.name for column in cursor.description]
         transaction.set_rollback(True)
     aliases = [f"c{i}" for i in range(len(columns))]
-    status, expired = aliases[columns.index("status")], aliases[columns.index("?column?")]
+    status, expired = aliases[columns.index("status")], aliases[columns.index("expired")]
     free = (
         f"t.{status} = '{EventSeat.Status.AVAILABLE}'"
         f" OR (t.{status} = '{EventSeat.Status.HELD}' AND t.{expired} IS NOT NULL)"
@@ -263,8 +273,12 @@ def script(*, won: list, refused: list, lost: list, seats: int, health_check: bo
     body.append(rf"\if :free < {seats}")
     body += _lines(refused[split:], stored)
     body += [r"\else", "BEGIN;"]
-    body += _lines(won[split : fork - 1], stored)
-    body.append(_free_count(won[fork - 1][0], "free"))
+    # the locking read decides; statements both paths run after it (the buyer's seat count,
+    # read under the buyer's lock) run before the branch, as they do in the request
+    lock = max(i for i in range(split, fork) if "FOR UPDATE" in won[i][0].upper())
+    body += _lines(won[split:lock], stored)
+    body.append(_free_count(won[lock][0], "free"))
+    body += _lines(won[lock + 1 : fork], stored)
     body.append(rf"\if :free = {seats}")
     body += _lines(won[fork:], stored)
     body.append(r"\else")

@@ -261,7 +261,7 @@ def test_open_and_close_sales_actions(admin_client):
 
 
 def test_the_admin_cancels_an_event_one_way_only(admin_client):
-    # the one cancel action cancels and refunds (tests/ticketing/extras/test_event_cancel.py)
+    # the one cancel action cancels and refunds (tests/ticketing/services/test_event_cancel.py)
     response = admin_client.get("/admin/ticketing/event/")
     assert b"cancel_events_with_refunds" in response.content
     assert b'value="cancel_events"' not in response.content

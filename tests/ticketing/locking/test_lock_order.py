@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from tests.conftest import client_for
 from tests.factories import StaffFactory, UserFactory, hall_with_layout, on_sale_event
+from tests.races.harness import requires_postgres
 from tests.ticketing.locking.capture import Lock, locks_taken
-from tests.ticketing.races.harness import requires_postgres
 from ticketing.locking import LOCK_ORDER
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from ticketing.services.best_available import hold_create_best_available

@@ -6,16 +6,16 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from config.errors import EventNotOnSale, Invalid, SeatLimitExceeded, SeatsUnavailable
+from config.errors import Invalid
 from tests.factories import StaffFactory, on_sale_event
+from tests.ticketing.helpers import after_expiry, assert_inventory_clean, booked, held, seat_ids, statuses
+from config.errors import EventNotOnSale, SeatLimitExceeded, SeatsUnavailable
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
 from ticketing.services.bookings import bookings_cancel
 from ticketing.services.event_cancel import event_cancel
 from ticketing.services.events import event_set_status
 from ticketing.services.holds import hold_create, holds_release
 from ticketing.services.inventory import seats_block
-
-from .helpers import after_expiry, assert_inventory_clean, booked, held, seat_ids, statuses
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import client_for
+from tests.ticketing.helpers import seat_ids
 from ticketing.services.bookings import booking_confirm, bookings_cancel
 from ticketing.services.holds import hold_create
-
-from .helpers import seat_ids
 
 pytestmark = pytest.mark.django_db
 

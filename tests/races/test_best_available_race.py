@@ -18,8 +18,7 @@ from django.db import transaction
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.races.harness import outcome, race, requires_postgres
-from tests.ticketing.conftest import event_with_rows, labels, seat_id
-from tests.ticketing.helpers import assert_inventory_clean
+from tests.ticketing.helpers import assert_inventory_clean, event_with_rows, labels, seat_id
 from ticketing.locking import lock_rows
 from ticketing.models import EventSeat, Hold
 from ticketing.selectors.invariants import inventory_check

@@ -11,8 +11,7 @@ from django.db import transaction
 
 from tests.factories import StaffFactory, UserFactory, on_sale_event
 from tests.races.harness import outcome, race, requires_postgres
-from tests.ticketing.conftest import event_with_rows
-from tests.ticketing.helpers import assert_inventory_clean, seat_ids
+from tests.ticketing.helpers import assert_inventory_clean, event_with_rows, seat_ids
 from ticketing.services import best_available
 from ticketing.services.best_available import hold_create_best_available
 from ticketing.services.holds import hold_create

@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.ticketing.conftest import event_with_rows, labels, seat_id
-from tests.ticketing.helpers import booked
+from tests.ticketing.helpers import booked, event_with_rows, labels, seat_id
 
 pytestmark = pytest.mark.django_db
 

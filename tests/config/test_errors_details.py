@@ -124,7 +124,7 @@ def test_the_walk_finds_the_errors_it_should():
 
 # --- the registry is the contract ---------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 ROW = re.compile(r"^\|[^|\n]*\|\s*(\d{3})\s*\|\s*`([a-z_]+)`", re.M)
 

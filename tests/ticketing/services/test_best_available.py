@@ -7,10 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from config.errors import Invalid
+from config.errors import EventNotOnSale, Invalid, SeatLimitExceeded
 from tests.factories import UserFactory
 from tests.ticketing.helpers import assert_inventory_clean, booked, event_with_rows, labels, seat_id
-from config.errors import EventNotOnSale, SeatLimitExceeded
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
 from ticketing.services.best_available import NoAdjacentSeats, hold_create_best_available
 

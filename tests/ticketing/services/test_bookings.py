@@ -6,10 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from config.errors import NotFound
+from config.errors import AlreadyCancelled, CancellationClosed, EventNotOnSale, HoldExpired, NotFound
 from tests.factories import on_sale_event
 from tests.ticketing.helpers import after_expiry, assert_inventory_clean, booked, held, seat_ids, statuses
-from config.errors import AlreadyCancelled, CancellationClosed, EventNotOnSale, HoldExpired
 from ticketing.models import Booking, EventPrice, EventSeat, Hold, SeatAudit, Ticket
 from ticketing.services.bookings import booking_confirm, bookings_cancel
 from ticketing.services.events import event_set_status

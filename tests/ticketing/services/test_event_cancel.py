@@ -7,9 +7,9 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from config.errors import EventNotOnSale
 from tests.factories import UserFactory, hall_with_layout, on_sale_event
 from tests.ticketing.helpers import assert_inventory_clean, held, seat_ids
-from config.errors import EventNotOnSale
 from ticketing.models import Booking, Event, EventSeat, Hold, Payment, Ticket
 from ticketing.services import event_cancel as cancel_module
 from ticketing.services.bookings import booking_create

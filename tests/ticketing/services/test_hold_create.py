@@ -6,10 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from config.errors import Invalid
+from config.errors import EventNotOnSale, Invalid, SeatLimitExceeded, SeatsUnavailable
 from tests.factories import StaffFactory, on_sale_event
 from tests.ticketing.helpers import after_expiry, assert_inventory_clean, booked, held, seat_ids, statuses
-from config.errors import EventNotOnSale, SeatLimitExceeded, SeatsUnavailable
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
 from ticketing.services.bookings import bookings_cancel
 from ticketing.services.event_cancel import event_cancel

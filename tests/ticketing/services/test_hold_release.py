@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from tests.ticketing.helpers import after_expiry, assert_inventory_clean, held, seat_ids, statuses
 from config.errors import HoldExpired
+from tests.ticketing.helpers import after_expiry, assert_inventory_clean, held, seat_ids, statuses
 from ticketing.models import EventSeat, Hold, SeatAudit
 from ticketing.services.bookings import booking_confirm
 from ticketing.services.holds import hold_create, holds_release, holds_release_expired

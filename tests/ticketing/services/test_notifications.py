@@ -9,8 +9,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.ticketing.helpers import held, seat_ids
 from config.errors import HoldExpired
+from tests.ticketing.helpers import held, seat_ids
 from ticketing.models import Notification
 from ticketing.services.bookings import booking_create, bookings_cancel
 from ticketing.services.notifications import notifications_send

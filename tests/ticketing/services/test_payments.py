@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from config.errors import HoldExpired
 from tests.conftest import client_for
 from tests.factories import UserFactory, on_sale_event
 from tests.ticketing.helpers import held, seat_ids
-from config.errors import HoldExpired
 from ticketing.models import Booking, EventSeat, Hold, Payment
 from ticketing.payments import FakeGateway, PaymentDeclined
 from ticketing.services import bookings as checkout

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import UserFactory, on_sale_event
-from tests.ticketing.services.helpers import held, seat_ids
+from tests.ticketing.helpers import held, seat_ids
 from ticketing.models import Hold
 from ticketing.selectors.events import events_availability
 from ticketing.selectors.invariants import inventory_counts

@@ -4,9 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from ticketing.errors import SeatsUnavailable
 
-from config.errors import Invalid
+from config.errors import Invalid, SeatsUnavailable
 from tests.factories import StaffFactory, UserFactory, hall_with_layout, on_sale_event
 from tests.ticketing.helpers import after_expiry, booked, held, seat_ids, statuses
 from ticketing.models import Event, EventSeat, SeatAudit

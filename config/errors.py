@@ -264,7 +264,7 @@ GUNICORN_CODES = {
 
 def error_codes() -> dict[str, int]:
     """The contract: every code the API can answer, with its HTTP status. The README's error
-    table is checked against it (tests/test_error_details.py)."""
+    table is checked against it (tests/config/test_errors_details.py)."""
     codes = dict(FRAMEWORK_CODES)
     pending = ApiError.__subclasses__()  # the base class has no code of its own to answer
     while pending:

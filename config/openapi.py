@@ -18,7 +18,7 @@ Request bodies of serializers that refuse unknown fields (``config.serializers``
 ``additionalProperties: false``. Optional query parameters get ``allowEmptyValue``: DRF reads
 ``?kind=`` as "not given".
 
-The schemathesis run in ``tests/hardening`` fails on any status an operation answers that is not
+The schemathesis run in ``tests/config/test_fuzz_api.py`` fails on any status an operation answers that is not
 documented here, so this list cannot quietly drift from the code.
 """
 

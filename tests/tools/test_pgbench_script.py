@@ -64,9 +64,15 @@ def bind(sql: str, values: dict[str, object]) -> str:
 
 @pytest.fixture
 def scripts():
-    # ids that cannot be mistaken for one another (the generator refuses to guess)
+    # ids that cannot be mistaken for one another (the generator refuses to guess): in a full run
+    # the sequences have moved on, so the new holds' and keys' ids start far from the events'
     UserFactory.create_batch(7)
     events = [on_sale_event(hall=hall_with_layout(rows=2, seats=10)).pk for _ in range(3)][1:]
+    with connection.cursor() as cursor:
+        for model, start in ((Hold, 7_000_000), (IdempotencyKey, 9_000_000)):
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [model._meta.db_table, start]
+            )
     return hold_scripts(event_ids=events, buyers=UserFactory.create_batch(8))
 
 

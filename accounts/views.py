@@ -15,7 +15,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.services import refresh_token_revoke, user_register
-from config.errors import ApiError
+from config.errors import TokenNotValid
 from config.throttling import ScopedRateThrottle
 
 
@@ -54,8 +54,7 @@ class LogoutView(APIView):
     def post(self, request):
         data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        error = ApiError("The refresh token is invalid or expired.")
-        error.code, error.http_status = "token_not_valid", 401
+        error = TokenNotValid("The refresh token is invalid or expired.")
         try:
             refresh_token_revoke(token=RefreshToken(data.validated_data["refresh"]), user=request.user)
         except TokenError as exc:  # bad, expired, already used, or someone else's: all alike

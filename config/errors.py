@@ -77,6 +77,30 @@ class PayloadTooLarge(ApiError):
     default_detail = "The request body is too large."
 
 
+class Unauthenticated(ApiError):
+    code = "not_authenticated"
+    http_status = 401
+    default_detail = "Authentication credentials were not provided."
+
+
+class TokenNotValid(ApiError):
+    code = "token_not_valid"
+    http_status = 401
+    default_detail = "The token is invalid or expired."
+
+
+class NotPermitted(ApiError):
+    code = "permission_denied"
+    http_status = 403
+    default_detail = "You do not have permission to perform this action."
+
+
+class ServerError(ApiError):
+    code = "server_error"
+    http_status = 500
+    default_detail = "Something went wrong on our side."
+
+
 class Busy(ApiError):
     code = "busy"
     http_status = 503
@@ -241,16 +265,12 @@ class LengthRequired(ApiError):
     )
 
 
-#: Codes answered without a class of their own: DRF's and simplejwt's errors as ``translate``
-#: renders them, and gunicorn's own refusals, answered as JSON before Django (config/gunicorn.py).
+#: Codes answered without a class of their own: DRF's errors that ``translate`` passes through
+#: with their own code, and gunicorn's refusals, answered as JSON before Django (config/gunicorn.py).
 FRAMEWORK_CODES = {
-    "not_authenticated": 401,
-    "token_not_valid": 401,
-    "permission_denied": 403,
     "method_not_allowed": 405,
     "not_acceptable": 406,
     "unsupported_media_type": 415,
-    "server_error": 500,
 }
 GUNICORN_CODES = {
     "bad_request": 400,
@@ -331,17 +351,11 @@ def translate(exc: BaseException) -> ApiError | None:
     if isinstance(exc, drf.ParseError):
         return Invalid(f"Malformed request body: {detail_sentence(exc.detail)}")
     if isinstance(exc, InvalidToken):
-        error = ApiError("The token is invalid or expired.")
-        error.code, error.http_status = "token_not_valid", 401
-        return error
+        return TokenNotValid()
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
-        error = ApiError(detail_sentence(exc.detail, "Authentication failed."))
-        error.code, error.http_status = "not_authenticated", 401
-        return error
+        return Unauthenticated(detail_sentence(exc.detail, "Authentication failed."))
     if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
-        error = ApiError("You do not have permission to perform this action.")
-        error.code, error.http_status = "permission_denied", 403
-        return error
+        return NotPermitted()
     if isinstance(exc, (drf.NotFound, Http404)):
         return NotFound()
     if isinstance(exc, drf.Throttled):
@@ -382,8 +396,7 @@ def api_exception_handler(exc: BaseException, context: dict[str, Any]) -> Respon
     error = translate(exc)
     if error is None:
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
-        error = ApiError("Something went wrong on our side.")
-        error.code, error.http_status = "server_error", 500
+        error = ServerError()
     response = Response(error.as_body(), status=error.http_status, headers=error.headers())
     if isinstance(exc, drf.APIException) and getattr(exc, "auth_header", None):
         response["WWW-Authenticate"] = exc.auth_header
@@ -436,9 +449,7 @@ def csrf_failure(request, reason: str = ""):
 
 def handler500(request):
     if request.path.startswith("/api/"):
-        error = ApiError("Something went wrong on our side.")
-        error.code, error.http_status = "server_error", 500
-        return error_response(error)
+        return error_response(ServerError())
     from django.views.defaults import server_error
 
     return server_error(request)

@@ -10,10 +10,10 @@ import uuid
 from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import ParseError
 
-from config.errors import LengthRequired, error_response, translate
+from config.errors import Invalid, LengthRequired, PayloadTooLarge, error_response, translate
 from config.logging import request_id_var
 from config.parsers import PARSED, is_json, json_body_parse
 
@@ -94,19 +94,10 @@ class BodySizeLimitMiddleware:
             except ValueError:
                 length = -1
             if length < 0:
-                return JsonResponse(
-                    {"code": "invalid", "detail": "Content-Length is not a valid length.", "fields": {}},
-                    status=400,
-                )
+                return error_response(Invalid("Content-Length is not a valid length."))
             if length > limit:
-                return JsonResponse(
-                    {
-                        "code": "payload_too_large",
-                        "detail": f"The request body is over the limit of {limit} bytes.",
-                        "limit": limit,
-                    },
-                    status=413,
-                )
+                detail = f"The request body is over the limit of {limit} bytes."
+                return error_response(PayloadTooLarge(detail, limit=limit))
         return self.get_response(request)
 
 

@@ -14,6 +14,20 @@ def client_for(user=None) -> APIClient:
     return client
 
 
+def assert_error(response, status: int, code: str) -> dict:
+    """The response is the API's error envelope with this status and code, and a sentence."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == code, body
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+def holds_url(event) -> str:
+    return f"/api/v1/events/{event.id}/holds/"
+
+
 @pytest.fixture
 def buyer(db):
     return UserFactory()

@@ -1,6 +1,6 @@
 """Every row lock in the project goes through here: one function per use case.
 
-A service says what it needs locked (``lock_for_hold``, ``lock_holds``, ``lock_seats`` ...); this
+A service says what it needs locked (``lock_buyer``, ``lock_holds``, ``lock_seats`` ...); this
 module decides how, and takes that use case's locks in the one table order, in one call. The
 protocol (DESIGN.md, "Locking"): one short transaction per use case; every locking read is
 ``SELECT ... FOR [NO KEY] UPDATE OF <table>`` **ordered by primary key**; the tables are
@@ -38,7 +38,7 @@ race tests' negative controls can show that the tests see a race; never set it i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -167,7 +167,8 @@ SEAT_PLACE_JOINS = f"""JOIN {Seat._meta.db_table} s ON s.id = es.seat_id
           JOIN {Section._meta.db_table} sec ON sec.id = s.section_id"""
 
 
-def _rows(cursor) -> list[dict[str, Any]]:
+def dict_rows(cursor) -> list[dict[str, Any]]:
+    """A hand-written statement's rows, each a dict by column name."""
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -237,7 +238,7 @@ def lock_seats_for_hold(
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
-        rows = _rows(cursor)
+        rows = dict_rows(cursor)
     seats, prices = [], {}
     for row in rows:
         seat = seat_with_place(row)
@@ -246,14 +247,6 @@ def lock_seats_for_hold(
         if row["price"] is not None:
             prices[seat.seat.category] = Decimal(row["price"]).quantize(PRICE_QUANTUM)
     return SeatsForHold(seats=seats, prices=prices)
-
-
-def lock_for_hold(*, buyer: User, event: Event, seat_ids: Sequence[int], now: datetime) -> SeatsForHold:
-    """A hold of chosen seats: the buyer row (``lock_buyer``), then the seats (``lock_seats_for_hold``,
-    SKIP LOCKED). Best available takes the same two locks, the seat lock once per candidate
-    block, each in a savepoint."""
-    lock_buyer(buyer=buyer)
-    return lock_seats_for_hold(event=event, seat_ids=seat_ids, now=now)
 
 
 def lock_holds(*, hold_ids: Iterable[int]) -> tuple[list[EventSeat], list[Hold]]:
@@ -278,7 +271,7 @@ def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hol
     sql += lock_clause(of="es")
     with connection.cursor() as cursor:
         cursor.execute(sql, [hold_id, buyer.pk, EventSeat.Status.HELD])
-        seats = [seat_with_place(row) for row in _rows(cursor)]
+        seats = [seat_with_place(row) for row in dict_rows(cursor)]
     holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event"))
     return seats, holds[0] if holds else None
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import client_for
+from tests.conftest import assert_error, client_for
 from tests.world import World
 from ticketing.models import Hold
 
@@ -23,29 +23,20 @@ def post_raw(client, path: str, body: str, **headers):
     return client.post(path, body, content_type="application/json", **headers)
 
 
-def assert_envelope(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert body["code"] == code, body
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
-
-
 # --- 1. deeply nested JSON ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/auth/register/"])
 def test_deeply_nested_json_is_invalid_for_anyone(db, path):
     response = post_raw(client_for(), path, DEEP)
-    body = assert_envelope(response, 400, "invalid")
+    body = assert_error(response, 400, "invalid")
     assert "nested" in body["detail"]
 
 
 def test_deeply_nested_json_is_invalid_on_holds_and_bookings(world: World):
     client = client_for(world.buyer)
-    assert_envelope(post_raw(client, f"/api/v1/events/{world.event.pk}/holds/", DEEP), 400, "invalid")
-    assert_envelope(post_raw(client, "/api/v1/bookings/", DEEP), 400, "invalid")
+    assert_error(post_raw(client, f"/api/v1/events/{world.event.pk}/holds/", DEEP), 400, "invalid")
+    assert_error(post_raw(client, "/api/v1/bookings/", DEEP), 400, "invalid")
 
 
 def test_nesting_at_the_limit_is_parsed(world: World, settings):
@@ -53,7 +44,7 @@ def test_nesting_at_the_limit_is_parsed(world: World, settings):
     depth = settings.API_JSON_MAX_DEPTH
     body = '{"seat_ids": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
     response = post_raw(client_for(world.buyer), f"/api/v1/events/{world.event.pk}/holds/", body)
-    assert_envelope(response, 400, "invalid")
+    assert_error(response, 400, "invalid")
     assert "seat_ids" in response.json()["fields"]
 
 
@@ -81,7 +72,7 @@ def test_odd_bodies_are_400_with_and_without_an_idempotency_key(world: World, ta
     }
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
     response = post_raw(client_for(world.buyer), paths[target], body, **headers)
-    assert_envelope(response, 400, "invalid")
+    assert_error(response, 400, "invalid")
     world.booking.refresh_from_db()
     assert world.booking.status == "confirmed"
 
@@ -90,7 +81,7 @@ def test_the_largest_storable_integer_is_an_unknown_seat_not_an_overflow(world: 
     body = f'{{"seat_ids": [{2**63 - 1}]}}'
     headers = {"HTTP_IDEMPOTENCY_KEY": "max-int"}
     response = post_raw(client_for(world.buyer), f"/api/v1/events/{world.event.pk}/holds/", body, **headers)
-    assert_envelope(response, 400, "invalid")
+    assert_error(response, 400, "invalid")
     assert "seat_ids" in response.json()["fields"]
 
 
@@ -99,7 +90,7 @@ def test_non_finite_numbers_are_invalid(world: World):
         response = post_raw(
             client_for(world.buyer), f"/api/v1/events/{world.event.pk}/holds/", f'{{"seat_ids": [{literal}]}}'
         )
-        assert_envelope(response, 400, "invalid")
+        assert_error(response, 400, "invalid")
 
 
 # --- 6. an expired hold says it is expired -----------------------------------------------------
@@ -128,7 +119,7 @@ def test_a_live_hold_reads_as_active(world: World):
 @pytest.mark.parametrize("header", ["Bearer", "Bearer a b", "Bearer  ", "Bearer \t"])
 def test_a_malformed_authorization_header_is_a_sentence(db, header):
     response = client_for().get("/api/v1/auth/me/", HTTP_AUTHORIZATION=header)
-    body = assert_envelope(response, 401, "not_authenticated")
+    body = assert_error(response, 401, "not_authenticated")
     assert "ErrorDetail" not in body["detail"] and "{" not in body["detail"]
 
 
@@ -155,7 +146,7 @@ def test_a_chunked_body_is_411_json_not_a_missing_field(world: World):
         '{"seat_ids": [1]}',
         HTTP_TRANSFER_ENCODING="chunked",
     )
-    assert_envelope(response, 411, "length_required")
+    assert_error(response, 411, "length_required")
 
 
 # --- found by the long fuzzing profile: a choice field quoting a JSON object ---------------------
@@ -166,6 +157,6 @@ def test_a_choice_given_an_object_is_refused_in_a_sentence(world: World, value):
     response = client_for(world.staff).patch(
         f"/api/v1/venues/{world.spare_venue_id}/", {"kind": value}, format="json"
     )
-    body = assert_envelope(response, 400, "invalid")
+    body = assert_error(response, 400, "invalid")
     assert "{'" not in body["detail"] and "[" not in body["detail"], body
     assert body["detail"].startswith("kind: Must be one of:")

@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from ticketing.locking import dict_rows
 from ticketing.models import Booking, Event, EventSeat, Hold, SeatAudit, Ticket
 from ticketing.selectors.events import events_availability
 from venues.models import Seat, Section
@@ -307,11 +308,6 @@ def _params(*, now: datetime, event_id: int | None) -> dict[str, object]:
     return {**PARAMS, "now": connection.ops.adapt_datetimefield_value(now), "event_id": event_id}
 
 
-def _dict_rows(cursor) -> list[dict[str, Any]]:
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def rule_violations(rule: Rule, *, event_id: int | None = None, now: datetime) -> list[Violation]:
     """The rows that break one rule: one statement."""
     event_filter = f"AND {rule.event_column} = %(event_id)s" if event_id is not None else ""
@@ -319,7 +315,7 @@ def rule_violations(rule: Rule, *, event_id: int | None = None, now: datetime) -
         cursor.execute(
             rule.sql.format(**TABLES, live=LIVE, event=event_filter), _params(now=now, event_id=event_id)
         )
-        rows = _dict_rows(cursor)
+        rows = dict_rows(cursor)
     return [Violation(rule.name, row["event_id"], rule.describe(row)) for row in rows]
 
 
@@ -353,7 +349,7 @@ def inventory_counts(*, event_id: int | None = None, now: datetime | None = None
     """.format(**TABLES, live=LIVE, event=event_filter)  # noqa: S608 - table names from model metadata
     with connection.cursor() as cursor:
         cursor.execute(sql, _params(now=now, event_id=event_id))
-        return [EventCounts(**row) for row in _dict_rows(cursor)]
+        return [EventCounts(**row) for row in dict_rows(cursor)]
 
 
 @dataclass(frozen=True)

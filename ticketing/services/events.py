@@ -141,6 +141,8 @@ def event_update(*, event: Event, **fields: Any) -> Event:
     """
     prices = fields.pop("prices", None)
     status = fields.pop("status", None)
+    if status is not None and status != event.status:
+        event_status_validate(status=status)  # before any write
     if "hall" in fields and getattr(fields.pop("hall"), "pk", None) != event.hall_id:
         raise Invalid("An event's hall cannot change.", fields={"hall": ["Cannot change."]})
     unknown = set(fields) - EVENT_UPDATE_FIELDS
@@ -169,6 +171,19 @@ def event_update(*, event: Event, **fields: Any) -> Event:
     return event
 
 
+def event_status_validate(*, status: str) -> None:
+    """A status ``event_set_status`` can move to: known, and not ``cancelled`` (that is
+    ``event_cancel``: one meaning for cancelling an event). Raises Invalid."""
+    if status not in Event.Status.values:
+        raise Invalid("Unknown status.", fields={"status": [f"One of {Event.Status.values}."]})
+    if status == Event.Status.CANCELLED:
+        message = (
+            "An event is cancelled with POST /events/{id}/cancel/, which also cancels and refunds"
+            " its bookings."
+        )
+        raise Invalid(message, fields={"status": [message]})
+
+
 def event_set_status(*, event: Event, status: str) -> Event:
     """Move an event along draft → on_sale ⇄ closed.
 
@@ -179,14 +194,7 @@ def event_set_status(*, event: Event, status: str) -> Event:
     Locks the event row (``lock_event``); under the lock the transition is re-checked against
     the current status; going on sale needs a price for every seat category of the hall.
     """
-    if status not in Event.Status.values:
-        raise Invalid("Unknown status.", fields={"status": [f"One of {Event.Status.values}."]})
-    if status == Event.Status.CANCELLED:
-        message = (
-            "An event is cancelled with POST /events/{id}/cancel/, which also cancels and refunds"
-            " its bookings."
-        )
-        raise Invalid(message, fields={"status": [message]})
+    event_status_validate(status=status)
     with transaction.atomic():
         current = lock_event(event=event)
         if status not in ALLOWED_TRANSITIONS.get(current.status, set()):

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -15,7 +14,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import HoldExpired, SeatLimitExceeded, SeatsUnavailable, is_retryable_database_error
-from ticketing.locking import HOLD_EXPIRED_SQL, hold_live_sql, lock_for_hold, lock_holds, seat_is_taken
+from ticketing.locking import (
+    HOLD_EXPIRED_SQL,
+    dict_rows,
+    hold_live_sql,
+    lock_buyer,
+    lock_holds,
+    lock_seats_for_hold,
+    seat_is_taken,
+)
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from ticketing.services.events import event_ensure_on_sale
 from ticketing.services.inventory import (
@@ -124,7 +131,7 @@ def hold_create(
 
     Before any lock: ``hold_precheck`` (its read skipped when the caller has just run it,
     ``prechecked``: the API does, to answer most refusals without opening a transaction).
-    Locks (``lock_for_hold``), in this order:
+    Locks (``lock_buyer``, then ``lock_seats_for_hold``, as best available), in this order:
     1. the buyer's user row, FOR NO KEY UPDATE (waits, bounded): serialises one buyer's own
        holds so that the per-buyer limit cannot be passed by two requests at once;
     2. the requested event seats in pk order, FOR UPDATE SKIP LOCKED: a seat another
@@ -144,8 +151,11 @@ def hold_create(
     now = now or timezone.now()
     ids = hold_precheck(event=event, seat_ids=seat_ids, now=now, read=not prechecked)
     with transaction.atomic():
-        locked = lock_for_hold(buyer=buyer, event=event, seat_ids=ids, now=now)
+        # the limit is checked under the buyer's lock before the seats are locked: a seat lock
+        # lasts only as long as the claim needs it (rivals skip locked seats as taken)
+        lock_buyer(buyer=buyer)
         buyer_ensure_within_limit(buyer=buyer, event=event, count=len(ids), now=now)
+        locked = lock_seats_for_hold(event=event, seat_ids=ids, now=now)
         seats, prices = locked.seats, locked.prices
         unavailable = [{"id": seat.id, "status": seat.status} for seat in seats if seat.taken]
         if len(seats) != len(ids):
@@ -177,12 +187,6 @@ def seat_states(*, event: Event, seat_ids: Sequence[int], now: datetime) -> list
         cursor.execute(sql, [Hold.Status.ACTIVE, at, event.pk, *seat_ids])
         rows = dict_rows(cursor)
     return [(row["id"], row["status"], seat_is_taken(row["status"], row["expired"])) for row in rows]
-
-
-def dict_rows(cursor) -> list[dict[str, Any]]:
-    """The rows of a hand-written statement as dicts, by column name."""
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def buyer_ensure_within_limit(*, buyer: User, event: Event, count: int, now: datetime) -> None:

@@ -5,25 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import client_for
+from tests.conftest import assert_error, client_for, holds_url
 from tests.factories import StaffFactory, UserFactory, on_sale_event
 from tests.ticketing.helpers import booked, held, seat_ids, statuses
 from ticketing.models import Event, EventSeat, Hold
 from ticketing.services.holds import hold_create
 
 pytestmark = pytest.mark.django_db
-
-
-def holds_url(event) -> str:
-    return f"/api/v1/events/{event.id}/holds/"
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["code"] == code and isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 # --- /bookings/ ---------------------------------------------------------------------------------

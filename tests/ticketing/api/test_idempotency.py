@@ -122,3 +122,18 @@ def test_a_key_with_control_characters_is_invalid_not_a_500(event, buyer, buyer_
     hold = held(buyer, event, seat_ids(event, 1, offset=1))
     response = post(buyer_client, "/api/v1/bookings/", {"hold_id": hold.id}, key="a\x00b")
     assert response.status_code == 400 and response.json()["code"] == "invalid"
+
+
+def test_the_fingerprint_never_raises_on_what_orjson_refuses():
+    # the parse step keeps such bodies out; should one get through, the key must not 500
+    from types import SimpleNamespace
+
+    from ticketing.api.idempotency import request_fingerprint
+
+    def request(data):
+        return SimpleNamespace(method="POST", path="/api/v1/bookings/", data=data)
+
+    huge, surrogate = request({"hold_id": 2**64}), request({"note": "\ud800"})
+    assert request_fingerprint(huge) == request_fingerprint(request({"hold_id": 2**64}))
+    assert request_fingerprint(huge) != request_fingerprint(request({"hold_id": 2**64 + 1}))
+    assert len(request_fingerprint(surrogate)) == 64

@@ -222,7 +222,7 @@ def test_ticket_check_in(sale):
     assert_protocol(locks, [TICKET])
 
 
-def test_every_hold_status_write_goes_through_the_protocol(sale):
+def test_the_capture_sees_a_plain_write_as_a_lock(sale):
     # a control for the harness itself: a plain UPDATE outside the services is seen as a lock
     event, seats = sale
     hold = hold_create(buyer=UserFactory(), event=event, seat_ids=seats[:1])

@@ -485,7 +485,13 @@ async def rush_load(
                 headers={**auth(buyer), "Idempotency-Key": uuid.uuid4().hex},
             )
             if response is None:
+                harness.codes["hold error"] += 1
                 continue
+            code = ""
+            if response.status_code == 409:
+                body = orjson.loads(response.content)
+                code = body.get("code")
+            harness.codes[f"hold {response.status_code} {code}".strip()] += 1
             if response.status_code == 201:
                 body = orjson.loads(response.content)
                 held = sorted(seat["id"] for seat in body["seats"])
@@ -518,6 +524,157 @@ async def rush_load(
         client = harness.client_for(index)
         while not harness.stop.is_set():
             await purchase(client, next(harness.identities), rng)
+
+    await harness.run(vu, seconds)
+    return harness
+
+
+STAMPEDE_WINDOW = 40  # a stampede buyer picks among the 40 best seats not yet booked
+
+
+async def stampede_load(
+    *,
+    urls: list[str],
+    buyers: list[Buyer],
+    concurrency: int,
+    seconds: float,
+    event_id: int,
+    region: Region,
+    seed: int,
+    book_share: float = 0.8,
+    best_section: str | None = None,
+):
+    """The on-sale stampede: ``concurrency`` buyers with no think time on a fresh show.
+
+    Each buyer, again and again: picks 1-4 seats at random among the 40 best seats not yet
+    booked (front rows first, then closest to the row's centre; ``Region.ranked``), leaving out
+    the seats its last refused hold asked for; holds them; then books (``book_share``, 80%) or
+    releases them (20%), and starts over as a fresh identity (the per-buyer limit). What
+    "booked" means here is what the buyers were told: the seats of every 201 booking and those a
+    409 reported ``booked``, shared by all of them like a live map would. With ``best_section``
+    buyers ask instead for the best 2-4 seats together in that section (``best_available``).
+    The run ends when every seat of the block is booked (``sold_out_at``) or after ``seconds``.
+    No map reads: every request is a hold, a booking or a release.
+    """
+    scenario = "best" if best_section else "pick"
+    label = f"stampede {scenario} N={concurrency}" + (f" x{len(urls)}" if len(urls) > 1 else "")
+    harness = Harness(urls=urls, buyers=buyers, concurrency=concurrency, label=label, seed=seed)
+    harness.codes = Counter()  # answers by endpoint, status and error code
+    ledger, block = harness.ledger, set(region.ranked)
+    booked: set[int] = set()
+    cursor = [0]  # ranked[:cursor] are all booked
+    holds_url = f"/api/v1/events/{event_id}/holds/"
+    harness.progress_extra = lambda: (
+        f"  holds {harness.stats.count('hold', 201)}  booked {len(booked)}/{len(block)}"
+    )
+
+    def mark_booked(seat_ids) -> None:
+        booked.update(seat_ids)
+        if len(booked) >= len(block) and ledger.sold_out_at is None:
+            ledger.sold_out_at = harness.stats.elapsed
+            harness.stop.set()
+
+    def candidates(avoid: set[int]) -> list[int]:
+        ranked = region.ranked
+        while cursor[0] < len(ranked) and ranked[cursor[0]] in booked:
+            cursor[0] += 1
+        found = []
+        for seat_id in itertools.islice(ranked, cursor[0], None):
+            if seat_id not in booked and seat_id not in avoid:
+                found.append(seat_id)
+                if len(found) == STAMPEDE_WINDOW:
+                    break
+        return found
+
+    async def finish(client, buyer: Buyer, hold_id: int, rng: random.Random) -> None:
+        record = ledger.holds[hold_id]
+        if rng.random() >= book_share:
+            response = await harness.call(client, "release", "DELETE", f"/api/v1/holds/{hold_id}/", headers=auth(buyer))
+            ok = response is not None and response.status_code == 204
+            harness.codes[f"release {response.status_code if response is not None else 'error'}"] += 1
+            record["outcome"] = "released" if ok else "release_failed"
+            return
+        key = uuid.uuid4().hex
+        for _ in range(3):  # the same Idempotency-Key makes a retry safe
+            response = await harness.call(
+                client,
+                "book",
+                "POST",
+                "/api/v1/bookings/",
+                json={"hold_id": hold_id},
+                headers={**auth(buyer), "Idempotency-Key": key},
+            )
+            if response is not None and response.status_code not in (429, 503):
+                break
+            await asyncio.sleep(retry_after(response) if response is not None else 0.2)
+        harness.codes[f"book {response.status_code if response is not None else 'error'}"] += 1
+        if response is not None and response.status_code == 201:
+            body = orjson.loads(response.content)
+            seats = sorted(body["seats"])
+            ledger.bookings[body["id"]] = {"buyer": buyer.user_id, "seats": seats, "hold": hold_id}
+            record["outcome"] = "booked"
+            mark_booked(seats)
+        else:
+            record["outcome"] = f"book_failed:{response.status_code if response is not None else 'error'}"
+
+    async def vu(index: int, rng: random.Random) -> None:
+        client, buyer = harness.client_for(index), next(harness.identities)
+        avoid: set[int] = set()
+        apart = False  # best available: ask for seats together until none are left together
+        while not harness.stop.is_set():
+            if best_section:
+                seats = []
+                wanted = {"count": rng.randint(2, 4), "section": best_section, "together": not apart}
+                request = {"best_available": wanted}
+            else:
+                choice = candidates(avoid) or candidates(set())
+                if not choice:  # every seat not booked is held right now: try again
+                    avoid = set()
+                    await asyncio.sleep(0.01)
+                    continue
+                seats = sorted(rng.sample(choice, min(len(choice), rng.randint(1, 4))))
+                request = {"seat_ids": seats}
+            response = await harness.call(
+                client,
+                "hold",
+                "POST",
+                holds_url,
+                json=request,
+                headers={**auth(buyer), "Idempotency-Key": uuid.uuid4().hex},
+            )
+            if response is None:
+                harness.codes["hold error"] += 1
+                continue
+            code = ""
+            if response.status_code == 409:
+                body = orjson.loads(response.content)
+                code = body.get("code")
+            harness.codes[f"hold {response.status_code} {code}".strip()] += 1
+            if response.status_code == 201:
+                body = orjson.loads(response.content)
+                held = sorted(seat["id"] for seat in body["seats"])
+                if (held != seats and not best_section) or not set(held) <= block:
+                    ledger.unexpected["hold_seats_differ"] += 1
+                ledger.holds[body["id"]] = {"buyer": buyer.user_id, "seats": held, "outcome": "held"}
+                await finish(client, buyer, body["id"], rng)
+                buyer, avoid = next(harness.identities), set()
+            elif response.status_code == 409:
+                if code == "seats_unavailable":
+                    mark_booked(seat["id"] for seat in body.get("seats", []) if seat["status"] == "booked")
+                    avoid = set(seats)
+                elif code == "seat_limit_exceeded":
+                    buyer = next(harness.identities)
+                elif code == "no_adjacent_seats":
+                    if not apart:  # no 2-4 together left: from now on this buyer takes them apart
+                        apart = True
+                    else:
+                        await asyncio.sleep(0.01)  # the rest is held: releases come back
+                else:
+                    ledger.unexpected[f"hold_409_{code}"] += 1
+            elif response.status_code in (429, 503):
+                await asyncio.sleep(retry_after(response))
+            else:
+                ledger.unexpected[f"hold_{response.status_code}"] += 1
 
     await harness.run(vu, seconds)
     return harness

@@ -28,6 +28,7 @@ class AppServer:
         log_path: Path,
         name: str = "bench",
         loglevel: str = "warning",
+        extra_env: dict[str, str] | None = None,
     ):
         self.port, self.workers, self.threads = port, workers, threads
         self.env = {
@@ -38,6 +39,7 @@ class AppServer:
             "GUNICORN_THREADS": str(threads),
             "GUNICORN_LOGLEVEL": loglevel,
             "GUNICORN_PROC_NAME": f"{name}-{port}",
+            **(extra_env or {}),
         }
         self.log_path = log_path
         self.process: subprocess.Popen | None = None

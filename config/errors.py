@@ -83,6 +83,13 @@ class Unauthenticated(ApiError):
     default_detail = "Authentication credentials were not provided."
 
 
+class AccountDisabled(Unauthenticated):
+    """A valid token of an account deleted or deactivated since: refused by the use case that
+    verifies the account under its lock (config/authentication.py)."""
+
+    default_detail = "This account is disabled."
+
+
 class TokenNotValid(ApiError):
     code = "token_not_valid"
     http_status = 401

@@ -28,10 +28,17 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.views import TokenViewBase
+
+
+class AccessTokenScheme(SimpleJWTScheme):
+    """The API's authentication (config/authentication.py) is simplejwt's bearer scheme."""
+
+    target_class = "config.authentication.AccessTokenAuthentication"
 
 
 class ErrorSerializer(serializers.Serializer):

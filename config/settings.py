@@ -184,7 +184,7 @@ CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "config.authentication.AccessTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.HardenedJSONParser"],
@@ -246,6 +246,9 @@ SPECTACULAR_SETTINGS = {
 TICKETING_HOLD_SECONDS = env.int("TICKETING_HOLD_SECONDS", default=600)
 TICKETING_MAX_SEATS_PER_HOLD = env.int("TICKETING_MAX_SEATS_PER_HOLD", default=10)
 TICKETING_MAX_SEATS_PER_BUYER = env.int("TICKETING_MAX_SEATS_PER_BUYER", default=10)
+# A hold's pre-check (whose refusals are most answers of an on-sale) may use an event row its
+# process read this long ago; the hold itself always reads it afresh (ticketing/api/events.py).
+TICKETING_EVENT_TRUST_SECONDS = env.float("TICKETING_EVENT_TRUST_SECONDS", default=1.0)
 # How long a request waits for a seat row lock before answering 503 busy.
 TICKETING_LOCK_TIMEOUT_MS = env.int("TICKETING_LOCK_TIMEOUT_MS", default=2000)
 TICKETING_RETRY_AFTER_SECONDS = env.int("TICKETING_RETRY_AFTER_SECONDS", default=1)

@@ -6,12 +6,19 @@ per process for the demo, a shared Redis (``CACHE_URL=redis://...``) when gunico
 workers or machines, otherwise each worker counts alone and the effective rate is multiplied.
 If the cache is unreachable the request is let through (and logged): a rate limit is a guard,
 not a reason to refuse every buyer.
+
+On Redis a check is one round trip (INCR and EXPIRE NX in one pipeline) through one client per
+process; the time left is asked (TTL) only after a refusal.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle as DrfScopedRateThrottle
 
@@ -51,6 +58,14 @@ class ScopedRateThrottle(DrfScopedRateThrottle):
     def count(self, key: str) -> int:
         """This request's number in its client's current bucket."""
         self.now = self.timer()
+        client = redis_client(self.cache)
+        if client is not None:
+            self.redis_key = self.cache.make_and_validate_key(key)
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(self.redis_key)
+            pipe.expire(self.redis_key, self.duration, nx=True)  # the bucket's first request opens it
+            number, _ = pipe.execute()
+            return number
         for _ in range(3):
             if self.cache.add(key, 1, self.duration):
                 self.cache.set(f"{key}:opened", self.now, self.duration)
@@ -63,8 +78,32 @@ class ScopedRateThrottle(DrfScopedRateThrottle):
 
     def wait(self) -> float:
         """Seconds until the client's bucket closes (asked only after a refusal)."""
+        client = redis_client(self.cache)
+        if client is not None:
+            try:
+                left = client.ttl(self.redis_key)
+            except Exception:
+                left = -1
+            return float(self.duration if left is None or left < 0 else max(1, left))
         try:
             opened = self.cache.get(f"{self.key}:opened")
         except Exception:
             opened = None
         return self.duration if opened is None else max(1.0, self.duration - (self.now - opened))
+
+
+_clients: dict[tuple[int, int], object] = {}
+
+
+def redis_client(cache):
+    """One redis-py client per process for a Redis cache (Django's builds one per call), None
+    for any other cache. Made in the worker, after the fork: never shared across processes."""
+    if isinstance(cache, ConnectionProxy):  # django.core.cache.cache, DRF's default
+        cache = caches[cache._alias]
+    if not isinstance(cache, RedisCache):
+        return None
+    key = (os.getpid(), id(cache._cache))
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = cache._cache.get_client(write=True)
+    return client

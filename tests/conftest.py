@@ -28,6 +28,18 @@ def holds_url(event) -> str:
     return f"/api/v1/events/{event.id}/holds/"
 
 
+@pytest.fixture(autouse=True)
+def _nothing_remembered_between_tests():
+    """The per-process memories of the hot paths (verified tokens, recent event rows) start
+    empty: ids are reused from one test to the next (SQLite) and tokens with them."""
+    from config.authentication import verified_tokens
+    from ticketing.selectors.events import event_forget
+
+    verified_tokens.clear()
+    event_forget()
+    yield
+
+
 @pytest.fixture
 def buyer(db):
     return UserFactory()

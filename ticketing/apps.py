@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class TicketingConfig(AppConfig):
@@ -11,3 +12,10 @@ class TicketingConfig(AppConfig):
 
         # venues guards a hall's layout through ticketing's lock module (venues/services.py)
         venues_services.hall_guard = lock_hall_for_layout
+        post_save.connect(_event_saved, sender="ticketing.Event", dispatch_uid="event-forget")
+
+
+def _event_saved(sender, instance, **kwargs) -> None:
+    from ticketing.selectors.events import event_forget
+
+    event_forget(instance.pk)

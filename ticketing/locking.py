@@ -207,13 +207,17 @@ class SeatsForHold:
     prices: dict[str, Decimal]
 
 
-def lock_buyer(*, buyer: User) -> None:
+def lock_buyer(*, buyer: User) -> bool:
     """The buyer's user row, FOR NO KEY UPDATE (waits, bounded): serialises one buyer's own holds
-    so that the per-buyer seat limit cannot be passed by two requests at once. One row by pk."""
+    so that the per-buyer seat limit cannot be passed by two requests at once. One row by pk.
+    Returns whether the account exists and is active: the check the hot paths' authentication
+    leaves to the transaction (config/authentication.py). On SQLite, or with locks off, the
+    same read without a lock."""
     lock = lock_clause(of=User._meta.db_table, no_key=True)
-    if lock:  # nothing to take on SQLite (its transactions are serialised) or with locks off
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {User._meta.db_table} WHERE id = %s{lock}", [buyer.pk])  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT is_active FROM {User._meta.db_table} WHERE id = %s{lock}", [buyer.pk])  # noqa: S608
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def lock_seats_for_hold(
@@ -258,8 +262,9 @@ def lock_holds(*, hold_ids: Iterable[int]) -> tuple[list[EventSeat], list[Hold]]
 
 def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hold | None]:
     """Booking a hold: the seats the buyer's hold still holds (pk order, waiting, with their seat
-    and section: the booking renders them), then the hold with its event; None for a hold that
-    is not the buyer's. The seat lock is one hand-written statement, as the hold's."""
+    and section: the booking renders them), then the hold with its event and its buyer (whose
+    ``is_active`` the caller checks: config/authentication.py); None for a hold that is not the
+    buyer's. The seat lock is one hand-written statement, as the hold's."""
     sql = f"""
         SELECT {SEAT_PLACE_COLUMNS}
           FROM {EventSeat._meta.db_table} es
@@ -272,7 +277,7 @@ def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hol
     with connection.cursor() as cursor:
         cursor.execute(sql, [hold_id, buyer.pk, EventSeat.Status.HELD])
         seats = [seat_with_place(row) for row in dict_rows(cursor)]
-    holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event"))
+    holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event", "buyer"))
     return seats, holds[0] if holds else None
 
 

@@ -114,3 +114,47 @@ def test_an_unreachable_throttle_cache_lets_requests_through(rates, world: World
     body = {"username": world.buyer.username, "password": "buyer-pass-123"}
     for _ in range(3):
         assert anon_client.post("/api/v1/auth/token/", body, format="json").status_code == 200
+
+
+def _redis_up() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379")
+def test_on_redis_a_check_is_one_round_trip_and_the_limit_holds(rates, settings, world: World, monkeypatch):
+    import uuid
+
+    from redis.client import Pipeline, Redis
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": uuid.uuid4().hex,
+        }
+    }
+    rates(hold="3/min")
+    trips = []
+    execute = Pipeline.execute
+    monkeypatch.setattr(
+        Pipeline, "execute", lambda self, *a, **k: trips.append(len(self)) or execute(self, *a, **k)
+    )
+    single = Redis.execute_command
+    commands = []
+    monkeypatch.setattr(
+        Redis, "execute_command", lambda self, *a, **k: commands.append(a[0]) or single(self, *a, **k)
+    )
+    client = client_for(world.buyer)
+    url = f"/api/v1/events/{world.event.id}/holds/"
+    seat = world.free_seat_ids()[0]
+    answers = [client.post(url, {"seat_ids": [seat]}, format="json") for _ in range(4)]
+    assert [a.status_code != 429 for a in answers] == [True, True, True, False]
+    assert_throttled(answers[-1])
+    assert 1 <= int(answers[-1]["Retry-After"]) <= 60
+    assert trips == [2, 2, 2, 2]  # one pipeline (INCR, EXPIRE NX) a request
+    assert commands == ["TTL"]  # and no other command but the refusal's time left

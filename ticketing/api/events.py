@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -42,6 +43,7 @@ class EventViewSet(
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = s.EventSerializer
     throttle_scope: str | None = None  # set per action (holds)
+    token_claims_suffice = ("holds",)  # the hold verifies the account itself (config/authentication.py)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -155,22 +157,25 @@ class EventViewSet(
         throttle_scope="hold",
     )
     def holds(self, request, pk=None):
-        event = event_public_get(pk)
         if isinstance(request.data, dict) and "best_available" in request.data:
-            return self._hold_best_available(request, event)
+            return self._hold_best_available(request, event_public_get(pk))
+        # The pre-check may use a row read this second: its refusals (most answers of an
+        # on-sale) need no fresh one; the hold itself is made with a fresh read.
+        recent = event_public_get(pk, max_age=settings.TICKETING_EVENT_TRUST_SECONDS)
         data = s.SeatIdsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
         seat_ids, now = data.validated_data["seat_ids"], timezone.now()
 
         def operation():
+            event = event_public_get(pk)  # checked again by hold_create (on sale, limits)
             # hold_create returns the hold with its seats attached: no read-back.
             hold = hold_create(buyer=request.user, event=event, seat_ids=seat_ids, now=now, prechecked=True)
             return status.HTTP_201_CREATED, s.HoldSerializer(hold).data
 
         # Refusals (seats already taken, above all) are answered before any transaction.
         return idempotent(
-            request, operation, precheck=lambda: hold_precheck(event=event, seat_ids=seat_ids, now=now)
+            request, operation, precheck=lambda: hold_precheck(event=recent, seat_ids=seat_ids, now=now)
         )
 
     def _hold_best_available(self, request: Request, event: Event) -> Response:

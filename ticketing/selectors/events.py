@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -24,8 +25,27 @@ def events_visible_to(*, user: User | None) -> QuerySet[Event]:
     return events
 
 
-def event_public_get(pk: object) -> Event:
+#: event pk -> (read at, the event): ``event_public_get(max_age=...)``'s rows, this process only
+_recent: dict[int, tuple[float, Event]] = {}
+RECENT_MAX = 1000
+
+
+def event_forget(pk: int | None = None) -> None:
+    """Drop the remembered row of one event (saved in this process) or of all (tests)."""
+    if pk is None:
+        _recent.clear()
+    else:
+        _recent.pop(pk, None)
+
+
+def event_public_get(pk: object, *, max_age: float = 0.0) -> Event:
     """The event with this pk unless it is a draft (buyers never see drafts), or NotFound.
+
+    ``max_age`` (seconds): a row this process read that recently may be answered instead, for
+    reads whose answer a change of the event cannot make wrong: the hold's pre-check, whose
+    refusals need no fresh row, while the hold itself is made with a fresh one. A save of the
+    event in this process forgets it at once (``ticketing.apps``); other processes see the change
+    within ``max_age``.
 
     The event row alone, in one hand-written query turned into the model by hand: every hold
     request starts here, and the ORM's query building (then ``raw()``'s column mapping) cost as
@@ -40,6 +60,10 @@ def event_public_get(pk: object) -> Event:
         raise NotFound("No such event.") from None
     if not 0 < pk < 2**63:  # no such id; SQLite would overflow on it
         raise NotFound("No such event.")
+    if max_age > 0:
+        recent = _recent.get(pk)
+        if recent is not None and time.monotonic() - recent[0] < max_age:
+            return recent[1]
     fields = Event._meta.concrete_fields
     table = Event._meta.db_table
     sql = f"SELECT {', '.join(f.column for f in fields)} FROM {table} WHERE id = %s AND status <> %s"  # noqa: S608
@@ -56,7 +80,12 @@ def event_public_get(pk: object) -> Event:
         for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
             value = convert(value, column, connection)
         values.append(value)
-    return Event.from_db(connection.alias, [f.attname for f in fields], values)
+    event = Event.from_db(connection.alias, [f.attname for f in fields], values)
+    if max_age > 0:
+        if len(_recent) >= RECENT_MAX:
+            _recent.clear()
+        _recent[pk] = (time.monotonic(), event)
+    return event
 
 
 def events_filter(events: QuerySet[Event], *, filters: dict[str, Any]) -> QuerySet[Event]:

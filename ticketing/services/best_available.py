@@ -46,7 +46,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import Busy, Invalid, NoAdjacentSeats, SeatLimitExceeded
+from config.errors import AccountDisabled, Busy, Invalid, NoAdjacentSeats, SeatLimitExceeded
 from ticketing.locking import (
     HOLD_EXPIRED_SQL,
     SEAT_PLACE_JOINS,
@@ -397,7 +397,8 @@ def hold_create_best_available(
     if count > limit:
         raise SeatLimitExceeded(limit)
     with transaction.atomic():
-        lock_buyer(buyer=buyer)
+        if not lock_buyer(buyer=buyer):
+            raise AccountDisabled()
         buyer_ensure_within_limit(buyer=buyer, event=event, count=count, now=now)
         attempts, wait, contended = 0, False, False
         rng = random.Random()

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import AlreadyCancelled, CancellationClosed, HoldExpired, NotFound
+from config.errors import AccountDisabled, AlreadyCancelled, CancellationClosed, HoldExpired, NotFound
 from ticketing.locking import lock_bookings, lock_for_booking
 from ticketing.models import Booking, EventSeat, Hold, Payment, Ticket
 from ticketing.services.checkin import (
@@ -48,7 +48,9 @@ def booking_confirm(
 
     Locks (``lock_for_booking``), in this order: the event seats still held by the hold (pk
     order, waiting, bounded), then the hold. Checks under the locks: the hold exists and
-    belongs to ``buyer`` (else NotFound: another buyer's hold does not exist for this one); it
+    belongs to ``buyer`` (else NotFound: another buyer's hold does not exist for this one); the
+    account is active (else AccountDisabled, 401: the request may have been authenticated from
+    its token alone, config/authentication.py); it
     is active and unexpired at ``now`` and still holds every one of its seats (else
     HoldExpired: expired, released or already booked; a seat taken over after expiry is no
     longer held by it); the event is on sale and has not started (EventNotOnSale).
@@ -65,6 +67,8 @@ def booking_confirm(
         seats, hold = lock_for_booking(buyer=buyer, hold_id=hold_id)
         if hold is None:
             raise NotFound("No such hold.")
+        if not hold.buyer.is_active:
+            raise AccountDisabled()
         if not hold.is_live(now) or len(seats) != hold.seat_count:
             raise HoldExpired()
         event_ensure_on_sale(event=hold.event, now=now)

@@ -13,7 +13,13 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import HoldExpired, SeatLimitExceeded, SeatsUnavailable, is_retryable_database_error
+from config.errors import (
+    AccountDisabled,
+    HoldExpired,
+    SeatLimitExceeded,
+    SeatsUnavailable,
+    is_retryable_database_error,
+)
 from ticketing.locking import (
     HOLD_EXPIRED_SQL,
     dict_rows,
@@ -133,7 +139,8 @@ def hold_create(
     ``prechecked``: the API does, to answer most refusals without opening a transaction).
     Locks (``lock_buyer``, then ``lock_seats_for_hold``, as best available), in this order:
     1. the buyer's user row, FOR NO KEY UPDATE (waits, bounded): serialises one buyer's own
-       holds so that the per-buyer limit cannot be passed by two requests at once;
+       holds so that the per-buyer limit cannot be passed by two requests at once, and refuses
+       a deleted or deactivated account (AccountDisabled, 401);
     2. the requested event seats in pk order, FOR UPDATE SKIP LOCKED: a seat another
        transaction is claiming right now counts as unavailable, so a loser gets an immediate
        409 instead of queueing behind the winner. Never waits after the buyer row.
@@ -153,7 +160,8 @@ def hold_create(
     with transaction.atomic():
         # the limit is checked under the buyer's lock before the seats are locked: a seat lock
         # lasts only as long as the claim needs it (rivals skip locked seats as taken)
-        lock_buyer(buyer=buyer)
+        if not lock_buyer(buyer=buyer):
+            raise AccountDisabled()
         buyer_ensure_within_limit(buyer=buyer, event=event, count=len(ids), now=now)
         locked = lock_seats_for_hold(event=event, seat_ids=ids, now=now)
         seats, prices = locked.seats, locked.prices

@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import HoldExpired, Invalid, NotFound, PaymentInProgress, PaymentNotUsable
+from config.errors import AccountDisabled, HoldExpired, Invalid, NotFound, PaymentInProgress, PaymentNotUsable
 from ticketing.models import Booking, Hold, Payment
 from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
 from ticketing.services.events import event_ensure_on_sale
@@ -82,16 +82,19 @@ def payment_charge(
 ) -> Payment | None:
     """Charge the buyer for their live hold, outside any transaction; None for a free hold.
 
-    Raises NotFound (not the buyer's hold), HoldExpired, EventNotOnSale, PaymentInProgress,
+    Raises NotFound (not the buyer's hold), AccountDisabled (the buyer's account is deactivated),
+    HoldExpired, EventNotOnSale, PaymentInProgress,
     PaymentDeclined (402, the hold is untouched), PaymentUnavailable (503), Invalid (no token).
     A ``charged`` payment of this hold that paid for nothing yet (an earlier attempt that was
     interrupted) is reused, not charged again.
     """
     now = now or timezone.now()
     token = _token(payment_token)
-    hold = Hold.objects.select_related("event").filter(pk=hold_id, buyer=buyer).first()
+    hold = Hold.objects.select_related("event", "buyer").filter(pk=hold_id, buyer=buyer).first()
     if hold is None:
         raise NotFound("No such hold.")
+    if not hold.buyer.is_active:  # nothing is charged for a disabled account
+        raise AccountDisabled()
     if not hold.is_live(now):
         raise HoldExpired()
     event_ensure_on_sale(event=hold.event, now=now)

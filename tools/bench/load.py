@@ -589,7 +589,9 @@ async def stampede_load(
     async def finish(client, buyer: Buyer, hold_id: int, rng: random.Random) -> None:
         record = ledger.holds[hold_id]
         if rng.random() >= book_share:
-            response = await harness.call(client, "release", "DELETE", f"/api/v1/holds/{hold_id}/", headers=auth(buyer))
+            response = await harness.call(
+                client, "release", "DELETE", f"/api/v1/holds/{hold_id}/", headers=auth(buyer)
+            )
             ok = response is not None and response.status_code == 204
             harness.codes[f"release {response.status_code if response is not None else 'error'}"] += 1
             record["outcome"] = "released" if ok else "release_failed"

@@ -43,6 +43,9 @@ def server_environment(db_name: str) -> dict[str, str]:
         # As in production (docker-compose.yml): the notifier worker sends them (tools.bench.server).
         "TICKETING_NOTIFICATIONS_INLINE": "false",
         "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no collected static files
+        # As in production (docker-compose.yml): throttle counters shared by the workers in Redis.
+        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
+        "CACHE_KEY_PREFIX": "bench-" + secrets.token_hex(4),
     }
 
 

@@ -92,7 +92,9 @@ def log(message: str) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=["deployed"])
     parser.add_argument("--matrix", action="store_true", help="also run every configuration once")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each phase per configuration")
@@ -107,7 +109,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=["floor", "refusals", "bookings", "pick", "best"],
     )
     parser.add_argument("--port", type=int, default=8031, help="first port (nginx and instances count up)")
-    parser.add_argument("--db", default="h_bench_stampede", help="database to (re)create; must start with h_bench")
+    parser.add_argument(
+        "--db", default="h_bench_stampede", help="database to (re)create; must start with h_bench"
+    )
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args(argv)
 
@@ -181,8 +185,17 @@ class Deployment:
         conf = directory / "nginx.conf"
         conf.write_text(NGINX_CONF.format(dir=directory, servers=servers, port=self.port))
         self.nginx = subprocess.Popen(
-            ["nginx", "-e", str(directory / "nginx-error.log"), "-p", str(directory), "-c", str(conf),
-             "-g", "daemon off;"],
+            [
+                "nginx",
+                "-e",
+                str(directory / "nginx-error.log"),
+                "-p",
+                str(directory),
+                "-c",
+                str(conf),
+                "-g",
+                "daemon off;",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -266,7 +279,10 @@ class Run:
         harness, cpu = self.measured(
             deployment,
             load.floor_load(
-                urls=urls, buyers=self.fx.buyers, concurrency=self.args.buyers, seconds=self.args.ref_seconds,
+                urls=urls,
+                buyers=self.fx.buyers,
+                concurrency=self.args.buyers,
+                seconds=self.args.ref_seconds,
                 seed=seed,
             ),
         )
@@ -288,8 +304,13 @@ class Run:
         harness, cpu = self.measured(
             deployment,
             refusal_load(
-                urls=urls, buyers=self.fx.buyers, concurrency=self.args.buyers,
-                seconds=self.args.ref_seconds, event_id=event_id, seats=taken, seed=seed,
+                urls=urls,
+                buyers=self.fx.buyers,
+                concurrency=self.args.buyers,
+                seconds=self.args.ref_seconds,
+                event_id=event_id,
+                seats=taken,
+                seed=seed,
             ),
         )
         return {**harness.stats.summary(), "cpu_ms": cpu}
@@ -308,7 +329,9 @@ class Run:
         users = User.objects.in_bulk([b.user_id for b in buyers])
         pending = []
         for index, buyer in enumerate(buyers):
-            hold = hold_create(buyer=users[buyer.user_id], event=event, seat_ids=region.ranked[2 * index : 2 * index + 2])
+            hold = hold_create(
+                buyer=users[buyer.user_id], event=event, seat_ids=region.ranked[2 * index : 2 * index + 2]
+            )
             pending.append((buyer, hold.pk))
         prepare.connections_close()
         harness, cpu = self.measured(
@@ -321,8 +344,14 @@ class Run:
         harness, cpu = self.measured(
             deployment,
             load.stampede_load(
-                urls=urls, buyers=self.fx.buyers, concurrency=self.args.buyers, seconds=self.args.seconds,
-                event_id=event_id, region=region, seed=seed, best_section=self.fx.hot_section if best else None,
+                urls=urls,
+                buyers=self.fx.buyers,
+                concurrency=self.args.buyers,
+                seconds=self.args.seconds,
+                event_id=event_id,
+                region=region,
+                seed=seed,
+                best_section=self.fx.hot_section if best else None,
             ),
         )
         from ticketing.models import EventSeat
@@ -355,7 +384,9 @@ class Run:
         log(f"{config.name}: {config.describe()} on {urls[0]}")
         runs: dict[str, list[dict]] = {phase: [] for phase in self.args.phases}
         try:
-            asyncio.run(load.floor_load(urls=urls, buyers=self.fx.buyers, concurrency=64, seconds=2.0, seed=0))
+            asyncio.run(
+                load.floor_load(urls=urls, buyers=self.fx.buyers, concurrency=64, seconds=2.0, seed=0)
+            )
             for repeat in range(repeats):
                 seed = self.args.seed + repeat
                 for phase in self.args.phases:
@@ -413,7 +444,11 @@ async def refusal_load(*, urls, buyers, concurrency, seconds, event_id, seats, s
         while not harness.stop.is_set():
             wanted = sorted(rng.sample(seats, rng.randint(1, 4)))
             await harness.call(
-                client, "hold", "POST", f"/api/v1/events/{event_id}/holds/", json={"seat_ids": wanted},
+                client,
+                "hold",
+                "POST",
+                f"/api/v1/events/{event_id}/holds/",
+                json={"seat_ids": wanted},
                 headers={**load.auth(buyer), "Idempotency-Key": uuid.uuid4().hex},
             )
 
@@ -422,7 +457,9 @@ async def refusal_load(*, urls, buyers, concurrency, seconds, event_id, seats, s
 
 
 async def booking_load(*, urls, pending, concurrency, seed):
-    harness = load.Harness(urls=urls, buyers=[b for b, _ in pending], concurrency=concurrency, label="bookings", seed=seed)
+    harness = load.Harness(
+        urls=urls, buyers=[b for b, _ in pending], concurrency=concurrency, label="bookings", seed=seed
+    )
     queue = list(reversed(pending))
 
     async def vu(index: int, rng: random.Random) -> None:
@@ -430,7 +467,11 @@ async def booking_load(*, urls, pending, concurrency, seed):
         while queue and not harness.stop.is_set():
             buyer, hold_id = queue.pop()
             await harness.call(
-                client, "book", "POST", "/api/v1/bookings/", json={"hold_id": hold_id},
+                client,
+                "book",
+                "POST",
+                "/api/v1/bookings/",
+                json={"hold_id": hold_id},
                 headers={**load.auth(buyer), "Idempotency-Key": uuid.uuid4().hex},
             )
 
@@ -455,10 +496,10 @@ def one_line(phase: str, r: dict) -> str:
     if phase == "bookings":
         return f"{r['requests_per_s']:7.1f} book/s  p99 {lat(r, 'book', 'p99')} ms  {tail}"
     return (
-        f"{r['holds_per_s']:6.1f} holds/s of {r['hold_attempts_per_s']:6.1f}  sold {r['seats_sold']}/{r['seats']}"
-        f" out at {r['sold_out_s']} s  hold p99 {lat(r, 'hold', 'p99')}  book p99 {lat(r, 'book', 'p99')}"
-        f"  5xx {r['server_errors_5xx']}  violations {sum(r['checks'].values()) - r['checks'].get('bookings_unseen_by_buyers', 0)}"
-        f"  {tail}"
+        f"{r['holds_per_s']:6.1f} holds/s of {r['hold_attempts_per_s']:6.1f}"
+        f"  sold {r['seats_sold']}/{r['seats']} out at {r['sold_out_s']} s"
+        f"  hold p99 {lat(r, 'hold', 'p99')}  book p99 {lat(r, 'book', 'p99')}"
+        f"  5xx {r['server_errors_5xx']}  violations {run_violations(r)}  {tail}"
     )
 
 
@@ -472,12 +513,16 @@ def med(values: list) -> str:
     return f"{m:,.1f} [{min(values):,.1f}–{max(values):,.1f}]"
 
 
+def run_violations(run: dict) -> int:
+    return sum(v for k, v in run["checks"].items() if k != "bookings_unseen_by_buyers")
+
+
 def violations(results: dict) -> int:
     total = 0
     for config in results["configs"]:
         for phase in ("pick", "best"):
             for run in config["runs"].get(phase, []):
-                total += sum(v for k, v in run["checks"].items() if k != "bookings_unseen_by_buyers")
+                total += run_violations(run)
                 total += run["server_errors_5xx"]
     return total + (results.get("check_inventory_exit") or 0)
 
@@ -497,7 +542,10 @@ def report(results: dict) -> list[str]:
         runs = config["runs"]
         pick, best = runs.get("pick", []), runs.get("best", [])
         lines += [f"## `{config['config']}`: {config['describe']} ({max(map(len, runs.values()))} runs)", ""]
-        lines += ["| stampede, 1,000 seats | picking seats | best available 2-4 together |", "|---|---:|---:|"]
+        lines += [
+            "| stampede, 1,000 seats | picking seats | best available 2-4 together |",
+            "|---|---:|---:|",
+        ]
         rows = [
             ("**seats sold out after s**", lambda r: r["sold_out_s"]),
             ("seats sold", lambda r: r["seats_sold"]),
@@ -517,15 +565,23 @@ def report(results: dict) -> list[str]:
             ("load generator CPU ms/request", lambda r: r["cpu_ms"]["load_generator"]),
             ("server cores busy", lambda r: r["cpu_ms"]["server_cores_busy"]),
             ("5xx", lambda r: r["server_errors_5xx"]),
-            ("invariant violations", lambda r: sum(v for k, v in r["checks"].items() if k != "bookings_unseen_by_buyers")),
+            ("invariant violations", run_violations),
         ]
         for label, get in rows:
             lines.append(f"| {label} | {med([get(r) for r in pick])} | {med([get(r) for r in best])} |")
         answers: Counter = Counter()
         for run in pick + best:
             answers.update(run["answers"])
-        lines += ["", "Answers by code, all stampede runs: " + ", ".join(f"{k} {v}" for k, v in sorted(answers.items())), ""]
-        lines += ["| reference, same server | req/s | p99 ms | server CPU ms/request | gunicorn | PostgreSQL |", "|---|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "Answers by code, all stampede runs: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(answers.items())),
+            "",
+        ]
+        lines += [
+            "| reference, same server | req/s | p99 ms | server CPU ms/request | gunicorn | PostgreSQL |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         for phase, endpoint, label in (
             ("floor", "me", "floor: `GET /auth/me/`"),
             ("refusals", "hold", "refused hold (409)"),
@@ -533,13 +589,18 @@ def report(results: dict) -> list[str]:
         ):
             rs = runs.get(phase, [])
             if rs:
+                cpu = [r["cpu_ms"] for r in rs]
                 lines.append(
-                    f"| {label} | {med([r['requests_per_s'] for r in rs])} | {med([lat(r, endpoint, 'p99') for r in rs])}"
-                    f" | {med([r['cpu_ms']['server'] for r in rs])} | {med([r['cpu_ms']['gunicorn'] for r in rs])}"
-                    f" | {med([r['cpu_ms']['postgres'] for r in rs])} |"
+                    f"| {label} | {med([r['requests_per_s'] for r in rs])}"
+                    f" | {med([lat(r, endpoint, 'p99') for r in rs])}"
+                    f" | {med([c['server'] for c in cpu])} | {med([c['gunicorn'] for c in cpu])}"
+                    f" | {med([c['postgres'] for c in cpu])} |"
                 )
         lines.append("")
-    lines.append(f"`manage.py check_inventory`: exit {results.get('check_inventory_exit')}; violations in all: {violations(results)}.")
+    lines.append(
+        f"`manage.py check_inventory`: exit {results.get('check_inventory_exit')};"
+        f" violations in all: {violations(results)}."
+    )
     return lines
 
 

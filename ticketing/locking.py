@@ -173,6 +173,25 @@ def dict_rows(cursor) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def model_columns(model: type[models.Model], alias: str) -> str:
+    """The select list of every concrete column of ``model``'s table ``alias``, each named
+    ``<alias>__<column>``: for ``model_from_row``."""
+    return ", ".join(f"{alias}.{f.column} AS {alias}__{f.column}" for f in model._meta.concrete_fields)
+
+
+def model_from_row[M: models.Model](model: type[M], row: dict[str, Any], alias: str) -> M:
+    """The instance of a hand-written read's ``model_columns`` row, each value converted as the
+    ORM converts what it reads (SQLite's datetimes and decimals)."""
+    fields = model._meta.concrete_fields
+    values = []
+    for field in fields:
+        column, value = field.get_col(model._meta.db_table), row[f"{alias}__{field.column}"]
+        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+            value = convert(value, column, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
 def seat_with_place(row: dict[str, Any]) -> EventSeat:
     """The EventSeat of a SEAT_PLACE_COLUMNS row, its seat (section, row, number, category) attached."""
     seat = EventSeat(
@@ -262,9 +281,9 @@ def lock_holds(*, hold_ids: Iterable[int]) -> tuple[list[EventSeat], list[Hold]]
 
 def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hold | None]:
     """Booking a hold: the seats the buyer's hold still holds (pk order, waiting, with their seat
-    and section: the booking renders them), then the hold with its event and its buyer (whose
-    ``is_active`` the caller checks: config/authentication.py); None for a hold that is not the
-    buyer's. The seat lock is one hand-written statement, as the hold's."""
+    and section: the booking renders them), then the hold with its event and whether its buyer's
+    account is active (``hold.buyer_active``: the caller checks it, config/authentication.py);
+    None for a hold that is not the buyer's. Two hand-written statements, as the hold's."""
     sql = f"""
         SELECT {SEAT_PLACE_COLUMNS}
           FROM {EventSeat._meta.db_table} es
@@ -274,11 +293,26 @@ def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hol
          ORDER BY es.id
     """  # noqa: S608 - table names come from model metadata, values are parameters
     sql += lock_clause(of="es")
+    hold_sql = f"""
+        SELECT {model_columns(Hold, "h")}, {model_columns(Event, "e")}, u.is_active AS buyer_active
+          FROM {Hold._meta.db_table} h
+          JOIN {Event._meta.db_table} e ON e.id = h.event_id
+          JOIN {User._meta.db_table} u ON u.id = h.buyer_id
+         WHERE h.id = %s AND h.buyer_id = %s
+         ORDER BY h.id
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    hold_sql += lock_clause(of="h")
     with connection.cursor() as cursor:
         cursor.execute(sql, [hold_id, buyer.pk, EventSeat.Status.HELD])
         seats = [seat_with_place(row) for row in dict_rows(cursor)]
-    holds = lock_rows(Hold.objects.filter(pk=hold_id, buyer=buyer).select_related("event", "buyer"))
-    return seats, holds[0] if holds else None
+        cursor.execute(hold_sql, [hold_id, buyer.pk])
+        rows = dict_rows(cursor)
+    if not rows:
+        return seats, None
+    hold = model_from_row(Hold, rows[0], "h")
+    hold.event = model_from_row(Event, rows[0], "e")
+    hold.buyer_active = bool(rows[0]["buyer_active"])
+    return seats, hold
 
 
 @dataclass(frozen=True)

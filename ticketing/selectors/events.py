@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
 from config.errors import NotFound
+from ticketing.locking import dict_rows, model_columns, model_from_row
 from ticketing.models import Event, EventSeat, Hold
 
 Status = EventSeat.Status
@@ -64,23 +65,13 @@ def event_public_get(pk: object, *, max_age: float = 0.0) -> Event:
         recent = _recent.get(pk)
         if recent is not None and time.monotonic() - recent[0] < max_age:
             return recent[1]
-    fields = Event._meta.concrete_fields
-    table = Event._meta.db_table
-    sql = f"SELECT {', '.join(f.column for f in fields)} FROM {table} WHERE id = %s AND status <> %s"  # noqa: S608
+    sql = f"SELECT {model_columns(Event, 'e')} FROM {Event._meta.db_table} e WHERE id = %s AND status <> %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk, Event.Status.DRAFT])
-        names = [column[0] for column in cursor.description]
-        row = cursor.fetchone()
-    if row is None:
+        rows = dict_rows(cursor)
+    if not rows:
         raise NotFound("No such event.")
-    by_column = dict(zip(names, row, strict=True))
-    values = []
-    for field in fields:  # what the ORM does to a value read (SQLite's datetimes)
-        column, value = field.get_col(table), by_column[field.column]
-        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
-            value = convert(value, column, connection)
-        values.append(value)
-    event = Event.from_db(connection.alias, [f.attname for f in fields], values)
+    event = model_from_row(Event, rows[0], "e")
     if max_age > 0:
         if len(_recent) >= RECENT_MAX:
             _recent.clear()

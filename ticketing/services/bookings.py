@@ -67,7 +67,7 @@ def booking_confirm(
         seats, hold = lock_for_booking(buyer=buyer, hold_id=hold_id)
         if hold is None:
             raise NotFound("No such hold.")
-        if not hold.buyer.is_active:
+        if not hold.buyer_active:
             raise AccountDisabled()
         if not hold.is_live(now) or len(seats) != hold.seat_count:
             raise HoldExpired()

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -54,26 +54,37 @@ def _token(payment_token: str | None) -> str:
 
 def _payment_open(*, buyer: User, hold: Hold, now: datetime) -> Payment | None:
     """The payment to charge (new, or a stale pending one), or a charged one to reuse (None:
-    nothing to charge). Raises PaymentInProgress while another request is charging."""
+    nothing to charge). Raises PaymentInProgress while another request is charging.
+
+    One statement in the common case: the new ``pending`` payment is inserted unless the
+    partial unique constraint (one open payment per hold) finds one already, ``ON CONFLICT DO
+    NOTHING``; only then is the open one read."""
+    payment = Payment(
+        buyer=buyer,
+        hold=hold,
+        gateway=payment_gateway().name,
+        idempotency_key=f"hold-{hold.pk}-{uuid.uuid4().hex}",
+        amount=hold.total,
+        currency=settings.TICKETING_CURRENCY,
+        status=PStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    fields = [f for f in Payment._meta.concrete_fields if not f.primary_key]
+    sql = (
+        f"INSERT INTO {Payment._meta.db_table} ({', '.join(f.column for f in fields)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(getattr(payment, f.attname), connection) for f in fields])
+        row = cursor.fetchone()
+    if row is not None:
+        payment.pk = row[0]
+        payment._state.adding, payment._state.db = False, connection.alias
+        return payment
     current = Payment.objects.filter(hold=hold, status__in=[PStatus.PENDING, PStatus.CHARGED]).first()
-    if current is None:
-        gateway = payment_gateway()
-        try:
-            with transaction.atomic():
-                return Payment.objects.create(
-                    buyer=buyer,
-                    hold=hold,
-                    gateway=gateway.name,
-                    idempotency_key=f"hold-{hold.pk}-{uuid.uuid4().hex}",
-                    amount=hold.total,
-                    currency=settings.TICKETING_CURRENCY,
-                    created_at=now,
-                    updated_at=now,
-                )
-        except IntegrityError:
-            raise PaymentInProgress() from None
-    if current.status == PStatus.PENDING and current.updated_at > now - PENDING_TAKEOVER:
-        raise PaymentInProgress()
+    if current is None or (current.status == PStatus.PENDING and current.updated_at > now - PENDING_TAKEOVER):
+        raise PaymentInProgress()  # being charged right now (or just settled: retry)
     return current
 
 

@@ -134,9 +134,11 @@ def test_booking_create_through_the_api_with_payment(sale):
             "/api/v1/bookings/", {"hold_id": hold.pk}, format="json", HTTP_IDEMPOTENCY_KEY="b1"
         )
     )
-    # the payment is recorded charged before the booking transaction (no lock held while the
-    # gateway is called), the booking transaction links it, then it is marked paid for
-    assert_protocol(locks, [PAYMENT], [KEY, SEAT, HOLD, PAYMENT], [PAYMENT])
+    # the payment is opened (one INSERT ... ON CONFLICT DO NOTHING: it waits at most for another
+    # request's insert of the hold's open payment, holding nothing) and recorded charged before
+    # the booking transaction (no lock held while the gateway is called), the booking
+    # transaction links it, then it is marked paid for
+    assert_protocol(locks, [PAYMENT], [PAYMENT], [KEY, SEAT, HOLD, PAYMENT], [PAYMENT])
 
 
 def test_booking_cancel(sale):

@@ -30,13 +30,15 @@ def holds_url(event) -> str:
 
 @pytest.fixture(autouse=True)
 def _nothing_remembered_between_tests():
-    """The per-process memories of the hot paths (verified tokens, recent event rows) start
-    empty: ids are reused from one test to the next (SQLite) and tokens with them."""
+    """The per-process memories of the hot paths (verified tokens, recent event rows, best
+    available's scopes) start empty: ids are reused from one test to the next (SQLite)."""
     from config.authentication import verified_tokens
     from ticketing.selectors.events import event_forget
+    from ticketing.services.best_available import scopes_forget
 
     verified_tokens.clear()
     event_forget()
+    scopes_forget()
     yield
 
 

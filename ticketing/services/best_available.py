@@ -263,15 +263,9 @@ class _Seats:
     answered from its front rows (one query of a few thousand seats, not the whole bowl).
     """
 
-    def __init__(self, *, event: Event, category: str | None, section: Section | None, now: datetime):
-        self._query = {"event": event, "category": category, "section": section, "now": now}
-        seats = Seat.objects.filter(section__hall_id=event.hall_id)
-        if section is not None:
-            seats = seats.filter(section=section)
-        if category is not None:
-            seats = seats.filter(category=category)
-        bounds = seats.aggregate(first=Min("row_index"), last=Max("row_index"))
-        self._next, self._last, self._band = bounds["first"] or 0, bounds["last"], 1
+    def __init__(self, *, event: Event, category: str | None, scope: _Scope, now: datetime):
+        self._query = {"event": event, "category": category, "section": scope.section, "now": now}
+        self._next, self._last, self._band = scope.first_row, scope.last_row, 1
         self.rows: list[list[SeatSpot]] = []
 
     @property
@@ -345,21 +339,51 @@ def _claim(
     return BestAvailableHold(hold=hold, adjacent=adjacent)
 
 
-def _scope_validate(*, event: Event, category: str | None, section_name: str | None) -> Section | None:
+@dataclass(frozen=True)
+class _Scope:
+    """Where a request looks: its section (None: the whole hall) and the depth of its rows."""
+
+    section: Section | None
+    first_row: int
+    last_row: int | None
+
+
+#: (hall, section name, category) -> its _Scope, per process. A hall's layout cannot change once
+#: an event uses it (``layout_in_use``), so what is read here for an event never goes stale.
+_scopes: dict[tuple[int, str | None, str | None], _Scope] = {}
+
+
+def scopes_forget() -> None:
+    """Drop the remembered scopes (tests: ids are reused from one test to the next)."""
+    _scopes.clear()
+
+
+def _scope_validate(*, event: Event, category: str | None, section_name: str | None) -> _Scope:
+    """The request's scope, or Invalid for a section or category the hall does not have."""
+    key = (event.hall_id, section_name, category)
+    scope = _scopes.get(key)
+    if scope is not None:
+        return scope
     section = None
     if section_name is not None:
         section = Section.objects.filter(hall_id=event.hall_id, name=section_name).first()
         if section is None:
             message = f"This hall has no section {section_name!r}."
             raise Invalid(message, fields={"best_available": {"section": [message]}})
+    seats = Seat.objects.filter(section__hall_id=event.hall_id)
+    if section is not None:
+        seats = seats.filter(section=section)
     if category is not None:
-        seats = Seat.objects.filter(section__hall_id=event.hall_id, category=category)
-        if section is not None:
-            seats = seats.filter(section=section)
-        if not seats.exists():
-            message = f"There are no {category!r} seats here."
-            raise Invalid(message, fields={"best_available": {"category": [message]}})
-    return section
+        seats = seats.filter(category=category)
+    bounds = seats.aggregate(first=Min("row_index"), last=Max("row_index"))
+    if category is not None and bounds["last"] is None:
+        message = f"There are no {category!r} seats here."
+        raise Invalid(message, fields={"best_available": {"category": [message]}})
+    scope = _Scope(section=section, first_row=bounds["first"] or 0, last_row=bounds["last"])
+    if len(_scopes) >= 1000:
+        _scopes.clear()
+    _scopes[key] = scope
+    return scope
 
 
 def hold_create_best_available(
@@ -391,7 +415,7 @@ def hold_create_best_available(
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= maximum:
         message = f"Ask for 1 to {maximum} seats."
         raise Invalid(message, fields={"best_available": {"count": [message]}})
-    scope_section = _scope_validate(event=event, category=category, section_name=section)
+    scope = _scope_validate(event=event, category=category, section_name=section)
     event_ensure_on_sale(event=event, now=now)
     limit = event_seat_limit(event)
     if count > limit:
@@ -403,7 +427,7 @@ def hold_create_best_available(
         attempts, wait, contended = 0, False, False
         rng = random.Random()
         for _ in range(MAX_READS):
-            hall = _Seats(event=event, category=category, section=scope_section, now=now)
+            hall = _Seats(event=event, category=category, scope=scope, now=now)
             taken: set[int] = set()
             while attempts < MAX_ATTEMPTS:
                 spread = SPREAD if contended else 1

@@ -180,3 +180,14 @@ def test_deeper_rows_are_read_when_the_front_ones_are_full(buyer, other_buyer):
     reads = [q["sql"] for q in queries.captured_queries if "row_index <" in q["sql"]]
     assert len(reads) == 3
     assert held_labels(result) == ["D2", "D3"]
+
+
+def test_the_scope_of_a_hall_is_read_once(buyer):
+    # given: a request for the best pair has been answered on this event
+    event = event_with_rows(10, 10)
+    hold_create_best_available(buyer=buyer, event=event, count=2)
+    # when
+    with CaptureQueriesContext(connection) as again:
+        hold_create_best_available(buyer=buyer, event=event, count=2)
+    # then: the rows' depth is not read again (a hall's layout cannot change under its events)
+    assert not [q for q in again.captured_queries if "MIN(" in q["sql"].upper()], again.captured_queries

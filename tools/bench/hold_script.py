@@ -6,9 +6,10 @@ the database it is connected to, records every statement with its parameters
 (1 to 4: pgbench picks one per transaction). Three requests per seat count give the three
 paths of POST /events/{id}/holds/:
 
-- ``won``: the seats are free: the whole transaction (key claim, buyer lock, seat lock, writes,
-  the stored answer);
-- ``refused``: the seats are already taken: the pre-check read, then one INSERT of the key;
+- ``won``: the seats are free: the whole transaction (key claim, the event row read afresh,
+  buyer lock, seat lock, writes, the stored answer);
+- ``refused``: the seats are already taken: the pre-check read (with the event row the process
+  read this second, as in an on-sale), then one INSERT of the key;
 - ``lost``: the pre-check found them free but another transaction has one locked (SKIP LOCKED
   leaves it out): the transaction ends with the stored 409.
 
@@ -87,11 +88,13 @@ def hold_request(*, event_id: int, buyer, seat_ids: Sequence[int], lock_one: boo
     """POST one hold through Django's handler and record its statements. ``lock_one``: another
     connection holds the last seat FOR UPDATE meanwhile (the ``lost`` path)."""
     import psycopg
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from rest_framework_simplejwt.tokens import AccessToken
 
     from ticketing.models import EventSeat, Hold, IdempotencyKey
+    from ticketing.selectors.events import event_forget, event_public_get
 
     key = f"pgbench-capture-{uuid.uuid4().hex}"
     client = Client(headers={"Authorization": f"Bearer {AccessToken.for_user(buyer)}"})
@@ -104,6 +107,10 @@ def hold_request(*, event_id: int, buyer, seat_ids: Sequence[int], lock_one: boo
             headers={"Idempotency-Key": key},
         )
 
+    # As in an on-sale, the process has read the event row this second: the pre-check uses it,
+    # the hold reads it afresh (ticketing/api/events.py).
+    event_forget(event_id)
+    event_public_get(event_id, max_age=settings.TICKETING_EVENT_TRUST_SECONDS)
     if lock_one:
         db = connection.settings_dict
         dsn = psycopg.conninfo.make_conninfo(

@@ -552,7 +552,8 @@ async def stampede_load(
     releases them (20%), and starts over as a fresh identity (the per-buyer limit). What
     "booked" means here is what the buyers were told: the seats of every 201 booking and those a
     409 reported ``booked``, shared by all of them like a live map would. With ``best_section``
-    buyers ask instead for the best 2-4 seats together in that section (``best_available``).
+    buyers ask instead for the best 2-4 seats together in that section (``best_available``), and
+    once told none are left together, for the best single seat.
     The run ends when every seat of the block is booked (``sold_out_at``) or after ``seconds``.
     No map reads: every request is a hold, a booking or a release.
     """
@@ -626,7 +627,8 @@ async def stampede_load(
         while not harness.stop.is_set():
             if best_section:
                 seats = []
-                wanted = {"count": rng.randint(2, 4), "section": best_section, "together": not apart}
+                count = 1 if apart else rng.randint(2, 4)  # the last seats go one by one
+                wanted = {"count": count, "section": best_section, "together": not apart}
                 request = {"best_available": wanted}
             else:
                 choice = candidates(avoid) or candidates(set())
@@ -667,7 +669,7 @@ async def stampede_load(
                 elif code == "seat_limit_exceeded":
                     buyer = next(harness.identities)
                 elif code == "no_adjacent_seats":
-                    if not apart:  # no 2-4 together left: from now on this buyer takes them apart
+                    if not apart:  # no 2-4 together left: from now on this buyer takes single seats
                         apart = True
                     else:
                         await asyncio.sleep(0.01)  # the rest is held: releases come back

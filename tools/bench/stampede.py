@@ -264,16 +264,7 @@ class Run:
         return event_id, region
 
     def measured(self, deployment: Deployment, coroutine) -> tuple[load.Harness, dict]:
-        meter = self.meter(deployment)
-        meter.start()
-        harness = asyncio.run(coroutine)
-        used = meter.stop()
-        requests = harness.stats.requests
-        server = sum(used[g] or 0 for g in used if g not in ("load_generator", "wall"))
-        cpu = per_request_ms(used, requests)
-        cpu["server"] = round(server / max(1, requests) * 1000, 3)
-        cpu["server_cores_busy"] = round(server / used["wall"], 2)
-        return harness, cpu
+        return measured(self.meter(deployment), coroutine)
 
     def floor(self, deployment: Deployment, urls: list[str], seed: int) -> dict:
         harness, cpu = self.measured(
@@ -341,42 +332,17 @@ class Run:
 
     def stampede(self, deployment: Deployment, urls: list[str], seed: int, *, best: bool) -> dict:
         event_id, region = self.fresh_show(f"Stampede {'best' if best else 'pick'} {seed}")
-        harness, cpu = self.measured(
-            deployment,
-            load.stampede_load(
-                urls=urls,
-                buyers=self.fx.buyers,
-                concurrency=self.args.buyers,
-                seconds=self.args.seconds,
-                event_id=event_id,
-                region=region,
-                seed=seed,
-                best_section=self.fx.hot_section if best else None,
-            ),
+        return stampede_run(
+            self.meter(deployment),
+            urls=urls,
+            buyers=self.fx.buyers,
+            concurrency=self.args.buyers,
+            seconds=self.args.seconds,
+            event_id=event_id,
+            region=region,
+            seed=seed,
+            best_section=self.fx.hot_section if best else None,
         )
-        from ticketing.models import EventSeat
-
-        block = set(region.ranked)
-        stats = harness.stats.summary()
-        seconds = stats["seconds"]
-        sold = EventSeat.objects.filter(id__in=block, status=EventSeat.Status.BOOKED).count()
-        run = {
-            **stats,
-            "event_id": event_id,
-            "cpu_ms": cpu,
-            "seats": len(block),
-            "seats_sold": sold,
-            "sold_out_s": round(harness.ledger.sold_out_at, 2) if harness.ledger.sold_out_at else None,
-            "holds_per_s": round(harness.stats.count("hold", 201) / seconds, 1),
-            "hold_attempts_per_s": round(harness.stats.count("hold") / seconds, 1),
-            "seats_sold_per_s": round(sold / seconds, 1),
-            "bookings_per_s": round(harness.stats.count("book", 201) / seconds, 1),
-            "answers": dict(harness.codes),
-            "unexpected": dict(harness.ledger.unexpected),
-            "checks": checks.tables_check(event_id=event_id, ledger=harness.ledger),
-        }
-        prepare.connections_close()
-        return run
 
     def config_runs(self, config: ServerConfig, repeats: int) -> dict:
         deployment = Deployment(config, port=self.args.port, env=self.env, out=self.out)
@@ -431,6 +397,55 @@ class Run:
         print(text)
         log(f"wrote {self.out / 'stampede.md'}")
         return 0 if violations(results) == 0 else 1
+
+
+# --- one measured run -------------------------------------------------------------------------
+
+
+def measured(meter: CpuMeter, coroutine) -> tuple[load.Harness, dict]:
+    """Run a load and give its harness and the CPU ms per request of each process group."""
+    meter.start()
+    harness = asyncio.run(coroutine)
+    used = meter.stop()
+    requests = harness.stats.requests
+    server = sum(used[g] or 0 for g in used if g not in ("load_generator", "wall"))
+    cpu = per_request_ms(used, requests)
+    cpu["server"] = round(server / max(1, requests) * 1000, 3)
+    cpu["server_cores_busy"] = round(server / used["wall"], 2)
+    return harness, cpu
+
+
+def stampede_run(meter: CpuMeter, *, event_id: int, region: load.Region, **load_args) -> dict:
+    """One stampede (``load.stampede_load``) on a fresh show, measured, then checked."""
+    from ticketing.models import EventSeat
+
+    harness, cpu = measured(meter, load.stampede_load(event_id=event_id, region=region, **load_args))
+    block = set(region.ranked)
+    stats = harness.stats.summary()
+    seconds = stats["seconds"]
+    sold = EventSeat.objects.filter(id__in=block, status=EventSeat.Status.BOOKED).count()
+    run = {
+        **stats,
+        "scenario": "best" if load_args.get("best_section") else "pick",
+        "buyers": load_args["concurrency"],
+        "event_id": event_id,
+        "cpu_ms": cpu,
+        "seats": len(block),
+        "seats_sold": sold,
+        "sold_out_s": round(harness.ledger.sold_out_at, 2) if harness.ledger.sold_out_at else None,
+        "holds_per_s": round(harness.stats.count("hold", 201) / seconds, 1),
+        "hold_attempts_per_s": round(harness.stats.count("hold") / seconds, 1),
+        "seats_sold_per_s": round(sold / seconds, 1),
+        "bookings_per_s": round(harness.stats.count("book", 201) / seconds, 1),
+        "answers": dict(harness.codes),
+        "unexpected": dict(harness.ledger.unexpected),
+        "checks": checks.tables_check(event_id=event_id, ledger=harness.ledger),
+        "once_held": sorted(
+            {s for h in harness.ledger.holds.values() if h["outcome"] != "booked" for s in h["seats"]}
+        ),
+    }
+    prepare.connections_close()
+    return run
 
 
 # --- the two extra loads ----------------------------------------------------------------------
@@ -527,6 +542,37 @@ def violations(results: dict) -> int:
     return total + (results.get("check_inventory_exit") or 0)
 
 
+HEADLINE = (
+    ("**seats sold out after s**", lambda r: r["sold_out_s"]),
+    ("seats sold", lambda r: r["seats_sold"]),
+    ("**seats sold/s**", lambda r: r["seats_sold_per_s"]),
+    ("**successful holds/s**", lambda r: r["holds_per_s"]),
+    ("hold attempts/s", lambda r: r["hold_attempts_per_s"]),
+    ("bookings/s", lambda r: r["bookings_per_s"]),
+    ("hold p50 ms", lambda r: lat(r, "hold", "p50")),
+    ("hold p95 ms", lambda r: lat(r, "hold", "p95")),
+    ("**hold p99 ms**", lambda r: lat(r, "hold", "p99")),
+    ("book p50 ms", lambda r: lat(r, "book", "p50")),
+    ("**book p99 ms**", lambda r: lat(r, "book", "p99")),
+    ("server CPU ms/request (gunicorn + PostgreSQL)", lambda r: r["cpu_ms"]["server"]),
+    ("… gunicorn", lambda r: r["cpu_ms"]["gunicorn"]),
+    ("… PostgreSQL", lambda r: r["cpu_ms"]["postgres"]),
+    ("… nginx", lambda r: r["cpu_ms"].get("nginx")),
+    ("load generator CPU ms/request", lambda r: r["cpu_ms"]["load_generator"]),
+    ("server cores busy", lambda r: r["cpu_ms"]["server_cores_busy"]),
+    ("5xx", lambda r: r["server_errors_5xx"]),
+    ("invariant violations", run_violations),
+)
+
+
+def headline_table(pick: list[dict], best: list[dict]) -> list[str]:
+    """The stampede's figures, picking seats beside best available (medians [min-max])."""
+    lines = ["| stampede, 1,000 seats | picking seats | best available 2-4 together |", "|---|---:|---:|"]
+    for label, get in HEADLINE:
+        lines.append(f"| {label} | {med([get(r) for r in pick])} | {med([get(r) for r in best])} |")
+    return lines
+
+
 def report(results: dict) -> list[str]:
     meta = results["meta"]
     lines = [
@@ -542,33 +588,7 @@ def report(results: dict) -> list[str]:
         runs = config["runs"]
         pick, best = runs.get("pick", []), runs.get("best", [])
         lines += [f"## `{config['config']}`: {config['describe']} ({max(map(len, runs.values()))} runs)", ""]
-        lines += [
-            "| stampede, 1,000 seats | picking seats | best available 2-4 together |",
-            "|---|---:|---:|",
-        ]
-        rows = [
-            ("**seats sold out after s**", lambda r: r["sold_out_s"]),
-            ("seats sold", lambda r: r["seats_sold"]),
-            ("**seats sold/s**", lambda r: r["seats_sold_per_s"]),
-            ("**successful holds/s**", lambda r: r["holds_per_s"]),
-            ("hold attempts/s", lambda r: r["hold_attempts_per_s"]),
-            ("bookings/s", lambda r: r["bookings_per_s"]),
-            ("hold p50 ms", lambda r: lat(r, "hold", "p50")),
-            ("hold p95 ms", lambda r: lat(r, "hold", "p95")),
-            ("**hold p99 ms**", lambda r: lat(r, "hold", "p99")),
-            ("book p50 ms", lambda r: lat(r, "book", "p50")),
-            ("**book p99 ms**", lambda r: lat(r, "book", "p99")),
-            ("server CPU ms/request (gunicorn + PostgreSQL)", lambda r: r["cpu_ms"]["server"]),
-            ("… gunicorn", lambda r: r["cpu_ms"]["gunicorn"]),
-            ("… PostgreSQL", lambda r: r["cpu_ms"]["postgres"]),
-            ("… nginx", lambda r: r["cpu_ms"].get("nginx")),
-            ("load generator CPU ms/request", lambda r: r["cpu_ms"]["load_generator"]),
-            ("server cores busy", lambda r: r["cpu_ms"]["server_cores_busy"]),
-            ("5xx", lambda r: r["server_errors_5xx"]),
-            ("invariant violations", run_violations),
-        ]
-        for label, get in rows:
-            lines.append(f"| {label} | {med([get(r) for r in pick])} | {med([get(r) for r in best])} |")
+        lines += headline_table(pick, best)
         answers: Counter = Counter()
         for run in pick + best:
             answers.update(run["answers"])

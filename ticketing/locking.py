@@ -283,7 +283,7 @@ def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hol
     """Booking a hold: the seats the buyer's hold still holds (pk order, waiting, with their seat
     and section: the booking renders them), then the hold with its event and whether its buyer's
     account is active (``hold.buyer_active``: the caller checks it, config/authentication.py);
-    None for a hold that is not the buyer's. Two hand-written statements, as the hold's."""
+    None for a hold that is not the buyer's. Two hand-written statements (``hold_read``)."""
     sql = f"""
         SELECT {SEAT_PLACE_COLUMNS}
           FROM {EventSeat._meta.db_table} es
@@ -293,7 +293,18 @@ def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hol
          ORDER BY es.id
     """  # noqa: S608 - table names come from model metadata, values are parameters
     sql += lock_clause(of="es")
-    hold_sql = f"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hold_id, buyer.pk, EventSeat.Status.HELD])
+        seats = [seat_with_place(row) for row in dict_rows(cursor)]
+    return seats, hold_read(buyer=buyer, hold_id=hold_id, lock=True)
+
+
+def hold_read(*, buyer: User, hold_id: int, lock: bool = False) -> Hold | None:
+    """The buyer's hold with its event, and whether the buyer's account is active
+    (``hold.buyer_active``), in one hand-written statement; None for a hold that is not the
+    buyer's. ``lock``: FOR UPDATE of the hold row (waits, bounded), for ``lock_for_booking``;
+    without it, the unlocked read of the payment step."""
+    sql = f"""
         SELECT {model_columns(Hold, "h")}, {model_columns(Event, "e")}, u.is_active AS buyer_active
           FROM {Hold._meta.db_table} h
           JOIN {Event._meta.db_table} e ON e.id = h.event_id
@@ -301,18 +312,17 @@ def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hol
          WHERE h.id = %s AND h.buyer_id = %s
          ORDER BY h.id
     """  # noqa: S608 - table names come from model metadata, values are parameters
-    hold_sql += lock_clause(of="h")
+    if lock:
+        sql += lock_clause(of="h")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [hold_id, buyer.pk, EventSeat.Status.HELD])
-        seats = [seat_with_place(row) for row in dict_rows(cursor)]
-        cursor.execute(hold_sql, [hold_id, buyer.pk])
+        cursor.execute(sql, [hold_id, buyer.pk])
         rows = dict_rows(cursor)
     if not rows:
-        return seats, None
+        return None
     hold = model_from_row(Hold, rows[0], "h")
     hold.event = model_from_row(Event, rows[0], "e")
     hold.buyer_active = bool(rows[0]["buyer_active"])
-    return seats, hold
+    return hold
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import AccountDisabled, HoldExpired, Invalid, NotFound, PaymentInProgress, PaymentNotUsable
+from ticketing.locking import hold_read
 from ticketing.models import Booking, Hold, Payment
 from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
 from ticketing.services.events import event_ensure_on_sale
@@ -101,10 +102,10 @@ def payment_charge(
     """
     now = now or timezone.now()
     token = _token(payment_token)
-    hold = Hold.objects.select_related("event", "buyer").filter(pk=hold_id, buyer=buyer).first()
+    hold = hold_read(buyer=buyer, hold_id=hold_id)
     if hold is None:
         raise NotFound("No such hold.")
-    if not hold.buyer.is_active:  # nothing is charged for a disabled account
+    if not hold.buyer_active:  # nothing is charged for a disabled account
         raise AccountDisabled()
     if not hold.is_live(now):
         raise HoldExpired()
@@ -215,9 +216,19 @@ def payment_link(*, payment: Payment, booking: Booking, now: datetime) -> None:
     for this booking. One conditional UPDATE (the protocol's implicit payment lock, after the
     booking's rows): it must still be ``charged`` and unused, else PaymentNotUsable and the
     booking rolls back."""
-    linked = Payment.objects.filter(
-        pk=payment.pk, hold_id=booking.hold_id, status=PStatus.CHARGED, booking__isnull=True
-    ).update(booking=booking, updated_at=now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Payment._meta.db_table} SET booking_id = %s, updated_at = %s"  # noqa: S608
+            " WHERE id = %s AND hold_id = %s AND status = %s AND booking_id IS NULL",
+            [
+                booking.pk,
+                connection.ops.adapt_datetimefield_value(now),
+                payment.pk,
+                booking.hold_id,
+                PStatus.CHARGED,
+            ],
+        )
+        linked = cursor.rowcount
     if not linked:
         raise PaymentNotUsable()
 

@@ -1,9 +1,15 @@
 """Gunicorn settings, read from the environment: ``gunicorn config.wsgi -c config/gunicorn.py``.
 
-Threaded sync workers (gthread): keep-alive connections, one Django database connection per
-thread, no async overhead (sync DRF views under ASGI were 2-5x slower here). Keep
-``workers x threads`` small: every thread is a PostgreSQL backend, and a 2-core box loses
-throughput with hundreds of backends. The on-sale benchmark (tools/bench/onsale.py) uses this file.
+Sync workers, two per core, behind nginx (``config/nginx.conf``; docker-compose.yml runs it):
+the measured best on the on-sale stampede (README, "The stampede"; ``python -m
+tools.bench.stampede --matrix`` runs the comparison). A sync worker answers one request at a
+time and closes the connection, so every request goes to whichever worker is free: under a
+stampede the hold p99 was 380-430 ms against 620-830 ms with threaded workers (4 x 2), whose
+keep-alive connections stay with the worker that accepted them and pile up unevenly; the
+throughput was within 5%. A sync worker must not face slow clients itself: nginx buffers
+requests and responses and keeps the clients' connections alive. ``GUNICORN_THREADS`` > 1
+switches to threaded workers (gthread) for a deployment without a buffering proxy. Every
+worker holds one PostgreSQL backend per thread: keep ``workers x threads`` small.
 """
 
 import json
@@ -19,7 +25,7 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = _int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2)
-threads = _int("GUNICORN_THREADS", 2)
+threads = _int("GUNICORN_THREADS", 1)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 # Queued connections beyond the workers wait in the kernel backlog, not in a worker.
 backlog = _int("GUNICORN_BACKLOG", 2048)

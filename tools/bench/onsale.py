@@ -65,7 +65,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ref-seconds", type=float, help="length of the floor, hold burst and pgbench runs")
     parser.add_argument("--scenarios", nargs="+", default=list(report.SCENARIOS), choices=report.SCENARIOS)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("BENCH_THREADS", 1)),
+        help="1: sync workers, as deployed",
+    )
     parser.add_argument("--port", type=int, default=8021, help="first port (two instances use port+1 too)")
     parser.add_argument(
         "--instances", type=int, default=1, choices=(1, 2), help="app servers for the main runs"

@@ -59,7 +59,8 @@ class ServerConfig:
 
     def describe(self) -> str:
         if not self.workers:
-            return "config/gunicorn.py as committed, nothing overridden"
+            proxy = ", nginx in front" if self.nginx else ", no proxy"
+            return f"config/gunicorn.py as committed (nothing overridden){proxy}"
         kind = f"gthread {self.workers}x{self.threads}" if self.threads > 1 else f"sync x{self.workers}"
         parts = [kind, f"keep-alive {self.keepalive}s" if self.threads > 1 else "no keep-alive (sync)"]
         if self.instances > 1:
@@ -72,7 +73,9 @@ class ServerConfig:
 CONFIGS = {
     c.name: c
     for c in (
-        ServerConfig("deployed", workers=0),  # config/gunicorn.py's defaults, nothing overridden
+        # what docker-compose.yml runs: nginx in front of config/gunicorn.py's defaults
+        ServerConfig("deployed", workers=0, nginx=True),
+        ServerConfig("gunicorn-direct", workers=0),  # the same gunicorn, no nginx
         ServerConfig("gthread-4x2", workers=4, threads=2),
         ServerConfig("gthread-4x2-no-keepalive", workers=4, threads=2, keepalive=0),
         ServerConfig("sync-3", workers=3),

@@ -28,6 +28,13 @@ from tools.bench.prepare import Buyer
 
 ROOT = Path(__file__).resolve().parents[2]
 DOUBLE_SALE_RULES = {"double_ticket"}  # the product's rule for a seat sold twice
+#: figures of a run's checks that count what happened, not what went wrong
+NOT_VIOLATIONS = ("bookings_unseen_by_buyers", "freed_seats_reheld")
+
+
+def violation_count(run_checks: dict[str, int]) -> int:
+    """The violations among a run's checks (``tables_check`` and ``stuck_check``)."""
+    return sum(v for k, v in run_checks.items() if k not in NOT_VIOLATIONS)
 
 
 def tables_check(*, event_id: int, ledger: Ledger) -> dict[str, int]:

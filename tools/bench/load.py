@@ -195,6 +195,7 @@ class Harness:
         self.identities = itertools.cycle(buyers)
         self.stats = Stats()
         self.ledger = Ledger()
+        self.codes: Counter = Counter()  # the stampede's answers by endpoint, status and error code
         self.stop = asyncio.Event()
         self.seed = seed
         # One client (one keep-alive connection) per buyer: httpx's shared pool scans all its
@@ -227,6 +228,31 @@ class Harness:
             self.stats.record(endpoint, f"error:{type(error).__name__}", time.perf_counter() - started)
             return None
         self.stats.record(endpoint, response.status_code, time.perf_counter() - started)
+        return response
+
+    async def book(self, client: httpx.AsyncClient, buyer: Buyer, hold_id: int) -> httpx.Response | None:
+        """Book the buyer's hold, retrying a 429 or 503 with the same Idempotency-Key (safe); a
+        201 is recorded in the ledger. Returns the last answer (None: no answer)."""
+        key = uuid.uuid4().hex
+        for _ in range(3):
+            response = await self.call(
+                client,
+                "book",
+                "POST",
+                "/api/v1/bookings/",
+                json={"hold_id": hold_id},
+                headers={**auth(buyer), "Idempotency-Key": key},
+            )
+            if response is not None and response.status_code not in (429, 503):
+                break
+            await asyncio.sleep(retry_after(response) if response is not None else 0.2)
+        if response is not None and response.status_code == 201:
+            body = orjson.loads(response.content)
+            self.ledger.bookings[body["id"]] = {
+                "buyer": buyer.user_id,
+                "seats": sorted(body["seats"]),
+                "hold": hold_id,
+            }
         return response
 
     async def progress(self) -> None:
@@ -424,26 +450,8 @@ async def rush_load(
         await harness.pause(thinking(rng))  # paying, or deciding to let the seats go
         record = ledger.holds[hold_id]
         if roll < book_share:
-            key = uuid.uuid4().hex
-            for _ in range(3):  # the same Idempotency-Key makes a retry safe
-                response = await harness.call(
-                    client,
-                    "book",
-                    "POST",
-                    "/api/v1/bookings/",
-                    json={"hold_id": hold_id},
-                    headers={**auth(buyer), "Idempotency-Key": key},
-                )
-                if response is not None and response.status_code not in (429, 503):
-                    break
-                await asyncio.sleep(retry_after(response) if response is not None else 0.2)
+            response = await harness.book(client, buyer, hold_id)
             if response is not None and response.status_code == 201:
-                body = orjson.loads(response.content)
-                ledger.bookings[body["id"]] = {
-                    "buyer": buyer.user_id,
-                    "seats": sorted(body["seats"]),
-                    "hold": hold_id,
-                }
                 record["outcome"] = "booked"
             else:
                 record["outcome"] = f"book_failed:{response.status_code if response is not None else 'error'}"
@@ -485,13 +493,7 @@ async def rush_load(
                 headers={**auth(buyer), "Idempotency-Key": uuid.uuid4().hex},
             )
             if response is None:
-                harness.codes["hold error"] += 1
                 continue
-            code = ""
-            if response.status_code == 409:
-                body = orjson.loads(response.content)
-                code = body.get("code")
-            harness.codes[f"hold {response.status_code} {code}".strip()] += 1
             if response.status_code == 201:
                 body = orjson.loads(response.content)
                 held = sorted(seat["id"] for seat in body["seats"])
@@ -560,7 +562,6 @@ async def stampede_load(
     scenario = "best" if best_section else "pick"
     label = f"stampede {scenario} N={concurrency}" + (f" x{len(urls)}" if len(urls) > 1 else "")
     harness = Harness(urls=urls, buyers=buyers, concurrency=concurrency, label=label, seed=seed)
-    harness.codes = Counter()  # answers by endpoint, status and error code
     ledger, block = harness.ledger, set(region.ranked)
     booked: set[int] = set()
     cursor = [0]  # ranked[:cursor] are all booked
@@ -597,26 +598,11 @@ async def stampede_load(
             harness.codes[f"release {response.status_code if response is not None else 'error'}"] += 1
             record["outcome"] = "released" if ok else "release_failed"
             return
-        key = uuid.uuid4().hex
-        for _ in range(3):  # the same Idempotency-Key makes a retry safe
-            response = await harness.call(
-                client,
-                "book",
-                "POST",
-                "/api/v1/bookings/",
-                json={"hold_id": hold_id},
-                headers={**auth(buyer), "Idempotency-Key": key},
-            )
-            if response is not None and response.status_code not in (429, 503):
-                break
-            await asyncio.sleep(retry_after(response) if response is not None else 0.2)
+        response = await harness.book(client, buyer, hold_id)
         harness.codes[f"book {response.status_code if response is not None else 'error'}"] += 1
         if response is not None and response.status_code == 201:
-            body = orjson.loads(response.content)
-            seats = sorted(body["seats"])
-            ledger.bookings[body["id"]] = {"buyer": buyer.user_id, "seats": seats, "hold": hold_id}
             record["outcome"] = "booked"
-            mark_booked(seats)
+            mark_booked(ledger.bookings[orjson.loads(response.content)["id"]]["seats"])
         else:
             record["outcome"] = f"book_failed:{response.status_code if response is not None else 'error'}"
 
@@ -675,10 +661,12 @@ async def stampede_load(
                         await asyncio.sleep(0.01)  # the rest is held: releases come back
                 else:
                     ledger.unexpected[f"hold_409_{code}"] += 1
+                    return  # an answer the stampede does not expect: this buyer stops
             elif response.status_code in (429, 503):
                 await asyncio.sleep(retry_after(response))
             else:
                 ledger.unexpected[f"hold_{response.status_code}"] += 1
+                return
 
     await harness.run(vu, seconds)
     return harness

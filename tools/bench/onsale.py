@@ -624,9 +624,7 @@ def ratio(a, b) -> float:
 
 
 def violations(run_checks: dict) -> int:
-    return sum(
-        v for k, v in run_checks.items() if k not in ("bookings_unseen_by_buyers", "freed_seats_reheld")
-    )
+    return checks.violation_count(run_checks)
 
 
 def targets(results: dict) -> list[dict]:

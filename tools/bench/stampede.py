@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -182,6 +183,11 @@ class Deployment:
             self.servers.append(server)
         if not c.nginx:
             return [server.url for server in self.servers]
+        if shutil.which("nginx") is None:
+            self.stop()
+            raise SystemExit(
+                "nginx is not installed: apt-get install -y nginx (or --configs gunicorn-direct)"
+            )
         directory = self.out / f"nginx-{c.name}"
         directory.mkdir(exist_ok=True)
         servers = "\n".join(f"    server {s.url.removeprefix('http://')};" for s in self.servers)

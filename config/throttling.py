@@ -92,17 +92,19 @@ class ScopedRateThrottle(DrfScopedRateThrottle):
         return self.duration if opened is None else max(1.0, self.duration - (self.now - opened))
 
 
-_clients: dict[tuple[int, int], object] = {}
+_clients: dict[tuple[int, tuple[str, ...]], object] = {}
 
 
 def redis_client(cache):
-    """One redis-py client per process for a Redis cache (Django's builds one per call), None
-    for any other cache. Made in the worker, after the fork: never shared across processes."""
+    """One redis-py client per process and Redis server set, shared by the process's threads
+    (redis-py's clients are thread-safe; Django builds one per call, and keeps a cache object per
+    thread), None for any other cache. Made in the worker, after the fork: never shared across
+    processes."""
     if isinstance(cache, ConnectionProxy):  # django.core.cache.cache, DRF's default
         cache = caches[cache._alias]
     if not isinstance(cache, RedisCache):
         return None
-    key = (os.getpid(), id(cache._cache))
+    key = (os.getpid(), tuple(cache._servers))
     client = _clients.get(key)
     if client is None:
         client = _clients[key] = cache._cache.get_client(write=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -116,19 +115,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stampede-seconds", type=float, default=20.0, help="time limit of a stampede")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args(argv)
-
-
-def git_revision() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
-        ).stdout
-        return rev + ("+dirty" if dirty.strip() else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def postgres_version() -> str:
@@ -545,7 +531,7 @@ class Bench:
                 "ref_seconds": self.ref_seconds,
                 "map_query": self.args.map_query,
                 "think_s": self.args.think,
-                "git": git_revision(),
+                "git": report.git_revision(),
             },
             "levels": [],
         }

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ("hot", "spread", "best")  # best: POST best_available, the server picks
+
+
+def git_revision() -> str:
+    """The commit the run measured, ``+dirty`` with uncommitted changes."""
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+        ).stdout
+        return rev + ("+dirty" if dirty.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def _fmt(value: Any, digits: int = 0) -> str:

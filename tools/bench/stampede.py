@@ -41,6 +41,7 @@ import orjson
 
 from tools.bench import checks, load, prepare
 from tools.bench.cpu import CpuMeter, per_request_ms, pids_named
+from tools.bench.report import git_revision
 from tools.bench.server import AppServer, Notifier, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -631,15 +632,6 @@ def report(results: dict) -> list[str]:
         f" violations in all: {violations(results)}."
     )
     return lines
-
-
-def git_revision() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,10 +6,11 @@ tools.bench.stampede --matrix`` runs the comparison). A sync worker answers one 
 time and closes the connection, so every request goes to whichever worker is free: under a
 stampede (medians of 3) the hold p99 was 428 ms [426-465] against 812 ms [673-867] with
 threaded workers (4 x 2), whose keep-alive connections stay with the worker that accepted them
-and pile up unevenly; the successful holds/s were within 5% (36.2 against 34.4). A sync worker must not face slow clients itself: nginx buffers
-requests and responses and keeps the clients' connections alive. ``GUNICORN_THREADS`` > 1
-switches to threaded workers (gthread) for a deployment without a buffering proxy. Every
-worker holds one PostgreSQL backend per thread: keep ``workers x threads`` small.
+and pile up unevenly; the successful holds/s were within 5% (36.2 against 34.4). A sync
+worker must not face slow clients itself: nginx buffers requests and responses and keeps the
+clients' connections alive. ``GUNICORN_THREADS`` > 1 switches to threaded workers (gthread) for
+a deployment without a buffering proxy. Every worker holds one PostgreSQL backend per thread:
+keep ``workers x threads`` small.
 """
 
 import json

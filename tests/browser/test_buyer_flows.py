@@ -252,7 +252,7 @@ def test_phone_sign_up_list_view_token_refresh_and_log_out(open_page, shots, mon
     shots(page, "phone-list-view", readme="list-view-phone", full_page=True)
     page.wait_for_timeout(2500)  # the access token has expired by now
     page.get_by_role("button", name="Hold 1 seat").click()
-    page.locator("[data-timer]").wait_for()
+    page.locator("[role=timer]:visible").wait_for()  # on a phone: in the bottom sheet's bar
     # then: the expired token was refreshed on a 401 and the hold went through
     assert 200 in refreshes
     assert seat_6.is_checked()

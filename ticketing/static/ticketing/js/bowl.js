@@ -1,10 +1,13 @@
 // The overview of a stadium or arena: its sections around the court, coloured by availability.
 //
 // Sections are placed clockwise from the top (four sides), in layout order. Each is a button
-// whose name says the section, how many seats are left, and the lowest price; the colour is
-// repeated in words ("412 left", "Sold out"), never the only signal.
+// whose visible text is its name: the section, how many seats are left and the lowest price
+// still available. Tiles are coloured by that price (the seats' own category colours, so the
+// page has one colour scheme) or, on request, by how full the section is; the colour is always
+// repeated in words ("412 left", "Sold out"), never the only signal. A filter (price category,
+// wheelchair spaces) pales the sections with no matching seat.
 
-import { h, money, number } from "./ui.js";
+import { categoryName, h, money, number } from "./ui.js";
 
 /** How many sections go on each side of the court, clockwise from the top. */
 export function bowlSides(count) {
@@ -27,22 +30,41 @@ export function level(section) {
 /** "412 of 500 seats available, from €35.00" (or "sold out"). */
 export function availabilityText(section) {
   const available = section.counts.available;
-  const from = section.minPrice === null ? "" : `, from ${money(section.minPrice)}`;
+  const from = section.fromPrice === null ? "" : `, from ${money(section.fromPrice)}`;
   const count =
     available === 0 ? "sold out" : `${number(available)} of ${number(section.total)} seats available`;
   return `${count}${from}`;
 }
 
+/** Whether a section has an available seat the filter lets through. */
+export function matches(section, filter) {
+  if (filter.accessible && !section.accessibleLeft) return false;
+  if (filter.category && !section.left[filter.category]) return false;
+  return section.counts.available > 0;
+}
+
 const SIDES = ["top", "right", "bottom", "left"];
 
 export class BowlOverview {
-  /** @param {{onChoose: (name: string, byKeyboard: boolean) => void}} hooks */
+  /**
+   * @param {{onChoose: (name: string, byKeyboard: boolean) => void,
+   *          slot: (category: string) => number, categories: () => [string, string, number][]}} hooks
+   */
   constructor(container, hooks) {
     this.container = container;
+    this.hooks = hooks;
+    this.scheme = sessionStorage.getItem("frontrow.scheme") === "left" ? "left" : "price";
+    this.filter = { category: null, accessible: false };
     this.onClick = (event) => {
       const tile = event.target.closest(".tile");
       // A click with detail 0 came from the keyboard (Enter or Space on the button).
       if (tile) hooks.onChoose(tile.dataset.section, event.detail === 0);
+      const scheme = event.target.closest("button[data-scheme]");
+      if (scheme) {
+        this.scheme = scheme.dataset.scheme;
+        sessionStorage.setItem("frontrow.scheme", this.scheme);
+        this.update(this.sections, this.current);
+      }
     };
     container.addEventListener("click", this.onClick);
   }
@@ -55,51 +77,106 @@ export class BowlOverview {
   render(sections, current) {
     let index = 0;
     const sides = bowlSides(sections.length).map((count, side) => {
-      const tiles = sections
-        .slice(index, index + count)
-        .map((section) =>
-          h(
-            "button",
-            { type: "button", class: "tile", "data-section": section.name },
-            h("span", { class: "tile-name" }, section.name),
-            h("span", { class: "tile-count" }),
-          ),
-        );
+      const tiles = sections.slice(index, index + count).map((section) =>
+        h(
+          "button",
+          { type: "button", class: "tile", "data-section": section.name },
+          h("span", { class: "tile-name" }, section.name),
+          h("span", { class: "tile-count" }),
+          h("span", { class: "tile-price" }),
+        ),
+      );
       index += count;
       return h("div", { class: `bowl-side bowl-${SIDES[side]}` }, tiles);
     });
-    const key = (lvl, text) => [h("span", { class: `lvl lvl-${lvl}`, "aria-hidden": "true" }), ` ${text}  `];
+    this.key = h("ul", { class: "bowl-key", "aria-label": "Colours of the sections" });
     this.container.replaceChildren(
-      h("h2", { class: "bowl-title" }, "Choose a section"),
+      h(
+        "div",
+        { class: "bowl-head" },
+        h("h2", { class: "bowl-title" }, "Choose a section"),
+        h(
+          "div",
+          { class: "segmented segmented-small", role: "group", "aria-label": "Colour sections by" },
+          h("button", { type: "button", class: "segment", "data-scheme": "price" }, "Price"),
+          h("button", { type: "button", class: "segment", "data-scheme": "left" }, "Seats left"),
+        ),
+      ),
       h(
         "div",
         { class: "bowl-ring" },
         sides,
         h("div", { class: "court", "aria-hidden": "true" }, h("span", {}, "Court")),
       ),
-      h(
-        "p",
-        { class: "bowl-key muted" },
-        key("high", "plenty"),
-        key("mid", "filling up"),
-        key("low", "last seats"),
-        key("none", "sold out"),
-      ),
+      this.key,
     );
     this.update(sections, current);
   }
 
-  /** Refresh colours, counts and names (after a live update), and mark the current section. */
+  setFilter(filter) {
+    this.filter = filter;
+    if (this.sections) this.update(this.sections, this.current);
+  }
+
+  /** Refresh colours, counts and prices (after a live update), and mark the current section. */
   update(sections, current) {
+    this.sections = sections;
+    this.current = current;
     const byName = new Map(sections.map((section) => [section.name, section]));
+    const filtering = this.filter.category || this.filter.accessible;
     for (const tile of this.container.querySelectorAll(".tile")) {
       const section = byName.get(tile.dataset.section);
       const available = section.counts.available;
-      tile.className = `tile lvl-${level(section)}${section === current ? " is-current" : ""}`;
+      const colour =
+        available === 0
+          ? "lvl-none"
+          : this.scheme === "left"
+            ? `lvl-${level(section)}`
+            : `p${this.cheapestSlot(section)}`;
+      const dim = filtering && available > 0 && !matches(section, this.filter);
+      tile.className = `tile ${colour}${dim ? " is-dim" : ""}${section === current ? " is-current" : ""}`;
       tile.setAttribute("aria-pressed", String(section === current));
-      tile.setAttribute("aria-label", `${section.name}: ${availabilityText(section)}`);
       tile.querySelector(".tile-count").textContent =
         available === 0 ? "Sold out" : `${number(available)} left`;
+      tile.querySelector(".tile-price").textContent =
+        section.fromPrice === null || available === 0 ? "" : `from ${money(section.fromPrice)}`;
+      // The visible words are the name (axe: label-content-name-mismatch); a filtered-out
+      // section says so in words too, not only by its colour.
+      tile.title = dim ? "No seats here match the filter" : "";
     }
+    for (const button of this.container.querySelectorAll("button[data-scheme]"))
+      button.setAttribute("aria-pressed", String(button.dataset.scheme === this.scheme));
+    this.renderKey();
+  }
+
+  cheapestSlot(section) {
+    let best = null;
+    for (const [category] of Object.entries(section.left)) {
+      const slot = this.hooks.slot(category);
+      if (best === null || slot < best) best = slot;
+    }
+    return best ?? 0;
+  }
+
+  /** One colour scheme at a time, explained. */
+  renderKey() {
+    const item = (cls, text) => h("li", {}, h("span", { class: `lvl ${cls}`, "aria-hidden": "true" }), text);
+    const items =
+      this.scheme === "left"
+        ? [
+            item("lvl-high", "Plenty left"),
+            item("lvl-mid", "Filling up"),
+            item("lvl-low", "Last seats"),
+            item("lvl-none", "Sold out"),
+          ]
+        : [
+            ...this.hooks
+              .categories()
+              .map(([category, price, slot]) => item(`p${slot}`, `${categoryName(category)} · ${money(price)}`)),
+            item("lvl-none", "Sold out"),
+          ];
+    if (this.scheme !== "left")
+      items.splice(items.length - 1, 0, h("li", { class: "muted" }, "(the cheapest seats left in each)"));
+    this.key.replaceChildren(...items);
   }
 }

@@ -4,6 +4,11 @@
 // Redrawn whole on every change (it holds a dozen elements at most). Focus is kept on the
 // button that had it, by its data-key; `focusKey` moves it on purpose (e.g. to Book after a
 // hold). The countdown text itself is updated in place by the page's ticker ([data-timer]).
+//
+// On a phone the panel is a bottom sheet: a bar that stays on screen (the countdown, "3 seats ·
+// €240" and the one button that matters next: Book, else Hold) above the details, which fold
+// away. The bar's button is the same action as the panel's, so the panel's copy of it is hidden
+// there (`.in-bar`): one Book button per hold, whatever the width.
 
 import { categoryName, clock, h, message, money, plural, seatName } from "./ui.js";
 
@@ -22,16 +27,81 @@ function seatLine(seat, swatch, extra = null) {
   );
 }
 
-function button(label, { key, primary = false, disabled = false, onclick, ...attrs }) {
+function button(label, { key, primary = false, disabled = false, onclick, class: cls, ...attrs }) {
   const kind = primary ? "btn-primary" : "btn-ghost";
   return h(
     "button",
-    { type: "button", class: `btn ${kind} btn-block`, "data-key": key, disabled, onclick, ...attrs },
+    { type: "button", class: cls || `btn ${kind} btn-block`, "data-key": key, disabled, onclick, ...attrs },
     label,
   );
 }
 
-function holdPanel(hold, view, actions) {
+/**
+ * The sheet's bar: what the buyer has and the next step. The soonest hold first (its countdown
+ * and Book), else the selection (its total and Hold). Null when there is neither.
+ */
+function sheetBar(view, actions) {
+  const hold = [...view.holds].sort((a, b) => a.deadline - b.deadline)[0];
+  const { selected } = view;
+  let summary;
+  let action;
+  if (hold) {
+    const left = (hold.deadline - Date.now()) / 1000;
+    summary = h(
+      "p",
+      { class: `sheet-summary hold-timer${left <= 60 ? " urgent" : ""}` },
+      h("span", { role: "timer", "data-bar-timer": String(hold.id) }, clock(left)),
+      " left · ",
+      h("strong", {}, `${plural(hold.seats.length, "seat")} · ${money(hold.total)}`),
+    );
+    action = button(`Book ${plural(hold.seats.length, "seat")} · ${money(hold.total)}`, {
+      key: `bar-book-${hold.id}`,
+      primary: true,
+      class: "btn btn-primary",
+      disabled: view.busy,
+      onclick: () => actions.book(hold),
+    });
+  } else if (selected.length) {
+    const total = selected.reduce((sum, seat) => sum + Number(seat.price || 0), 0);
+    summary = h(
+      "p",
+      { class: "sheet-summary" },
+      h("strong", {}, `${plural(selected.length, "seat")} · ${money(total)}`),
+    );
+    let label = view.loggedIn ? `Hold ${plural(selected.length, "seat")}` : "Log in to hold these seats";
+    if (view.busy) label = "Holding…";
+    action = button(label, {
+      key: "bar-hold",
+      primary: true,
+      class: "btn btn-primary",
+      disabled: view.busy,
+      onclick: actions.hold,
+    });
+  } else {
+    return null;
+  }
+  const more = view.holds.length + (hold && selected.length ? 1 : 0);
+  return h(
+    "div",
+    { class: "sheet-bar" },
+    summary,
+    action,
+    h(
+      "button",
+      {
+        type: "button",
+        class: "btn btn-ghost btn-small sheet-toggle",
+        "data-key": "sheet-toggle",
+        "aria-expanded": String(view.expanded),
+        "aria-controls": "cart-body",
+        onclick: actions.toggleSheet,
+      },
+      view.expanded ? "Hide details" : more > 1 ? `Details (${more})` : "Details",
+    ),
+  );
+}
+
+function holdPanel(hold, view, actions, inBar) {
   const left = (hold.deadline - Date.now()) / 1000;
   const count = plural(hold.seats.length, "seat");
   return h(
@@ -55,6 +125,7 @@ function holdPanel(hold, view, actions) {
       { class: "cart-actions" },
       button(`Book ${count} · ${money(hold.total)}`, {
         key: `book-${hold.id}`,
+        class: inBar ? "btn btn-primary btn-block in-bar" : undefined,
         primary: true,
         disabled: view.busy,
         onclick: () => actions.book(hold),
@@ -68,7 +139,7 @@ function holdPanel(hold, view, actions) {
   );
 }
 
-function selectionPanel(view, actions) {
+function selectionPanel(view, actions, inBar) {
   const { selected } = view;
   const total = selected.reduce((sum, seat) => sum + Number(seat.price || 0), 0);
   let holdLabel = view.loggedIn ? `Hold ${plural(selected.length, "seat")}` : "Log in to hold these seats";
@@ -98,7 +169,13 @@ function selectionPanel(view, actions) {
     h(
       "div",
       { class: "cart-actions" },
-      button(holdLabel, { key: "hold", primary: true, disabled: view.busy, onclick: actions.hold }),
+      button(holdLabel, {
+        key: "hold",
+        class: inBar ? "btn btn-primary btn-block in-bar" : undefined,
+        primary: true,
+        disabled: view.busy,
+        onclick: actions.hold,
+      }),
       button("Clear selection", { key: "clear", onclick: actions.clear }),
     ),
   );
@@ -106,20 +183,21 @@ function selectionPanel(view, actions) {
 
 /**
  * @param {HTMLElement} container
- * @param {{notice, holds, selected, busy, loggedIn, empty, limit, mine, next, swatch}} view
- * @param {{book, release, hold, remove, clear}} actions
+ * @param {{notice, holds, selected, busy, loggedIn, empty, limit, mine, next, swatch, expanded}} view
+ * @param {{book, release, hold, remove, clear, toggleSheet}} actions
  * @param {string} [focusKey] the data-key of the button to focus afterwards
  */
 export function drawCart(container, view, actions, focusKey) {
   const active = document.activeElement;
   const keep = focusKey || (container.contains(active) ? active.dataset.key : null);
-  const parts = [h("h2", { id: "cart-title" }, "Your seats")];
-  if (view.notice) parts.push(message(view.notice.kind, view.notice.title, view.notice.text));
-  for (const hold of view.holds) parts.push(holdPanel(hold, view, actions));
-  if (view.selected.length) parts.push(selectionPanel(view, actions));
-  else if (!view.holds.length) parts.push(h("p", { class: "muted cart-empty" }, view.empty));
+  const bar = sheetBar(view, actions);
+  const barHold = bar && view.holds.length ? [...view.holds].sort((a, b) => a.deadline - b.deadline)[0] : null;
+  const body = [];
+  for (const hold of view.holds) body.push(holdPanel(hold, view, actions, hold === barHold));
+  if (view.selected.length) body.push(selectionPanel(view, actions, Boolean(bar) && !barHold));
+  else if (!view.holds.length) body.push(h("p", { class: "muted cart-empty" }, view.empty));
   const yours = view.mine ? ` (you have ${view.mine})` : "";
-  parts.push(
+  body.push(
     h(
       "p",
       { class: "muted cart-note" },
@@ -128,7 +206,7 @@ export function drawCart(container, view, actions, focusKey) {
   );
   if (!view.loggedIn) {
     const next = encodeURIComponent(view.next);
-    parts.push(
+    body.push(
       h(
         "p",
         { class: "cart-note" },
@@ -139,11 +217,24 @@ export function drawCart(container, view, actions, focusKey) {
       ),
     );
   }
-  container.replaceChildren(...parts);
+  container.classList.toggle("has-bar", Boolean(bar));
+  container.classList.toggle("is-expanded", Boolean(view.expanded));
+  container.replaceChildren(
+    ...[
+      h("h2", { id: "cart-title" }, "Your seats"),
+      view.notice ? message(view.notice.kind, view.notice.title, view.notice.text) : null,
+      bar,
+      h("div", { class: "cart-body", id: "cart-body" }, body),
+    ].filter(Boolean),
+  );
   if (keep) {
-    const target =
-      container.querySelector(`[data-key="${keep}"]`) ||
-      (focusKey ? container.querySelector("button:not([disabled])") : null);
+    const visible = (el) => el && el.offsetParent !== null;
+    let target = container.querySelector(`[data-key="${keep}"]`);
+    // The same action in the sheet's bar (a phone) or in the panel (a wider screen).
+    const twin = keep.startsWith("bar-") ? keep.slice(4) : `bar-${keep}`;
+    if (!visible(target)) target = container.querySelector(`[data-key="${twin}"]`);
+    if (!visible(target) && focusKey)
+      target = [...container.querySelectorAll("button:not([disabled])")].find(visible);
     if (target) target.focus();
   }
 }

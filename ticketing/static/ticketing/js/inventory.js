@@ -8,6 +8,8 @@ export class SeatInventory {
     this.sections = []; // [{id, name, rows: [{label, seats}], total, minPrice, counts}]
     this.sectionByName = new Map();
     this.seats = new Map(); // event-seat id → seat
+    this.left = {}; // category → available seats, the whole event
+    this.accessibleLeft = 0;
   }
 
   get size() {
@@ -88,12 +90,31 @@ export class SeatInventory {
     this.recount();
   }
 
-  /** Seat counts by status, per section (call after changing seats locally). */
+  /**
+   * Seat counts, per section and for the event (call after changing seats locally): by status
+   * (`counts`), available seats by category (`left`), available wheelchair spaces
+   * (`accessibleLeft`), and the lowest price still available (`fromPrice`, null if sold out).
+   */
   recount() {
+    this.left = {};
+    this.accessibleLeft = 0;
     for (const section of this.sections) {
       const counts = { available: 0, held: 0, booked: 0, blocked: 0 };
-      for (const row of section.rows) for (const seat of row.seats) counts[seat.status] += 1;
-      section.counts = counts;
+      const left = {};
+      let accessibleLeft = 0;
+      let fromPrice = null;
+      for (const row of section.rows)
+        for (const seat of row.seats) {
+          counts[seat.status] += 1;
+          if (seat.status !== "available") continue;
+          left[seat.category] = (left[seat.category] || 0) + 1;
+          if (seat.accessible) accessibleLeft += 1;
+          const price = seat.price === null ? null : Number(seat.price);
+          if (price !== null && (fromPrice === null || price < fromPrice)) fromPrice = price;
+        }
+      Object.assign(section, { counts, left, accessibleLeft, fromPrice });
+      for (const [category, n] of Object.entries(left)) this.left[category] = (this.left[category] || 0) + n;
+      this.accessibleLeft += accessibleLeft;
     }
   }
 }

@@ -4,8 +4,17 @@
 // innerHTML assignment, listeners are delegated to the container (four of them, whatever the
 // number of seats), and live updates patch only the seats that changed. Each block is one tab
 // stop (roving tabindex); arrow keys move between seats, Space or Enter selects.
+//
+// Zoom and pan: the grid is its own scrolling viewport, so a wide section pans inside it and
+// never scrolls the page sideways. Zoom changes the seat size (10 to 44 px) around the
+// viewport's centre: buttons (zoomBy / zoomFit), "+", "-" and "0" on the keyboard, Ctrl+wheel
+// (a trackpad pinch), and a two-finger pinch on a touch screen. `minSeat` sets the smallest
+// size a section opens at: 24 px on a phone, so every seat is a target a thumb can hit.
 
 import { esc } from "./ui.js";
+
+export const SEAT_MIN = 10;
+export const SEAT_MAX = 44;
 
 const NAV_KEYS = new Set([
   "ArrowLeft",
@@ -46,6 +55,34 @@ export class SeatGrid {
       if (el) hooks.onPoint(hooks.seat(Number(el.dataset.id)));
     };
     this.onLeave = () => hooks.onPoint(null);
+    this.size = 0; // the seat size shown, px
+    this.fitSize = 0; // the size at which the widest row fits the viewport
+    this.onWheel = (event) => {
+      if (!event.ctrlKey || !this.size) return; // a plain wheel pans (scrolls)
+      event.preventDefault();
+      this.zoomTo(this.size * Math.exp(-event.deltaY / 300));
+    };
+    this.pointers = new Map();
+    this.onPointerDown = (event) => {
+      if (event.pointerType !== "touch") return;
+      this.pointers.set(event.pointerId, [event.clientX, event.clientY]);
+      if (this.pointers.size === 2) this.pinch = { distance: this.spread(), size: this.size };
+    };
+    this.onPointerMove = (event) => {
+      if (!this.pointers.has(event.pointerId)) return;
+      this.pointers.set(event.pointerId, [event.clientX, event.clientY]);
+      if (this.pinch && this.pointers.size === 2 && this.pinch.distance > 0)
+        this.zoomTo((this.pinch.size * this.spread()) / this.pinch.distance);
+    };
+    this.onPointerUp = (event) => {
+      this.pointers.delete(event.pointerId);
+      if (this.pointers.size < 2) this.pinch = null;
+    };
+    container.addEventListener("wheel", this.onWheel, { passive: false });
+    container.addEventListener("pointerdown", this.onPointerDown);
+    container.addEventListener("pointermove", this.onPointerMove);
+    container.addEventListener("pointerup", this.onPointerUp);
+    container.addEventListener("pointercancel", this.onPointerUp);
     container.addEventListener("click", this.onClick);
     container.addEventListener("keydown", this.onKey);
     container.addEventListener("focusin", this.onFocus);
@@ -59,6 +96,11 @@ export class SeatGrid {
     this.container.removeEventListener("focusin", this.onFocus);
     this.container.removeEventListener("mouseover", this.onOver);
     this.container.removeEventListener("mouseleave", this.onLeave);
+    this.container.removeEventListener("wheel", this.onWheel);
+    this.container.removeEventListener("pointerdown", this.onPointerDown);
+    this.container.removeEventListener("pointermove", this.onPointerMove);
+    this.container.removeEventListener("pointerup", this.onPointerUp);
+    this.container.removeEventListener("pointercancel", this.onPointerUp);
     this.container.replaceChildren();
     this.elements.clear();
     this.places.clear();
@@ -77,8 +119,8 @@ export class SeatGrid {
   }
 
   /** Render sections: [{name, rows: [{label, seats: [...]}]}]. `front` labels the stage side. */
-  render(sections, { front = "", headings = false } = {}) {
-    this.overflows = this.fit(sections); // sizes first, so the new seats are laid out once
+  render(sections, { front = "", headings = false, minSeat = SEAT_MIN } = {}) {
+    this.fit(sections, minSeat); // sizes first, so the new seats are laid out once
     const parts = [];
     sections.forEach((section, b) => {
       parts.push(
@@ -118,24 +160,59 @@ export class SeatGrid {
       const first = all.find((seat) => this.hooks.status(seat) === "available") || all[0];
       if (first) this.elements.get(first.id).tabIndex = 0;
     });
+    // The middle of the front rows first: that is where the best seats are.
+    this.container.scrollTop = 0;
+    this.container.scrollLeft = (this.container.scrollWidth - this.container.clientWidth) / 2;
   }
 
-  /**
-   * Size seats so the widest row fits the container: 10 to 30 px. Seats that small have an
-   * equivalent, full-size control in the list view. Returns whether rows still overflow (then
-   * the grid scrolls sideways).
-   */
-  fit(sections) {
-    const widest = Math.max(1, ...sections.flatMap((s) => s.rows.map((row) => row.seats.length)));
+  /** Size seats so the widest row fits the viewport (10 to 30 px), but never below `minSeat`. */
+  fit(sections, minSeat) {
+    this.widest = Math.max(1, ...sections.flatMap((s) => s.rows.map((row) => row.seats.length)));
     const width = this.container.clientWidth || 600;
-    const room = Math.floor((width - 52) / widest);
-    const gap = room >= 22 ? 3 : 2;
-    const size = Math.max(10, Math.min(30, room - gap));
-    this.container.style.setProperty("--seat", `${size}px`);
+    const room = Math.floor((width - 52) / this.widest);
+    this.fitSize = Math.max(SEAT_MIN, Math.min(30, room - (room >= 22 ? 3 : 2)));
+    this.setSize(Math.max(minSeat, this.fitSize));
+  }
+
+  setSize(size) {
+    this.size = Math.round(Math.max(SEAT_MIN, Math.min(SEAT_MAX, size)));
+    const gap = this.size >= 20 ? 3 : 2;
+    this.container.style.setProperty("--seat", `${this.size}px`);
     this.container.style.setProperty("--gap", `${gap}px`);
-    const rowWidth = widest * (size + gap) + 48;
-    this.container.style.setProperty("--row-w", `${rowWidth}px`);
-    return rowWidth > width;
+    this.container.style.setProperty("--row-w", `${this.widest * (this.size + gap) + 48}px`);
+    this.container.dataset.seat = String(this.size);
+  }
+
+  /** Whether rows are wider than the viewport (then the grid pans sideways). */
+  get overflows() {
+    return this.container.scrollWidth > this.container.clientWidth + 1;
+  }
+
+  /** Zoom to a seat size, keeping the point at the viewport's centre where it was. */
+  zoomTo(size) {
+    const box = this.container;
+    const cx = (box.scrollLeft + box.clientWidth / 2) / Math.max(1, box.scrollWidth);
+    const cy = (box.scrollTop + box.clientHeight / 2) / Math.max(1, box.scrollHeight);
+    const before = this.size;
+    this.setSize(size);
+    if (this.size === before) return;
+    box.scrollLeft = cx * box.scrollWidth - box.clientWidth / 2;
+    box.scrollTop = cy * box.scrollHeight - box.clientHeight / 2;
+    this.hooks.onZoom?.(this.size);
+  }
+
+  zoomBy(factor) {
+    this.zoomTo(this.size * factor);
+  }
+
+  /** The whole width of the section in view (as small as 10 px seats allow). */
+  zoomFit() {
+    this.zoomTo(this.fitSize);
+  }
+
+  spread() {
+    const [[ax, ay], [bx, by]] = [...this.pointers.values()];
+    return Math.hypot(ax - bx, ay - by);
   }
 
   /** Re-apply the status (class, state, name) of the given seats, if rendered. */
@@ -172,6 +249,15 @@ export class SeatGrid {
   }
 
   keydown(event) {
+    if (!event.ctrlKey && !event.altKey && !event.metaKey) {
+      const zoom = { "+": 1.25, "=": 1.25, "-": 0.8, _: 0.8 }[event.key];
+      if (zoom || event.key === "0") {
+        event.preventDefault();
+        if (zoom) this.zoomBy(zoom);
+        else this.zoomFit();
+        return;
+      }
+    }
     const el = event.target.closest("button.seat");
     if (!el || !NAV_KEYS.has(event.key) || event.altKey || event.metaKey) return;
     const place = this.places.get(el);

@@ -1,5 +1,7 @@
-// The event page: live seat map (stadium overview → section, or the whole cinema hall), a list
-// view for screen readers and phones, the selection, holds with their countdown, and booking.
+// The event page: "Find seats" first (best available, prices and what is left per category,
+// filters), then the live seat map (stadium overview → section, or the whole cinema hall) with
+// zoom and pan and a floating seat card, a list view for screen readers, the selection, holds
+// with their countdown (a bottom sheet on a phone), and booking.
 //
 // Live: the seat map is polled with If-None-Match; an unchanged map costs a 304 with no body.
 // Polling stops while the tab is hidden and resumes at once when it is shown again.
@@ -7,10 +9,12 @@
 import { api, session } from "../api.js";
 import { BowlOverview, availabilityText } from "../bowl.js";
 import { drawCart } from "../cart.js";
+import { SeatFinder } from "../finder.js";
 import { SeatInventory } from "../inventory.js";
 import { LiveSeatMap } from "../live.js";
+import { SeatCard } from "../seatcard.js";
 import { SeatList } from "../seatlist.js";
-import { SeatGrid } from "../seatmap.js";
+import { SEAT_MIN, SeatGrid } from "../seatmap.js";
 import {
   announce,
   categoryName,
@@ -43,7 +47,12 @@ const LEGEND = [
   ["held", "Held by another buyer"],
   ["booked", "Booked"],
   ["blocked", "Blocked"],
+  ["available acc", "Wheelchair space"],
 ];
+
+/** Seats a thumb can hit: a section opens at 24 px seats on a phone (it pans inside its box). */
+const PHONE = window.matchMedia("(max-width: 640px), (pointer: coarse)");
+const RETRY_SECONDS = [2, 4, 8, 15];
 
 const BOWL_KINDS = new Set(["stadium", "arena"]);
 
@@ -64,6 +73,8 @@ export function eventView(root, { params }) {
     busy: false,
     notice: null, // {kind, title, text}
     live: "connecting",
+    filter: { category: null, accessible: false },
+    expanded: false, // the phone's bottom sheet shows its details
   };
   const inv = new SeatInventory();
   const live = new LiveSeatMap(eventId, {
@@ -79,6 +90,9 @@ export function eventView(root, { params }) {
   let grid = null;
   let list = null;
   let bowl = null;
+  let finder = null;
+  const card = new SeatCard();
+  cleanups.push(() => card.destroy());
   let destroyed = false;
 
   // ---- skeleton ----------------------------------------------------------------------------
@@ -91,19 +105,28 @@ export function eventView(root, { params }) {
     h("button", { type: "button", class: "segment", "data-view": "list" }, "List"),
   );
   const legend = h("ul", { class: "legend", "aria-label": "Seat legend" });
-  const prices = h("ul", { class: "prices", "aria-label": "Prices" });
+  const finderBox = h("section", { class: "finder", "aria-labelledby": "finder-title" });
   const overview = h("div", { class: "bowl", hidden: true });
   const sectionTitle = h("h2", { class: "section-title", tabindex: "-1" });
   const sectionHint = h("p", { class: "muted section-hint" });
-  const gridBox = h("div", { class: "seat-grid" });
-  const pointInfo = h("p", { class: "point-info", "aria-hidden": "true" }, "\u00a0");
-  const mapPane = h(
+  const gridBox = h("div", { class: "seat-grid", tabindex: "-1" });
+  const zoomButton = (label, text, onclick) =>
+    h("button", { type: "button", class: "btn btn-ghost btn-small", "aria-label": label, onclick }, text);
+  const zoomBar = h(
     "div",
-    { class: "map-view" },
-    overview,
-    h("div", { class: "section-pane" }, sectionTitle, sectionHint, gridBox),
-    pointInfo,
+    { class: "zoom", role: "group", "aria-label": "Zoom the seats" },
+    zoomButton("Zoom out", "−", () => grid.zoomBy(0.8)),
+    zoomButton("Zoom in", "+", () => grid.zoomBy(1.25)),
+    zoomButton("Fit the section", "Fit", () => grid.zoomFit()),
   );
+  const sectionPane = h(
+    "div",
+    { class: "section-pane" },
+    h("div", { class: "section-head" }, h("div", {}, sectionTitle, sectionHint), zoomBar),
+    h("div", { class: "keys" }, legend),
+    gridBox,
+  );
+  const mapPane = h("div", { class: "map-view" }, overview, sectionPane);
   const listPane = h("div", { class: "list-view", hidden: true });
   const cart = h("aside", { class: "cart panel", "aria-labelledby": "cart-title" });
   const layout = h(
@@ -119,7 +142,7 @@ export function eventView(root, { params }) {
         viewToggle,
         liveBadge,
       ),
-      h("div", { class: "keys" }, legend, prices),
+      finderBox,
       mapPane,
       listPane,
     ),
@@ -176,11 +199,13 @@ export function eventView(root, { params }) {
         lost.length === 1
           ? "A seat you picked was just taken."
           : `${lost.length} seats you picked were just taken.`,
-        `${lost.map(seatName).join("; ")} ${lost.length === 1 ? "is" : "are"} no longer available, so we removed ${lost.length === 1 ? "it" : "them"} from your selection. The rest of your selection is kept.`,
+        `${lost.map(seatName).join("; ")} ${lost.length === 1 ? "is" : "are"} no longer available, so we removed ${lost.length === 1 ? "it" : "them"} from your selection.` +
+          (state.selection.size ? " The rest of your selection is kept." : ""),
       );
     }
     if (grid) grid.patch(changed);
     renderOverviewCounts();
+    renderFinder();
     if (state.view === "list") list.update();
     syncHolds(changed);
     renderCart();
@@ -226,7 +251,7 @@ export function eventView(root, { params }) {
     const onSale = event.status === "on_sale";
     head.replaceChildren(
       h("p", { class: "crumbs" }, h("a", { href: "#/" }, "← All events")),
-      h("h1", {}, eventTitle(event)),
+      h("h1", { tabindex: "-1" }, eventTitle(event)),
       h(
         "p",
         { class: "event-meta" },
@@ -255,21 +280,39 @@ export function eventView(root, { params }) {
         h("li", {}, h("span", { class: `seat seat-key st-${key} p0`, "aria-hidden": "true" }), text),
       ),
     );
-    const entries = Object.entries(state.event.prices).sort((a, b) => Number(b[1]) - Number(a[1]));
-    prices.replaceChildren(
-      ...entries.map(([category, amount]) =>
-        h(
-          "li",
-          {},
-          h("span", {
-            class: `seat seat-key st-available p${palette.get(category) ?? 0}`,
-            "aria-hidden": "true",
-          }),
-          `${categoryName(category)} `,
-          h("strong", {}, money(amount)),
-        ),
-      ),
-    );
+  }
+
+  /** Price categories, dearest first: [category, price, palette slot, seats left]. */
+  function categories() {
+    return Object.entries(state.event.prices)
+      .sort((a, b) => Number(b[1]) - Number(a[1]))
+      .map(([category, amount]) => [category, amount, palette.get(category) ?? 0, inv.left[category] || 0]);
+  }
+
+  function renderFinder() {
+    if (!finder) return;
+    finder.render({
+      categories: categories(),
+      accessibleLeft: inv.accessibleLeft,
+      room: room(),
+      onSale: state.event.status === "on_sale",
+      busy: state.busy,
+      loggedIn: session.loggedIn,
+    });
+  }
+
+  /** Highlight the sections and seats the filter lets through (the rest is paled). */
+  function setFilter(filter) {
+    state.filter = filter;
+    if (filter.category) gridBox.dataset.only = `p${palette.get(filter.category) ?? 0}`;
+    else delete gridBox.dataset.only;
+    if (filter.accessible) gridBox.dataset.accessible = "";
+    else delete gridBox.dataset.accessible;
+    if (bowl) bowl.setFilter(filter);
+    const what = [filter.category && categoryName(filter.category), filter.accessible && "wheelchair spaces"]
+      .filter(Boolean)
+      .join(" and ");
+    announce(what ? `Showing ${what} only.` : "Showing all seats.");
   }
 
   // ---- the map: bowl overview, a section, or the whole hall ----------------------------------
@@ -283,23 +326,28 @@ export function eventView(root, { params }) {
 
   function renderOverviewCounts() {
     if (state.current) {
-      const scroll = grid.overflows ? " Scroll sideways for the whole row, or use the List view." : "";
+      const scroll = grid.overflows ? " Drag or scroll to see the whole row, or zoom out." : "";
       const nearest = `Row ${state.current.rows[0]?.label ?? ""} is nearest the court.`;
       sectionHint.textContent = `${availabilityText(state.current)}. ${nearest}${scroll}`;
     }
     if (state.bowl) bowl.update(inv.sections, state.current);
   }
 
-  function showSection(name, byKeyboard = false) {
+  function showSection(name, byKeyboard = false, chosen = true) {
     const section = inv.section(name);
     if (!section) return;
     const started = performance.now();
     state.current = section;
     sessionStorage.setItem(`frontrow.section.${eventId}`, name);
     sectionTitle.textContent = section.name;
-    grid.render([section], { front: "Court side" });
+    sectionPane.hidden = false;
+    card.hide();
+    grid.render([section], { front: "Court side", minSeat: PHONE.matches ? 24 : SEAT_MIN });
     renderOverviewCounts();
-    if (byKeyboard) grid.focusFirst(); // chosen with the keyboard: go on to its seats
+    renderCart();
+    // Chosen by the buyer: bring its seats into view (and, from the keyboard, go on to them).
+    if (chosen) sectionPane.scrollIntoView({ block: "start", behavior: "instant" });
+    if (byKeyboard) grid.focusFirst();
     // Measured to the next frame, so the number includes style and layout of the new seats.
     requestAnimationFrame(() =>
       setTimeout(() => {
@@ -313,18 +361,22 @@ export function eventView(root, { params }) {
       overview.hidden = false;
       bowl.render(inv.sections, state.current);
       const remembered = sessionStorage.getItem(`frontrow.section.${eventId}`);
-      if (state.current) showSection(state.current.name);
-      else if (remembered && inv.sectionByName.has(remembered)) showSection(remembered);
+      sectionPane.hidden = false;
+      if (state.current) showSection(state.current.name, false, false);
+      else if (remembered && inv.sectionByName.has(remembered)) showSection(remembered, false, false);
       else {
-        sectionTitle.textContent = "";
-        sectionHint.textContent = "Choose a section above to see its seats.";
+        sectionPane.hidden = true; // nothing to show until a section is chosen
         grid.render([]);
       }
     } else {
       overview.hidden = true;
       sectionTitle.textContent = state.event.hall_name;
       sectionHint.textContent = inv.sections.length > 1 ? "The whole hall, section by section." : "";
-      grid.render(inv.sections, { front: "Screen", headings: inv.sections.length > 1 });
+      grid.render(inv.sections, {
+        front: "Screen",
+        headings: inv.sections.length > 1,
+        minSeat: PHONE.matches ? 24 : SEAT_MIN,
+      });
     }
   }
 
@@ -342,6 +394,7 @@ export function eventView(root, { params }) {
     palette = categoryPalette(state.event.prices);
     renderHead();
     renderKeys();
+    renderFinder();
     showView();
     renderCart();
   }
@@ -398,13 +451,27 @@ export function eventView(root, { params }) {
     saveSelection();
     if (grid) grid.patch([seat]);
     if (state.view === "list") list.update();
+    else pointAt(seat); // a tap shows the card, with the seat's new state
     renderCart();
   }
 
+  /** The seat card of the seat under the pointer, in focus or just tapped (null: hide it). */
   function pointAt(seat) {
-    pointInfo.textContent = seat
-      ? `${seatName(seat)} · ${categoryName(seat.category)} ${money(seat.price)} · ${STATUS_TEXT[status(seat)]}`
-      : "\u00a0";
+    const el = seat && grid?.elements.get(seat.id);
+    if (!el) {
+      card.hide();
+      return;
+    }
+    const st = status(seat);
+    card.show(el, {
+      title: `${seat.section} · Row ${seat.row} · Seat ${seat.number}`,
+      details: [
+        `${categoryName(seat.category)} · ${money(seat.price)}`,
+        seat.accessible ? "Wheelchair space" : null,
+      ].filter(Boolean),
+      status: st,
+      statusText: STATUS_TEXT[st][0].toUpperCase() + STATUS_TEXT[st].slice(1),
+    });
   }
 
   // ---- holds and booking -----------------------------------------------------------------
@@ -530,6 +597,61 @@ export function eventView(root, { params }) {
     }
   }
 
+  /** Best available: the server picks and holds the best seats left (SPEC: best_available). */
+  async function findBest(request) {
+    if (!session.loggedIn) {
+      navigate(`#/login?next=${encodeURIComponent(`/events/${eventId}`)}`);
+      return;
+    }
+    if (state.busy) return;
+    state.busy = true;
+    state.notice = null;
+    renderFinder();
+    renderCart();
+    let focusKey = null;
+    try {
+      const hold = await api(`/events/${eventId}/holds/`, {
+        method: "POST",
+        body: { best_available: request },
+        idempotent: true,
+      });
+      addHold(hold);
+      const seats = hold.seats.map((s) => inv.get(s.id)).filter(Boolean);
+      for (const seat of seats) {
+        state.selection.delete(seat.id);
+        seat.status = "held";
+        seat.mine = true;
+      }
+      saveSelection();
+      recount(seats);
+      const where = [...new Set(seats.map((seat) => seat.section))];
+      if (state.bowl && where.length && state.view === "map") showSection(where[0], false, false);
+      const together = hold.adjacent || seats.length === 1 ? "together" : "not all together";
+      setNotice(
+        "success",
+        `We found ${plural(seats.length, "seat")} for you, ${together}.`,
+        `${seats.map((seat) => `Row ${seat.row} seat ${seat.number}`).join(", ")} in ${where.join(", ")}. They are held: book before the timer runs out (${clock(hold.seconds_left)}).`,
+      );
+      announce(`${plural(seats.length, "seat")} found and held. Press Book to confirm.`);
+      focusKey = `book-${hold.id}`;
+    } catch (error) {
+      if (error.code === "no_adjacent_seats") {
+        setNotice(
+          "error",
+          "Not that many seats together.",
+          `${error.message} Try fewer seats, another price, or untick "Side by side".`,
+        );
+      } else explain(error, "hold");
+      focusKey = "best";
+    } finally {
+      state.busy = false;
+      renderFinder();
+      renderCart(focusKey && focusKey !== "best" ? focusKey : undefined);
+      if (focusKey === "best") finderBox.querySelector('[data-key="best"]')?.focus();
+      live.refreshAfterWrite();
+    }
+  }
+
   async function book(hold) {
     if (state.busy) return;
     state.busy = true;
@@ -622,8 +744,7 @@ export function eventView(root, { params }) {
         hold.warned = true;
         announce("One minute left to book your seats.");
       }
-      const timer = cart.querySelector(`[data-timer="${hold.id}"]`);
-      if (timer) {
+      for (const timer of cart.querySelectorAll(`[data-timer="${hold.id}"], [data-bar-timer="${hold.id}"]`)) {
         timer.textContent = clock(left);
         timer.parentElement.classList.toggle("urgent", left <= 60);
       }
@@ -658,6 +779,7 @@ export function eventView(root, { params }) {
         mine: mineCount(),
         next: `/events/${eventId}`,
         swatch: (seat) => `st-${status(seat)} p${palette.get(seat.category) ?? 0}`,
+        expanded: state.expanded,
       },
       {
         book,
@@ -670,13 +792,22 @@ export function eventView(root, { params }) {
           recount(selected);
           renderCart("hold");
         },
+        toggleSheet: () => {
+          state.expanded = !state.expanded;
+          renderCart("sheet-toggle");
+        },
       },
       focusKey,
     );
   }
 
   // ---- start -----------------------------------------------------------------------------
+  let attempt = 0;
+  let retryTimer = null;
+  cleanups.push(() => clearTimeout(retryTimer));
+
   async function start() {
+    clearTimeout(retryTimer);
     try {
       const [event] = await Promise.all([
         api(`/events/${eventId}/`, { signal: abort.signal }),
@@ -703,29 +834,55 @@ export function eventView(root, { params }) {
           `${categoryName(seat.category)} ${money(seat.price)} · ${STATUS_TEXT[status(seat)]}${seat.accessible ? " · wheelchair space" : ""}`,
         onToggle: toggle,
       });
-      bowl = new BowlOverview(overview, { onChoose: showSection });
+      bowl = new BowlOverview(overview, {
+        onChoose: showSection,
+        slot: (category) => palette.get(category) ?? 0,
+        categories: () => categories(),
+      });
+      finder = new SeatFinder(finderBox, { onFilter: setFilter, onFind: findBest });
       cleanups.push(
         () => grid.destroy(),
         () => list.destroy(),
         () => bowl.destroy(),
+        () => finder.destroy(),
       );
       layout.hidden = false;
+      const focusLost = document.activeElement === document.body || root.contains(document.activeElement);
       renderAll();
+      // Opened from a link: the page's heading takes the focus (it was on the loading text).
+      if (focusLost) head.querySelector("h1")?.focus({ preventScroll: true });
       setLive("live");
       performance.mark("seatmap-interactive");
       document.documentElement.dataset.seatmap = "ready";
       live.start();
     } catch (error) {
-      if (error.name === "AbortError") return;
+      if (error.name === "AbortError" || destroyed) return;
+      if (error.status === 404) {
+        head.replaceChildren(
+          h("h1", { tabindex: "-1" }, "Event not found"),
+          message("error", null, "This event does not exist or is not on sale."),
+          h("p", {}, h("a", { href: "#/" }, "See all events")),
+        );
+        return;
+      }
+      // The server is down or busy: say so, retry by itself (2, 4, 8, then every 15 s), and
+      // let the buyer retry now.
+      const wait = RETRY_SECONDS[Math.min(attempt, RETRY_SECONDS.length - 1)];
+      attempt += 1;
+      const hadFocus = head.contains(document.activeElement);
       head.replaceChildren(
-        h("h1", {}, error.status === 404 ? "Event not found" : "Could not load this event"),
-        message(
-          "error",
-          null,
-          error.status === 404 ? "This event does not exist or is not on sale." : error.message,
+        h("h1", { tabindex: "-1" }, "Could not load this event"),
+        message("error", null, `${error.message} We will try again in ${plural(wait, "second")}.`),
+        h(
+          "p",
+          { class: "retry" },
+          h("button", { type: "button", class: "btn btn-primary", "data-key": "retry", onclick: start }, "Try again now"),
+          " ",
+          h("a", { href: "#/" }, "See all events"),
         ),
-        h("p", {}, h("a", { href: "#/" }, "See all events")),
       );
+      if (hadFocus) head.querySelector('[data-key="retry"]').focus();
+      retryTimer = setTimeout(start, wait * 1000);
     }
   }
 

@@ -3,6 +3,7 @@
     .venv/bin/python -m tools.bench.tti                      # own database and server, ~3 minutes
     .venv/bin/python -m tools.bench.tti --json artifacts/bench/tti.json --trace artifacts/bench/tti
     .venv/bin/python -m tools.bench.tti --base-url http://127.0.0.1:8000 --event 7
+    .venv/bin/python -m tools.bench.tti --devices phone phone-net phone-cpu   # which half costs what
 
 The phone: a 390x844 viewport at device scale 3, mobile and touch, the network emulated through
 CDP (150 ms round trip, 200,000 bytes/s down, 750 kbit/s up) and the CPU 4x slower
@@ -86,7 +87,11 @@ PHONE = Device(
     cpu_slowdown=4,
 )  # fmt: skip
 DESKTOP = Device("desktop", 1440, 900)
-DEVICES = {d.name: d for d in (PHONE, DESKTOP)}
+# Diagnostics (--devices phone-net phone-cpu): the phone's network alone, its CPU alone.
+PHONE_NET = Device("phone-net", 390, 844, scale=3, mobile=True, latency_ms=150, down_bytes_s=200_000,
+                   up_bytes_s=93_750)  # fmt: skip
+PHONE_CPU = Device("phone-cpu", 390, 844, scale=3, mobile=True, cpu_slowdown=4)
+DEVICES = {d.name: d for d in (PHONE, DESKTOP, PHONE_NET, PHONE_CPU)}
 
 
 class PageFailed(Exception):
@@ -246,9 +251,9 @@ def measure(
 ) -> dict[str, list[dict]]:
     """``repeats`` cold loads per device, in one headless Chromium: {device name: [runs]}.
 
-    With ``trace_dir``, each throttled device gets one more cold load, recorded as a Chrome trace
-    there and kept apart (``{name}-traced``: tracing slows the page): its ``main_thread`` says
-    where the main thread's time went until interactive.
+    With ``trace_dir``, each device with a slowed CPU gets one more cold load, recorded as a
+    Chrome trace there and kept apart (``{name}-traced``: tracing slows the page); its
+    ``main_thread`` says where the main thread's time went until interactive.
     """
     from playwright.sync_api import sync_playwright
 
@@ -264,7 +269,7 @@ def measure(
                     )
                     runs[device.name].append(run)
                     log(f"  {device.name} #{repeat + 1}: {one_line(run)}")
-                if trace_dir and device.throttled:
+                if trace_dir and device.cpu_slowdown > 1:
                     trace_dir.mkdir(parents=True, exist_ok=True)
                     trace = trace_dir / f"tti-{device.name}-trace.json"
                     run = measure_once(
@@ -456,7 +461,7 @@ def med(values: list, fmt: str = "{:,.0f}") -> str:
     if not values:
         return "–"
     m = fmt.format(statistics.median(values))
-    if len(values) == 1:
+    if len(values) == 1 or min(values) == max(values):
         return m
     return f"{m} [{fmt.format(min(values))}–{fmt.format(max(values))}]"
 
@@ -491,8 +496,9 @@ def report(results: dict) -> list[str]:
     lines = [
         f"# Time to interactive: the {meta['seats']:,}-seat event page",
         "",
-        f"{meta['started']}, git {meta['git']}, {meta['cpus']} CPUs, load average at start"
-        f" {meta['loadavg_at_start'][0]:.2f}; {meta['server']}; `{meta['command']}`.",
+        f"{meta['started']}, git {meta['git']}, {meta['cpus']} CPUs, load average"
+        f" {meta['loadavg_at_start'][0]:.2f} at start, {meta['loadavg_at_end'][0]:.2f} at the end;"
+        f" {meta['server']}; `{meta['command']}`.",
         f"Medians of {meta['repeats']} cold loads [min–max]; target: interactive in under"
         f" {TARGET_MS / 1000:g} s on the phone.",
         "",

@@ -324,7 +324,8 @@ def main_thread_breakdown(path: Path) -> dict:
 
     The trace's complete events on CrRendererMain, nested by time; a parent keeps only the time
     its children do not cover. ``idle`` is the rest of the window: the thread waited (network).
-    Under CPU throttling the numbers are the throttled (wall) times.
+    Under CPU throttling the numbers are throttled (wall) times, and Chrome's throttle suspends
+    the thread inside tasks, so much of it shows as ``untraced``: read it beside phone-cpu.
     """
     events = orjson.loads(path.read_bytes())
     events = events["traceEvents"] if isinstance(events, dict) else events

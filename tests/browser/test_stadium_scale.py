@@ -1,9 +1,10 @@
 """Stadium scale: the 40,000-seat event (16 sections × 50 rows × 50 seats) in headless Chromium.
 
 Budgets (issue 4): the event page is interactive in under 2 s, and switching sections renders
-in under 300 ms. The page marks `seatmap-interactive` when the overview is drawn and its
-handlers are live, and measures every `section-switch` up to the next frame (style, layout and
-the first paint of the new seats included). The test prints every number it checks.
+in under 300 ms. The page marks `seatmap-interactive` when the overview is drawn (from the
+map's summary) and its handlers are live, `seatmap-seats` when the whole map has arrived and
+been applied, and measures every `section-switch` up to the next frame (style, layout and the
+first paint of the new seats included). The test prints every number it checks.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ def cold_load(page, event_id: int) -> dict:
     page.goto(f"{page.base_url}#/events/{event_id}")
     page.wait_for_selector("html[data-seatmap=ready]")
     wall = (time.monotonic() - opened) * 1000
+    page.wait_for_selector("html[data-seats=ready]")
     timings = page.evaluate(
         """() => {
             const seats = performance.getEntriesByType("resource").find(e => e.name.endsWith("/seats/"));
             return {
                 interactive: performance.getEntriesByName("seatmap-interactive")[0].startTime,
+                whole: performance.getEntriesByName("seatmap-seats")[0].startTime,
                 request: seats.responseEnd - seats.startTime,
                 received: seats.responseEnd,
                 kb: seats.transferSize / 1024,
@@ -81,10 +84,11 @@ def test_40000_seat_event_is_interactive_in_2_s_and_switches_in_300_ms(open_page
     print(
         f"\n40,000-seat event (set up in {setup_s:.1f} s): interactive after"
         f" {load_times} ms (cold loads, navigation start →"
-        f" overview drawn; best {best['interactive']:.0f} ms,"
-        f" wall clock with Playwright {best['wall']:.0f} ms;"
-        f" of which the seat map request {best['request']:.0f} ms for {best['kb']:.0f} kB on the wire,"
-        f" then parsing it and drawing the overview {best['interactive'] - best['received']:.0f} ms)."
+        f" overview drawn from the summary; best {best['interactive']:.0f} ms,"
+        f" wall clock with Playwright {best['wall']:.0f} ms);"
+        f" the whole map applied at {best['whole']:.0f} ms: its request {best['request']:.0f} ms"
+        f" for {best['kb']:.0f} kB on the wire, then parsing and applying it"
+        f" {best['whole'] - best['received']:.0f} ms."
         f"\nsection switches (ms, to the next frame): {switch_times};"
         f" median {statistics.median(switches):.0f}, max {max(switches):.0f};"
         f" first switch seen by Playwright {click_to_frame_ms:.0f} ms after the click"

@@ -25,7 +25,12 @@ from ticketing.selectors.events import (
     events_filter,
     events_visible_to,
 )
-from ticketing.selectors.seat_map import seat_map_render, seat_map_state
+from ticketing.selectors.seat_map import (
+    seat_map_render,
+    seat_map_state,
+    seat_map_summary,
+    seat_map_summary_etag,
+)
 from ticketing.services.best_available import hold_create_best_available
 from ticketing.services.event_cancel import event_cancel, event_cancel_progress
 from ticketing.services.events import event_create, event_update
@@ -117,6 +122,29 @@ class EventViewSet(
         if state.etag in request.headers.get("If-None-Match", ""):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         body, gzipped = seat_map_render(state, gzip_ok="gzip" in request.headers.get("Accept-Encoding", ""))
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
+        return HttpResponse(body, content_type="application/json", headers=headers)
+
+    @extend_schema(
+        responses={200: s.SeatMapSummarySerializer, 304: OpenApiResponse(description="Not modified")},
+        parameters=[OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER)],
+    )
+    @action(detail=True, methods=["get"], url_path="seats/summary", permission_classes=[permissions.AllowAny])
+    def seats_summary(self, request, pk=None):
+        """Per section: seats, counts by status, seats left by category, wheelchair spaces, lowest price."""
+        events = self.get_queryset().select_related(None).prefetch_related(None)
+        event = get_object_or_404(events.only("id", "status", "created_at", "updated_at"), pk=pk)
+        # The caller's own holds do not change the counts: one state (and body) for everyone.
+        state = seat_map_state(event=event, user_id=None, now=timezone.now())
+        headers = {
+            "ETag": seat_map_summary_etag(state),
+            "Cache-Control": "private, no-cache",
+            "Vary": "Accept-Encoding",
+        }
+        if headers["ETag"] in request.headers.get("If-None-Match", ""):
+            return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        body, gzipped = seat_map_summary(state, gzip_ok="gzip" in request.headers.get("Accept-Encoding", ""))
         if gzipped:
             headers["Content-Encoding"] = "gzip"
         return HttpResponse(body, content_type="application/json", headers=headers)

@@ -159,6 +159,26 @@ class SeatMapSerializer(serializers.Serializer):
     seats = SeatMapSeatSerializer(many=True)
 
 
+class SeatMapSummarySectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    total = serializers.IntegerField()
+    available = serializers.IntegerField()
+    held = serializers.IntegerField()
+    booked = serializers.IntegerField()
+    blocked = serializers.IntegerField()
+    left = serializers.DictField(child=serializers.IntegerField(), help_text="Available seats by category.")
+    accessible_left = serializers.IntegerField(help_text="Available wheelchair spaces.")
+    from_price = serializers.CharField(allow_null=True, help_text="The lowest price of an available seat.")
+
+
+class SeatMapSummarySerializer(serializers.Serializer):
+    """Documentation of the seat map's summary (the view renders it directly)."""
+
+    event = serializers.IntegerField()
+    sections = SeatMapSummarySectionSerializer(many=True)
+
+
 class HeldSeatSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     section = serializers.CharField(source="seat.section.name")

@@ -11,7 +11,10 @@ CDP (150 ms round trip, 200,000 bytes/s down, 750 kbit/s up) and the CPU 4x slow
 run is a cold load in a fresh browser context (its own cache and connections).
 
 Time to interactive: navigation start to the page's ``seatmap-interactive`` mark (the overview is
-drawn and its handlers are live). Section open: the tap (or click) on the first section tile,
+drawn, from the map's summary, and its handlers are live: sections, filters and best available
+work). Whole map applied: the ``seatmap-seats`` mark (every seat can be drawn and tapped; a
+section chosen before it shows "Loading its seats…"). Section open, after that: the tap on the
+first section tile,
 by its event's timestamp, to the end of the page's ``section-switch`` measure (the next frame
 after the section's seats are rendered). Also: the bytes on the wire until interactive
 (resource timing's transferSize, headers included) and the seat map request's size and time.
@@ -112,6 +115,7 @@ document.addEventListener("click", (e) => { window.__ttiClickAt ??= e.timeStamp;
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     if (e.name === "seatmap-interactive") window.__ttiReady(e.startTime);
+    if (e.name === "seatmap-seats") window.__ttiSeats(e.startTime);
     if (e.name === "section-switch") window.__ttiSwitched(e.startTime, e.duration);
   }
 }).observe({entryTypes: ["mark", "measure"]});
@@ -127,7 +131,7 @@ TIMINGS = """tti => {
   resources.unshift({name: "(document)", type: "navigation", start: 0, response_start: nav.responseStart,
     end: nav.responseEnd, transfer: nav.transferSize, body: nav.encodedBodySize,
     decoded: nav.decodedBodySize});
-  return {resources: resources.filter(r => r.end <= tti), dom_content_loaded: nav.domContentLoadedEventEnd};
+  return {resources, dom_content_loaded: nav.domContentLoadedEventEnd};
 }"""
 
 
@@ -165,6 +169,7 @@ def measure_once(
             lambda r: seen["errors"].append(f"{r.status} {r.url}") if r.status >= 400 else None,
         )
         page.expose_function("__ttiReady", lambda at: seen.setdefault("tti", at))
+        page.expose_function("__ttiSeats", lambda at: seen.setdefault("seats", at))
         page.expose_function("__ttiSwitched", lambda at, ms: seen.setdefault("switch", (at, ms)))
         page.add_init_script(OBSERVE)
         cdp = context.new_cdp_session(page)
@@ -191,6 +196,8 @@ def measure_once(
         if trace:
             browser.stop_tracing()
         tti = seen["tti"]
+        # The overview may be drawn from the map's summary: the whole map comes after it.
+        wait_for(page, seen, "seats", timeout_s, "the whole seat map never arrived")
         timings = page.evaluate(TIMINGS, tti)
 
         # ...then the buyer opens the first section on the overview.
@@ -205,13 +212,16 @@ def measure_once(
             raise PageFailed("; ".join(seen["errors"][:5]))
     finally:
         context.close()
-    resources = timings["resources"]
-    seatmap = next((r for r in resources if r["name"].endswith(f"/events/{event_id}/seats/")), None)
+    resources = [r for r in timings["resources"] if r["end"] <= tti]
+    seatmap = next(
+        (r for r in timings["resources"] if r["name"].endswith(f"/events/{event_id}/seats/")), None
+    )
     if seatmap is None:
-        raise PageFailed("interactive without a seat map request")
+        raise PageFailed("no seat map request")
     return {
         "device": device.name,
         "tti_ms": round(tti, 1),
+        "seats_ms": round(seen["seats"], 1),
         "bytes": sum(r["transfer"] for r in resources),
         "wire_bytes_cdp": wire_at_tti,  # CDP's encodedDataLength of every finished request
         "requests": len(resources),
@@ -220,7 +230,7 @@ def measure_once(
         "seatmap_ms": round(seatmap["end"] - seatmap["start"], 1),
         "seatmap_start_ms": round(seatmap["start"], 1),
         "seatmap_end_ms": round(seatmap["end"], 1),
-        "after_seatmap_ms": round(tti - seatmap["end"], 1),
+        "after_seatmap_ms": round(seen["seats"] - seatmap["end"], 1),
         "dom_content_loaded_ms": round(timings["dom_content_loaded"], 1),
         "section": section,
         "section_open_ms": round(switch_at + switch_ms - clicked_at, 1),
@@ -471,7 +481,8 @@ def one_line(run: dict) -> str:
     return (
         f"interactive {run['tti_ms']:,.0f} ms, {run['bytes'] / 1000:,.0f} kB in {run['requests']} requests;"
         f" seat map {run['seatmap_bytes'] / 1000:,.0f} kB in {run['seatmap_ms']:,.0f} ms"
-        f" (done at {run['seatmap_end_ms']:,.0f} ms, then {run['after_seatmap_ms']:,.0f} ms to interactive);"
+        f" (done at {run['seatmap_end_ms']:,.0f} ms, applied {run['after_seatmap_ms']:,.0f} ms later,"
+        f" at {run['seats_ms']:,.0f} ms);"
         f" section open {run['section_open_ms']:,.0f} ms"
     )
 
@@ -484,7 +495,8 @@ ROWS = (
     ("seat map request: JSON decoded, kB", lambda r: r["seatmap_decoded_bytes"] / 1000, "{:,.0f}"),
     ("seat map request: duration, ms", lambda r: r["seatmap_ms"], "{:,.0f}"),
     ("seat map request: starts at, ms", lambda r: r["seatmap_start_ms"], "{:,.0f}"),
-    ("seat map received → interactive, ms", lambda r: r["after_seatmap_ms"], "{:,.0f}"),
+    ("seat map received → applied, ms", lambda r: r["after_seatmap_ms"], "{:,.0f}"),
+    ("**whole map applied (every seat tappable), ms**", lambda r: r["seats_ms"], "{:,.0f}"),
     ("**section open (tap → seats drawn), ms**", lambda r: r["section_open_ms"], "{:,.0f}"),
     ("… of which `section-switch`, ms", lambda r: r["section_switch_ms"], "{:,.0f}"),
 )

@@ -10,6 +10,35 @@ export class SeatInventory {
     this.seats = new Map(); // event-seat id → seat
     this.left = {}; // category → available seats, the whole event
     this.accessibleLeft = 0;
+    this.partial = false; // only a summary so far: sections without their seats
+  }
+
+  /**
+   * Take the map's summary (GET .../seats/summary/) before the seats: sections with their counts
+   * and no rows, so an overview and best available work while the whole map is still loading.
+   * `partial` stays true until a whole map is applied.
+   */
+  applySummary(summary) {
+    this.partial = true;
+    this.sections = summary.sections.map((s) => ({
+      id: s.id,
+      name: s.name,
+      rows: [],
+      rowIndex: new Map(),
+      total: s.total,
+      minPrice: null,
+      counts: { available: s.available, held: s.held, booked: s.booked, blocked: s.blocked },
+      left: s.left,
+      accessibleLeft: s.accessible_left,
+      fromPrice: s.from_price === null ? null : Number(s.from_price),
+    }));
+    this.sectionByName = new Map(this.sections.map((section) => [section.name, section]));
+    this.left = {};
+    this.accessibleLeft = 0;
+    for (const section of this.sections) {
+      for (const [category, n] of Object.entries(section.left)) this.left[category] = (this.left[category] || 0) + n;
+      this.accessibleLeft += section.accessibleLeft;
+    }
   }
 
   get size() {
@@ -50,6 +79,7 @@ export class SeatInventory {
   }
 
   build(payload) {
+    this.partial = false;
     this.seats.clear();
     this.sectionByName.clear();
     this.sections = payload.sections.map((s) => ({
@@ -96,6 +126,7 @@ export class SeatInventory {
    * (`accessibleLeft`), and the lowest price still available (`fromPrice`, null if sold out).
    */
   recount() {
+    if (this.partial) return; // a summary's counts stand until the whole map comes
     this.left = {};
     this.accessibleLeft = 0;
     for (const section of this.sections) {

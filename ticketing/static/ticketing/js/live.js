@@ -45,6 +45,17 @@ export class LiveSeatMap {
     this.onMap(payload);
   }
 
+  /** The page's first load: rejects if it fails; polls started meanwhile wait for it. */
+  first() {
+    const loading = this.load();
+    this.inflight = loading
+      .catch(() => {})
+      .finally(() => {
+        this.inflight = null;
+      });
+    return loading;
+  }
+
   /** Fetch now, coalesced with a request already in flight. Never rejects. */
   refresh() {
     if (!this.inflight) {

@@ -81,7 +81,7 @@ export function eventView(root, { params }) {
     pollMs: config.pollMs,
     onMap: (payload) => {
       const changed = inv.apply(payload);
-      if (state.event) applyChanges(changed);
+      if (grid) applyChanges(changed);
     },
     onState: setLive,
   });
@@ -181,7 +181,11 @@ export function eventView(root, { params }) {
 
   function applyChanges(changed) {
     if (changed === null) {
+      // a whole new map (the first one after a summary, or a layout change)
+      pruneSelection();
       renderAll();
+      performance.mark("seatmap-seats");
+      document.documentElement.dataset.seats = "ready";
       return;
     }
     if (!changed.length) return;
@@ -325,7 +329,7 @@ export function eventView(root, { params }) {
   }
 
   function renderOverviewCounts() {
-    if (state.current) {
+    if (state.current && !inv.partial) {
       const scroll = grid.overflows ? " Drag or scroll to see the whole row, or zoom out." : "";
       const nearest = `Row ${state.current.rows[0]?.label ?? ""} is nearest the court.`;
       sectionHint.textContent = `${availabilityText(state.current)}. ${nearest}${scroll}`;
@@ -342,6 +346,14 @@ export function eventView(root, { params }) {
     sectionTitle.textContent = section.name;
     sectionPane.hidden = false;
     card.hide();
+    if (inv.partial) {
+      // Only the summary so far: the section is drawn when the whole map arrives (renderAll).
+      grid.render([]);
+      sectionHint.textContent = `${availabilityText(section)}. Loading its seats…`;
+      bowl.update(inv.sections, section);
+      if (chosen) sectionPane.scrollIntoView({ block: "start", behavior: "instant" });
+      return;
+    }
     grid.render([section], { front: "Court side", minSeat: PHONE.matches ? 24 : SEAT_MIN });
     renderOverviewCounts();
     renderCart();
@@ -386,7 +398,8 @@ export function eventView(root, { params }) {
     listPane.hidden = !listed;
     for (const button of viewToggle.querySelectorAll("button"))
       button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
-    if (listed) list.render(list.sectionName || state.current?.name);
+    if (listed && inv.partial) listPane.replaceChildren(h("p", { class: "loading" }, "Loading the seats…"));
+    else if (listed) list.render(list.sectionName || state.current?.name);
     else renderMap();
   }
 
@@ -809,16 +822,28 @@ export function eventView(root, { params }) {
   async function start() {
     clearTimeout(retryTimer);
     try {
-      const [event] = await Promise.all([
+      // The event, the buyer's holds, the whole map and its summary at once. A bowl's overview
+      // is drawn from the summary (3 kB) while the whole map (250 kB for 40,000 seats) is on
+      // its way; a hall is drawn whole, so it waits for the map.
+      const whole = live.first();
+      whole.catch(() => {}); // the live poll fetches it again; awaited below where needed
+      const [event, summary] = await Promise.all([
         api(`/events/${eventId}/`, { signal: abort.signal }),
-        live.load(),
+        api(`/events/${eventId}/seats/summary/`, { signal: abort.signal }).catch((error) => {
+          if (error.name === "AbortError") throw error;
+          return null;
+        }),
         loadMine(),
       ]);
       if (destroyed) return;
-      state.event = event;
       state.bowl = BOWL_KINDS.has(event.venue_kind);
-      for (const id of [...state.selection])
-        if (inv.get(id)?.status !== "available") state.selection.delete(id);
+      if (!inv.size) {
+        if (state.bowl && summary) inv.applySummary(summary);
+        else await whole;
+      }
+      if (destroyed) return;
+      state.event = event;
+      pruneSelection();
       grid = new SeatGrid(gridBox, {
         seat: (id) => inv.get(id),
         status,
@@ -854,6 +879,10 @@ export function eventView(root, { params }) {
       setLive("live");
       performance.mark("seatmap-interactive");
       document.documentElement.dataset.seatmap = "ready";
+      if (!inv.partial) {
+        performance.mark("seatmap-seats");
+        document.documentElement.dataset.seats = "ready";
+      }
       live.start();
     } catch (error) {
       if (error.name === "AbortError" || destroyed) return;
@@ -884,6 +913,12 @@ export function eventView(root, { params }) {
       if (hadFocus) head.querySelector('[data-key="retry"]').focus();
       retryTimer = setTimeout(start, wait * 1000);
     }
+  }
+
+  /** Selected seats (kept from before a reload or a login) that are no longer free. */
+  function pruneSelection() {
+    if (inv.partial) return;
+    for (const id of [...state.selection]) if (inv.get(id)?.status !== "available") state.selection.delete(id);
   }
 
   async function loadMine() {

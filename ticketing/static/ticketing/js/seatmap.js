@@ -78,6 +78,8 @@ export class SeatGrid {
       this.pointers.delete(event.pointerId);
       if (this.pointers.size < 2) this.pinch = null;
     };
+    this.onScroll = () => this.hooks.onView?.(this.view());
+    container.addEventListener("scroll", this.onScroll, { passive: true });
     container.addEventListener("wheel", this.onWheel, { passive: false });
     container.addEventListener("pointerdown", this.onPointerDown);
     container.addEventListener("pointermove", this.onPointerMove);
@@ -96,6 +98,7 @@ export class SeatGrid {
     this.container.removeEventListener("focusin", this.onFocus);
     this.container.removeEventListener("mouseover", this.onOver);
     this.container.removeEventListener("mouseleave", this.onLeave);
+    this.container.removeEventListener("scroll", this.onScroll);
     this.container.removeEventListener("wheel", this.onWheel);
     this.container.removeEventListener("pointerdown", this.onPointerDown);
     this.container.removeEventListener("pointermove", this.onPointerMove);
@@ -163,6 +166,7 @@ export class SeatGrid {
     // The middle of the front rows first: that is where the best seats are.
     this.container.scrollTop = 0;
     this.container.scrollLeft = (this.container.scrollWidth - this.container.clientWidth) / 2;
+    this.hooks.onView?.(this.view());
   }
 
   /** Size seats so the widest row fits the viewport (10 to 30 px), but never below `minSeat`. */
@@ -183,6 +187,26 @@ export class SeatGrid {
     this.container.dataset.seat = String(this.size);
   }
 
+  /** The part of the section in view, as fractions of its width and height: {x, y, w, h}. */
+  view() {
+    const box = this.container;
+    const width = Math.max(1, box.scrollWidth);
+    const height = Math.max(1, box.scrollHeight);
+    return {
+      x: box.scrollLeft / width,
+      y: box.scrollTop / height,
+      w: Math.min(1, box.clientWidth / width),
+      h: Math.min(1, box.clientHeight / height),
+    };
+  }
+
+  /** Pan so that the point at fractions (fx, fy) of the section is in the viewport's centre. */
+  panTo(fx, fy) {
+    const box = this.container;
+    box.scrollLeft = fx * box.scrollWidth - box.clientWidth / 2;
+    box.scrollTop = fy * box.scrollHeight - box.clientHeight / 2;
+  }
+
   /** Whether rows are wider than the viewport (then the grid pans sideways). */
   get overflows() {
     return this.container.scrollWidth > this.container.clientWidth + 1;
@@ -198,7 +222,7 @@ export class SeatGrid {
     if (this.size === before) return;
     box.scrollLeft = cx * box.scrollWidth - box.clientWidth / 2;
     box.scrollTop = cy * box.scrollHeight - box.clientHeight / 2;
-    this.hooks.onZoom?.(this.size);
+    this.hooks.onView?.(this.view());
   }
 
   zoomBy(factor) {

@@ -119,10 +119,33 @@ export function eventView(root, { params }) {
     zoomButton("Zoom in", "+", () => grid.zoomBy(1.25)),
     zoomButton("Fit the section", "Fit", () => grid.zoomFit()),
   );
+  // The minimap: where the part in view lies in the section (a tap or click there pans to it).
+  // Pointer only, so aria-hidden; the keyboard pans by moving between seats.
+  const minimapView = h("span", { class: "minimap-view" });
+  const minimap = h(
+    "div",
+    { class: "minimap", "aria-hidden": "true", hidden: true, title: "Tap to move the view" },
+    h("span", { class: "minimap-front" }),
+    minimapView,
+  );
+  minimap.addEventListener("click", (event) => {
+    const rect = minimap.getBoundingClientRect();
+    grid.panTo((event.clientX - rect.left) / rect.width, (event.clientY - rect.top) / rect.height);
+  });
+  const toSections = h(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-ghost btn-small to-sections",
+      hidden: true,
+      onclick: () => overview.scrollIntoView({ block: "start", behavior: "instant" }),
+    },
+    "All sections",
+  );
   const sectionPane = h(
     "div",
     { class: "section-pane" },
-    h("div", { class: "section-head" }, h("div", {}, sectionTitle, sectionHint), zoomBar),
+    h("div", { class: "section-head" }, h("div", {}, sectionTitle, sectionHint), h("div", { class: "section-tools" }, zoomBar, minimap, toSections)),
     h("div", { class: "keys" }, legend),
     gridBox,
   );
@@ -345,6 +368,7 @@ export function eventView(root, { params }) {
     sessionStorage.setItem(`frontrow.section.${eventId}`, name);
     sectionTitle.textContent = section.name;
     sectionPane.hidden = false;
+    toSections.hidden = false;
     card.hide();
     if (inv.partial) {
       // Only the summary so far: the section is drawn when the whole map arrives (renderAll).
@@ -466,6 +490,16 @@ export function eventView(root, { params }) {
     if (state.view === "list") list.update();
     else pointAt(seat); // a tap shows the card, with the seat's new state
     renderCart();
+  }
+
+  function showMinimap(view) {
+    minimap.hidden = !(view.w < 0.98 || view.h < 0.98);
+    Object.assign(minimapView.style, {
+      left: `${view.x * 100}%`,
+      top: `${view.y * 100}%`,
+      width: `${view.w * 100}%`,
+      height: `${view.h * 100}%`,
+    });
   }
 
   /** The seat card of the seat under the pointer, in focus or just tapped (null: hide it). */
@@ -851,6 +885,7 @@ export function eventView(root, { params }) {
         slot: (seat) => palette.get(seat.category) ?? 0,
         onActivate: toggle,
         onPoint: pointAt,
+        onView: showMinimap,
       });
       list = new SeatList(listPane, inv, {
         status,

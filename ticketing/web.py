@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -93,13 +94,15 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_safe
 def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
     ticket = _ticket_by_code(code)
+    event = ticket.booking.event
     context = {
         "ticket": ticket,
-        "event": ticket.booking.event,
+        "event": event,
         "seat": ticket.event_seat.seat,
         "qr": mark_safe(ticket_qr_svg(ticket.code, scale=5)),  # noqa: S308 - segno's own SVG of a base64url code
     }
-    return _private(render(request, "ticketing/tickets/ticket.html", context))
+    with timezone.override(event.hall.venue.zone):  # times as at the venue, whoever prints it
+        return _private(render(request, "ticketing/tickets/ticket.html", context))
 
 
 @require_safe

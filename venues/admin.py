@@ -28,7 +28,7 @@ from venues.services import (
     venue_update,
 )
 
-VENUE_FIELDS = ("name", "kind", "city", "address")
+VENUE_FIELDS = ("name", "kind", "city", "address", "time_zone")
 
 
 class HallInline(admin.TabularInline):
@@ -51,8 +51,8 @@ class HallInline(admin.TabularInline):
 
 @admin.register(Venue)
 class VenueAdmin(ServiceAdmin):
-    list_display = ("name", "kind", "city", "hall_count")
-    list_filter = ("kind", "city")
+    list_display = ("name", "kind", "city", "time_zone", "hall_count")
+    list_filter = ("kind", "city", "time_zone")
     search_fields = ("name", "city", "address")
     fields = VENUE_FIELDS
     inlines = [HallInline]

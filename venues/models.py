@@ -1,5 +1,25 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+#: A venue's zone until staff set it. The server's own zone (settings.TIME_ZONE) is UTC and says
+#: nothing about where a venue is; a literal keeps the migration independent of the settings, and
+#: UTC shows existing venues' times exactly as before, now labelled "UTC".
+DEFAULT_TIME_ZONE = "UTC"
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name that ``zoneinfo`` knows, such as ``Europe/Paris``."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValidationError(
+            "Unknown time zone %(value)s: use an IANA name such as Europe/Paris or America/New_York.",
+            code="invalid_time_zone",
+            params={"value": repr(value)},
+        ) from None
 
 
 class VenueKind(models.TextChoices):
@@ -16,15 +36,27 @@ class Venue(models.Model):
     kind = models.CharField(max_length=16, choices=VenueKind.choices)
     city = models.CharField(max_length=120)
     address = models.CharField(max_length=300, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="The venue's IANA time zone, e.g. Europe/Paris: buyers see event times in it.",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=VenueKind.values), name="venue_kind_valid"),
+            models.CheckConstraint(condition=~Q(time_zone=""), name="venue_time_zone_not_empty"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The venue's time zone: buyers see its events' times in it (``timezone.override``)."""
+        return ZoneInfo(self.time_zone)
 
 
 class Hall(models.Model):

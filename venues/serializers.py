@@ -7,7 +7,7 @@ from venues.models import Hall, Venue
 class VenueSerializer(serializers.ModelSerializer):
     class Meta:
         model = Venue
-        fields = ["id", "name", "kind", "city", "address"]
+        fields = ["id", "name", "kind", "city", "address", "time_zone"]
         read_only_fields = fields
 
 
@@ -16,6 +16,11 @@ class VenueInputSerializer(StrictInputSerializer):
     kind = ChoiceField(choices=Venue.Kind.choices)
     city = serializers.CharField(max_length=120)
     address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="IANA time zone name (default UTC), e.g. Europe/Paris: event times are shown in it.",
+    )
 
 
 class HallSerializer(serializers.ModelSerializer):

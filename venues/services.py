@@ -8,11 +8,11 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 
 from config.errors import HallInUse, Invalid, LayoutInUse, VenueInUse
-from venues.models import Hall, Seat, Section, Venue
+from venues.models import DEFAULT_TIME_ZONE, Hall, Seat, Section, Venue, validate_time_zone
 
 
 def _hall_guard_missing(*, hall: Hall) -> bool:
@@ -39,7 +39,7 @@ def hall_protected_by(*, hall: Hall, limit: int = 20) -> list[str]:
     return found
 
 
-VENUE_FIELDS = {"name", "kind", "city", "address"}
+VENUE_FIELDS = {"name", "kind", "city", "address", "time_zone"}
 HALL_FIELDS = {"venue", "name"}
 
 
@@ -59,6 +59,13 @@ def _validate_kind(kind: str) -> None:
         raise Invalid("Unknown venue kind.", fields={"kind": [f"One of {Venue.Kind.values}."]})
 
 
+def _validate_time_zone(time_zone: str) -> None:
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        raise Invalid("Unknown time zone.", fields={"time_zone": error.messages}) from None
+
+
 def _save(instance: Venue | Hall, *, field: str, message: str, update_fields: list[str] | None = None):
     """Save in a savepoint; a concurrent duplicate (the unique constraint) becomes Invalid."""
     try:
@@ -73,23 +80,31 @@ VENUE_TAKEN = "A venue with this name exists."
 HALL_TAKEN = "This venue already has a hall with this name."
 
 
-def venue_create(*, name: str, kind: str, city: str, address: str = "") -> Venue:
-    """Create a venue; its name is unique (case-insensitively, for the humans reading lists)."""
-    name = name.strip()
+def venue_create(
+    *, name: str, kind: str, city: str, address: str = "", time_zone: str = DEFAULT_TIME_ZONE
+) -> Venue:
+    """Create a venue; its name is unique (case-insensitively, for the humans reading lists).
+
+    ``time_zone`` is the IANA name buyers see the venue's event times in (``Europe/Paris``).
+    """
+    name, time_zone = name.strip(), time_zone.strip()
     _validate_kind(kind)
+    _validate_time_zone(time_zone)
     _ensure_unique(Venue.objects.filter(name__iexact=name).exists(), "name", VENUE_TAKEN)
-    venue = Venue(name=name, kind=kind, city=city.strip(), address=address.strip())
+    venue = Venue(name=name, kind=kind, city=city.strip(), address=address.strip(), time_zone=time_zone)
     return _save(venue, field="name", message=VENUE_TAKEN)
 
 
 def venue_update(*, venue: Venue, **fields: Any) -> Venue:
-    """Change a venue's name, kind, city or address."""
+    """Change a venue's name, kind, city, address or time zone."""
     _refuse_unknown(fields, VENUE_FIELDS)
     if not fields:
         return venue
     fields = {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
     if "kind" in fields:
         _validate_kind(fields["kind"])
+    if "time_zone" in fields:
+        _validate_time_zone(fields["time_zone"])
     if "name" in fields:
         taken = Venue.objects.filter(name__iexact=fields["name"]).exclude(pk=venue.pk).exists()
         _ensure_unique(taken, "name", VENUE_TAKEN)

@@ -41,12 +41,14 @@ def test_adding_a_venue_with_a_hall(admin_client):
         "kind": "arena",
         "city": "Nantes",
         "address": "",
+        "time_zone": "Europe/Paris",
         **halls_formset({"name": "Floor"}),
     }
     response = admin_client.post(url(Venue, "add"), data)
     assert response.status_code == 302
     venue = Venue.objects.get()
     assert venue.name == "Arena"  # normalised by venue_create
+    assert venue.time_zone == "Europe/Paris"
     assert list(venue.halls.values_list("name", flat=True)) == ["Floor"]
 
 
@@ -58,11 +60,37 @@ def test_renaming_a_hall_inline(admin_client):
         "kind": venue.kind,
         "city": venue.city,
         "address": "",
+        "time_zone": venue.time_zone,
         **halls_formset({"id": str(hall.pk), "venue": str(venue.pk), "name": "New"}, initial=1),
     }
     assert admin_client.post(url(Venue, "change", venue.pk), data).status_code == 302
     hall.refresh_from_db()
     assert hall.name == "New"
+
+
+def _venue_form(venue, **changes) -> dict:
+    fields = {name: getattr(venue, name) for name in ("name", "kind", "city", "address", "time_zone")}
+    return {**fields, **changes, **halls_formset()}
+
+
+def test_the_venue_form_shows_and_changes_its_time_zone(admin_client):
+    venue = VenueFactory(time_zone="Europe/Paris")
+    page = admin_client.get(url(Venue, "change", venue.pk)).content.decode()
+    assert 'name="time_zone"' in page and 'value="Europe/Paris"' in page
+    response = admin_client.post(url(Venue, "change", venue.pk), _venue_form(venue, time_zone="Asia/Tokyo"))
+    assert response.status_code == 302
+    venue.refresh_from_db()
+    assert venue.time_zone == "Asia/Tokyo"
+
+
+def test_an_unknown_time_zone_is_refused_on_the_form(admin_client):
+    venue = VenueFactory(time_zone="Europe/Paris")
+    response = admin_client.post(url(Venue, "change", venue.pk), _venue_form(venue, time_zone="Europe/Lyon"))
+    assert response.status_code == 200  # the form again, with the error
+    assert "time_zone" in response.context["adminform"].form.errors
+    assert "Unknown time zone" in response.content.decode()
+    venue.refresh_from_db()
+    assert venue.time_zone == "Europe/Paris"
 
 
 def test_a_venue_with_halls_cannot_be_deleted(admin_client):

@@ -85,7 +85,29 @@ def test_staff_create_a_venue(staff_client):
         "kind": "arena",
         "city": "Lyon",
         "address": "",
+        "time_zone": "UTC",  # the default until staff say where the venue is
     }
+
+
+def test_staff_create_a_venue_in_its_time_zone(staff_client):
+    body = {"name": "Arena", "kind": "arena", "city": "Montréal", "time_zone": "America/Toronto"}
+    response = staff_client.post("/api/v1/venues/", body, format="json")
+    assert response.status_code == 201
+    assert response.json()["time_zone"] == "America/Toronto"
+    assert Venue.objects.get().time_zone == "America/Toronto"
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_an_unknown_time_zone_is_invalid(staff_client, method):
+    venue = VenueFactory(time_zone="Europe/Paris")
+    path = "/api/v1/venues/" if method == "post" else f"/api/v1/venues/{venue.pk}/"
+    body = {"name": "Arena", "kind": "arena", "city": "Lyon", "time_zone": "Europe/Lyon"}
+    response = getattr(staff_client, method)(path, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "Europe/Lyon" in response.json()["fields"]["time_zone"][0]
+    venue.refresh_from_db()
+    assert venue.time_zone == "Europe/Paris" and Venue.objects.count() == 1
 
 
 def test_a_duplicate_venue_name_is_invalid(staff_client):

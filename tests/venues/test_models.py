@@ -1,10 +1,13 @@
 """The database refuses what the layout service would never write."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from tests.factories import HallFactory, VenueFactory
-from venues.models import Hall, Seat, Section, Venue
+from venues.models import Hall, Seat, Section, Venue, validate_time_zone
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +65,43 @@ def test_venue_names_are_unique():
     VenueFactory(name="Arena")
     with pytest.raises(IntegrityError), transaction.atomic():
         Venue.objects.create(name="Arena", kind=Venue.Kind.ARENA, city="Lyon")
+
+
+# --- The time zone ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Europe/Paris", "America/New_York", "UTC", "Asia/Kolkata"])
+def test_an_iana_time_zone_is_valid(name):
+    validate_time_zone(name)  # no error
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Europe/Lyon", "CET+1", "", " ", "../../etc/passwd", "/usr/share/zoneinfo/UTC", "Paris"],
+    ids=["unknown-city", "junk", "empty", "blank", "path", "absolute-path", "bare-city"],
+)
+def test_an_unknown_time_zone_gets_a_clear_error(name):
+    with pytest.raises(ValidationError) as raised:
+        validate_time_zone(name)
+    assert raised.value.code == "invalid_time_zone"
+    assert "Unknown time zone" in raised.value.messages[0]
+    assert "IANA" in raised.value.messages[0]
+
+
+def test_the_model_validates_its_time_zone():
+    venue = VenueFactory.build(time_zone="Mars/Olympus_Mons")
+    with pytest.raises(ValidationError) as raised:
+        venue.full_clean()
+    assert set(raised.value.message_dict) == {"time_zone"}
+
+
+def test_a_venue_is_in_utc_until_staff_say_otherwise():
+    venue = VenueFactory()
+    assert venue.time_zone == "UTC"
+    assert venue.zone == ZoneInfo("UTC")
+    assert VenueFactory(time_zone="Europe/Paris").zone == ZoneInfo("Europe/Paris")
+
+
+def test_an_empty_time_zone_is_refused_by_the_database():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Venue.objects.create(name="Nowhere", kind=Venue.Kind.ARENA, city="Lyon", time_zone="")

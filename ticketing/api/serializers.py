@@ -38,6 +38,11 @@ class EventSerializer(serializers.ModelSerializer):
     venue = serializers.IntegerField(source="hall.venue_id", read_only=True)
     venue_name = serializers.CharField(source="hall.venue.name", read_only=True)
     venue_kind = serializers.CharField(source="hall.venue.kind", read_only=True)
+    venue_time_zone = serializers.CharField(
+        source="hall.venue.time_zone",
+        read_only=True,
+        help_text="IANA time zone of the venue (e.g. Europe/Paris): show `starts_at` in it, labelled.",
+    )
     city = serializers.CharField(source="hall.venue.city", read_only=True)
     hall_name = serializers.CharField(source="hall.name", read_only=True)
     prices = serializers.SerializerMethodField()
@@ -57,6 +62,7 @@ class EventSerializer(serializers.ModelSerializer):
             "venue",
             "venue_name",
             "venue_kind",
+            "venue_time_zone",
             "city",
             "starts_at",
             "status",
@@ -263,6 +269,11 @@ class TicketSerializer(serializers.Serializer):
 class BookingSerializer(serializers.ModelSerializer):
     event_name = serializers.CharField(source="event.name", read_only=True)
     starts_at = serializers.DateTimeField(source="event.starts_at", read_only=True)
+    venue_time_zone = serializers.CharField(
+        source="event.hall.venue.time_zone",
+        read_only=True,
+        help_text="IANA time zone of the event's venue: show `starts_at` in it, labelled.",
+    )
     seats = serializers.SerializerMethodField()
     tickets = TicketSerializer(many=True, read_only=True)
 
@@ -273,6 +284,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "event",
             "event_name",
             "starts_at",
+            "venue_time_zone",
             "buyer",
             "status",
             "seats",

@@ -27,5 +27,7 @@ def holds_live_of(*, buyer: User, now: datetime) -> QuerySet[Hold]:
 def bookings_visible_to(*, user: User) -> QuerySet[Booking]:
     """A buyer's own bookings; staff see all."""
     tickets = Ticket.objects.select_related("event_seat__seat__section").order_by("id")
-    bookings = Booking.objects.select_related("event").prefetch_related(Prefetch("tickets", queryset=tickets))
+    bookings = Booking.objects.select_related("event__hall__venue").prefetch_related(
+        Prefetch("tickets", queryset=tickets)
+    )
     return bookings if user.is_staff else bookings.filter(buyer=user)

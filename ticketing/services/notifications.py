@@ -64,7 +64,8 @@ def _send(booking_id: int, kind: str) -> None:
         "confirmed": f"Your tickets for {booking.event.name}",
         "cancelled": f"Booking {booking.pk} for {booking.event.name} is cancelled",
     }[kind]
-    body = render_to_string(f"ticketing/tickets/email_{kind}.txt", context)
+    with timezone.override(booking.event.hall.venue.zone):  # times as at the venue
+        body = render_to_string(f"ticketing/tickets/email_{kind}.txt", context)
     message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [booking.buyer.email])
     if kind == "confirmed":
         for item in tickets:

@@ -6,10 +6,11 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import assert_error, client_for, holds_url
-from tests.factories import StaffFactory, UserFactory, on_sale_event
+from tests.factories import StaffFactory, UserFactory, hall_with_layout, on_sale_event
 from tests.ticketing.helpers import booked, held, seat_ids, statuses
 from ticketing.models import Event, EventSeat, Hold
 from ticketing.services.holds import hold_create
+from venues.models import Venue
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,18 @@ def test_booking_created_from_my_hold(event, buyer, buyer_client):
     assert statuses(ids) == ["booked", "booked"]
     # rendered from what the service attached, not read back: the same answer as a read
     assert buyer_client.get(f"/api/v1/bookings/{body['id']}/").json() == body
+
+
+def test_a_booking_says_its_venues_time_zone(buyer, buyer_client):
+    # given: a booking for an event at a venue in Paris
+    hall = hall_with_layout()
+    Venue.objects.filter(pk=hall.venue_id).update(time_zone="Europe/Paris")
+    event = on_sale_event(hall=hall)
+    hold = held(buyer, event, seat_ids(event, 1))
+    # when / then: the booking's answer and the list show when it starts, and in which zone
+    created = buyer_client.post("/api/v1/bookings/", {"hold_id": hold.id}, format="json").json()
+    assert created["venue_time_zone"] == "Europe/Paris"
+    assert buyer_client.get("/api/v1/bookings/").json()["results"][0]["venue_time_zone"] == "Europe/Paris"
 
 
 def test_a_hold_answer_is_the_same_as_reading_the_hold_back(event, buyer_client):

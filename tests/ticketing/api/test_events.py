@@ -81,6 +81,20 @@ def test_an_event_has_the_contract_fields(anon_client, event):
     assert body["venue"] == event.hall.venue_id
 
 
+def test_an_event_says_its_venues_time_zone(anon_client):
+    # given: an event at a venue in Paris, and one at a venue nobody gave a zone
+    paris = HallFactory(venue=VenueFactory(time_zone="Europe/Paris"))
+    layout_replace(hall=paris, sections=simple_layout())
+    event, elsewhere = on_sale_event(hall=paris), on_sale_event()
+    # when / then: detail and list carry it, read-only, next to the venue's name and kind
+    body = anon_client.get(f"/api/v1/events/{event.pk}/").json()
+    assert body["venue_time_zone"] == "Europe/Paris"
+    listed = {
+        item["id"]: item["venue_time_zone"] for item in anon_client.get("/api/v1/events/").json()["results"]
+    }
+    assert listed == {event.pk: "Europe/Paris", elsewhere.pk: "UTC"}
+
+
 def test_availability_counts_effective_states(anon_client, event, buyer, staff):
     seat_ids = list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True))
     hold_create(buyer=buyer, event=event, seat_ids=seat_ids[:2])

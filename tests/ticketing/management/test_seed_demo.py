@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import User
 from ticketing.models import Event, EventPrice, EventSeat
@@ -66,6 +67,14 @@ def test_seed_demo_creates_the_documented_demo():
             EventSeat.objects.filter(event=event).count()
             == Seat.objects.filter(section__hall=event.hall_id).count()
         )
+
+
+def test_seed_demo_venues_are_in_their_cities_zone_and_events_start_at_19_30_there():
+    seed()
+    assert set(Venue.objects.values_list("time_zone", flat=True)) == {"Europe/Paris"}  # Lyon, Paris
+    for event in Event.objects.select_related("hall__venue"):
+        local = timezone.localtime(event.starts_at, event.hall.venue.zone)
+        assert (local.hour, local.minute) == (19, 30), (event.name, local)
 
 
 README = Path(__file__).resolve().parents[3] / "README.md"

@@ -1,6 +1,6 @@
 """Confirmation and cancellation emails, sent after commit (locmem backend in the tests)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -10,10 +10,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from config.errors import HoldExpired
+from tests.factories import hall_with_layout, on_sale_event
 from tests.ticketing.helpers import held, seat_ids
 from ticketing.models import Notification
 from ticketing.services.bookings import booking_create, bookings_cancel
 from ticketing.services.notifications import notifications_send
+from venues.models import Venue
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +35,23 @@ def test_a_booking_emails_its_tickets_after_commit(event, buyer, django_capture_
     assert [name for name, _, mimetype in message.attachments if mimetype == "image/svg+xml"] == [
         f"ticket-{ticket.pk}.svg" for ticket in booking.tickets.all()
     ]
+
+
+def test_the_emails_give_the_start_in_the_venues_time_and_zone(buyer, django_capture_on_commit_callbacks):
+    # given: an event at 18:30 UTC in winter at a venue in Paris
+    hall = hall_with_layout()
+    Venue.objects.filter(pk=hall.venue_id).update(time_zone="Europe/Paris")
+    event = on_sale_event(hall=hall, starts_at=datetime(2030, 1, 15, 18, 30, tzinfo=UTC))
+    # when: a booking is confirmed, then cancelled
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = booking_create(buyer=buyer, hold_id=held(buyer, event, seat_ids(event, 1)).id)
+    with django_capture_on_commit_callbacks(execute=True):
+        bookings_cancel(booking_ids=[booking.pk], actor=buyer)
+    # then: both emails say 19:30 CET
+    confirmed, cancelled = mail.outbox
+    assert "Tuesday 15 January 2030, 19:30 CET" in confirmed.body
+    assert "15 January 2030, 19:30 CET" in cancelled.body
+    assert "UTC" not in confirmed.body + cancelled.body
 
 
 def test_a_rolled_back_booking_sends_nothing(event, buyer, django_capture_on_commit_callbacks):

@@ -1,11 +1,13 @@
 """Signed ticket codes, their QR codes and the printable ticket page."""
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.errors import Invalid
+from tests.factories import hall_with_layout, on_sale_event
 from tests.ticketing.helpers import booked, seat_ids
 from ticketing.services import tickets
 from ticketing.services.bookings import bookings_cancel
@@ -15,6 +17,7 @@ from ticketing.services.tickets import (
     ticket_public_key_b64,
     ticket_qr_svg,
 )
+from venues.models import Venue
 
 
 def test_a_code_verifies_and_says_what_it_is_for():
@@ -100,6 +103,28 @@ def test_the_ticket_page_shows_the_seat_and_the_qr_code(event, buyer, client):
     assert "no-store" in response["Cache-Control"]
     qr = client.get(f"/tickets/{ticket.code}/qr.svg")
     assert qr.status_code == 200 and qr["Content-Type"] == "image/svg+xml"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("starts_at", "shown"),
+    [
+        (datetime(2030, 1, 15, 18, 30, tzinfo=UTC), "Tuesday 15 January 2030, 19:30 CET"),
+        (datetime(2030, 7, 15, 18, 30, tzinfo=UTC), "Monday 15 July 2030, 20:30 CEST"),
+    ],
+    ids=["winter", "summer"],
+)
+def test_the_ticket_page_shows_the_start_in_the_venues_time_and_zone(buyer, client, starts_at, shown):
+    # given: a ticket for an event at 18:30 UTC at a venue in Paris
+    hall = hall_with_layout()
+    Venue.objects.filter(pk=hall.venue_id).update(time_zone="Europe/Paris")
+    event = on_sale_event(hall=hall, starts_at=starts_at)
+    ticket = booked(buyer, event, seat_ids(event, 1)).tickets.get()
+    # when
+    html = client.get(f"/tickets/{ticket.code}/").content.decode()
+    # then: the local time with its zone, not the UTC one
+    assert shown in html
+    assert "18:30" not in html and "UTC" not in html
 
 
 @pytest.mark.django_db

@@ -8,7 +8,8 @@ twice leaves the same data. ``--large`` adds a 40,000-seat stadium event.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -27,6 +28,10 @@ USERS = [
     ("alice", "alice-demo-pass", False),
     ("bob", "bob-demo-pass", False),
 ]
+
+
+#: The demo's cities and their IANA zones: events start at 19:30 local time there.
+CITY_TIME_ZONES = {"Lyon": "Europe/Paris", "Paris": "Europe/Paris", "Marseille": "Europe/Paris"}
 
 
 def _row_labels(count: int) -> list[str]:
@@ -133,7 +138,8 @@ class Command(BaseCommand):
 
     def _hall(self, venue_name, kind, city, hall_name, layout) -> Hall:
         with transaction.atomic():
-            venue, _ = Venue.objects.get_or_create(name=venue_name, defaults={"kind": kind, "city": city})
+            defaults = {"kind": kind, "city": city, "time_zone": CITY_TIME_ZONES[city]}
+            venue, _ = Venue.objects.get_or_create(name=venue_name, defaults=defaults)
             hall, _ = Hall.objects.get_or_create(venue=venue, name=hall_name)
         if layout and not hall.sections.exists():
             seats = sum(row["seats"] for section in layout for row in section["rows"])
@@ -151,9 +157,9 @@ class Command(BaseCommand):
         if existing:
             return existing
         kind = Event.Kind.MATCH if "home_team" in names else Event.Kind.SHOW
-        starts_at = (timezone.now() + timedelta(days=days)).replace(
-            hour=19, minute=30, second=0, microsecond=0
-        )
+        zone = hall.venue.zone  # 19:30 at the venue, stored in UTC
+        day = timezone.localdate(timezone.now(), zone) + timedelta(days=days)
+        starts_at = datetime.combine(day, clock(19, 30), tzinfo=zone).astimezone(UTC)
         started = time.monotonic()
         event = event_create(
             kind=kind, hall=hall, starts_at=starts_at, prices=prices, status=Event.Status.ON_SALE, **names

@@ -44,17 +44,33 @@ export function money(amount) {
   return moneyFormat.format(Number(amount));
 }
 
-const dateFormat = new Intl.DateTimeFormat(undefined, {
+const dateOptions = {
   weekday: "short",
   day: "numeric",
   month: "short",
   year: "numeric",
   hour: "2-digit",
   minute: "2-digit",
-});
+  timeZoneName: "short",
+};
+const dateFormats = new Map(); // one formatter per time zone
 
-export function when(iso) {
-  return dateFormat.format(new Date(iso));
+/**
+ * "Sat 14 Mar 2026, 19:30 CET": the time at the venue (`timeZone`, its IANA name from the API's
+ * `venue_time_zone`), labelled with its zone, whatever the browser's own zone. An unknown or
+ * missing zone falls back to the browser's, still labelled.
+ */
+export function when(iso, timeZone) {
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    try {
+      format = new Intl.DateTimeFormat(undefined, { ...dateOptions, timeZone });
+    } catch {
+      format = new Intl.DateTimeFormat(undefined, dateOptions);
+    }
+    dateFormats.set(timeZone, format);
+  }
+  return format.format(new Date(iso));
 }
 
 export const number = (n) => new Intl.NumberFormat().format(n);

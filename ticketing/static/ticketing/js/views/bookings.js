@@ -68,7 +68,7 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
     h(
       "p",
       { class: "muted" },
-      h("time", { datetime: booking.starts_at }, when(booking.starts_at)),
+      h("time", { datetime: booking.starts_at }, when(booking.starts_at, booking.venue_time_zone)),
       ` · Booking #${booking.id}`,
     ),
     h("ul", { class: "tickets" }, booking.tickets.map(ticketCard)),

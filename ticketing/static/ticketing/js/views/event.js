@@ -282,7 +282,7 @@ export function eventView(root, { params }) {
       h(
         "p",
         { class: "event-meta" },
-        h("time", { datetime: event.starts_at }, when(event.starts_at)),
+        h("time", { datetime: event.starts_at }, when(event.starts_at, event.venue_time_zone)),
         " · ",
         `${event.venue_name}, ${event.city} · ${event.hall_name}`,
       ),

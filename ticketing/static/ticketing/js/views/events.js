@@ -52,7 +52,11 @@ function card(event) {
         { id: `ev-${event.id}` },
         h("a", { class: "stretched", href: `#/events/${event.id}` }, eventTitle(event)),
       ),
-      h("p", { class: "event-when" }, h("time", { datetime: event.starts_at }, when(event.starts_at))),
+      h(
+        "p",
+        { class: "event-when" },
+        h("time", { datetime: event.starts_at }, when(event.starts_at, event.venue_time_zone)),
+      ),
       h("p", { class: "event-where" }, `${event.venue_name}, ${event.city} · ${event.hall_name}`),
       h("p", { class: "event-price" }, priceRange(event.prices)),
       availabilityBar(event.availability),

@@ -98,7 +98,7 @@ def shots(request) -> Shots:
 
 @pytest.fixture
 def open_page(browser, live_server):
-    """open_page(viewport=...) → a page in a fresh browser context (its own sessionStorage).
+    """open_page(viewport=...) → a page in a fresh browser context (its own storage and session).
 
     Uncaught JavaScript errors fail the test; so do console errors other than the browser's
     own "Failed to load resource" lines for the 4xx answers the tests provoke on purpose.
@@ -112,7 +112,13 @@ def open_page(browser, live_server):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
+        context.on("page", watch)  # so are the pages a test opens with page.context.new_page()
         page = context.new_page()
+        page.base_url = live_server.url + "/"
+        return page
+
+    def watch(page):
+        page.base_url = live_server.url + "/"
         pages.append(page)
         page.on("request", lambda request: in_flight.add(request))
         page.on("requestfinished", lambda request: in_flight.discard(request))
@@ -126,12 +132,11 @@ def open_page(browser, live_server):
                 else None
             ),
         )
-        page.base_url = live_server.url + "/"
-        return page
 
     yield factory
     # Stop the pages' polling and let their last requests finish before the test database is
     # flushed, so that the live server never answers for data that is being deleted.
+    pages = [page for page in pages if not page.is_closed()]
     for page in pages:
         set_visibility(page, "hidden")
     for _ in range(100):

@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.12 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
+AXE    := tests/browser/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: demo test install lint bench clean
 
@@ -12,7 +13,14 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-install: $(BIN)/.installed
+# axe-core for the accessibility tests, pinned by tests/browser/axe/package-lock.json. Without
+# npm they are skipped (and fail under REQUIRE_BROWSER=1, as in CI).
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/browser/axe --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: install Node.js for the accessibility tests (tests/browser/test_accessibility.py)"; fi
+
+install: $(BIN)/.installed $(AXE)
 
 ## Demo: virtualenv, install, migrate the SQLite default, seed, serve on http://127.0.0.1:8000
 demo: install
@@ -33,4 +41,4 @@ lint: install
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles tests/browser/axe/node_modules

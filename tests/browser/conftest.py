@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 README_SHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "buyer-pass-123"  # tests.factories.UserFactory's password
+# axe-core, pinned in tests/browser/axe/package-lock.json and installed there by `make install`
+AXE_JS = ROOT / "tests" / "browser" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -98,7 +100,7 @@ def shots(request) -> Shots:
 
 @pytest.fixture
 def open_page(browser, live_server):
-    """open_page(viewport=...) → a page in a fresh browser context (its own sessionStorage).
+    """open_page(viewport=...) → a page in a fresh browser context (its own storage and session).
 
     Uncaught JavaScript errors fail the test; so do console errors other than the browser's
     own "Failed to load resource" lines for the 4xx answers the tests provoke on purpose.
@@ -112,7 +114,13 @@ def open_page(browser, live_server):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
+        context.on("page", watch)  # so are the pages a test opens with page.context.new_page()
         page = context.new_page()
+        page.base_url = live_server.url + "/"
+        return page
+
+    def watch(page):
+        page.base_url = live_server.url + "/"
         pages.append(page)
         page.on("request", lambda request: in_flight.add(request))
         page.on("requestfinished", lambda request: in_flight.discard(request))
@@ -126,12 +134,11 @@ def open_page(browser, live_server):
                 else None
             ),
         )
-        page.base_url = live_server.url + "/"
-        return page
 
     yield factory
     # Stop the pages' polling and let their last requests finish before the test database is
     # flushed, so that the live server never answers for data that is being deleted.
+    pages = [page for page in pages if not page.is_closed()]
     for page in pages:
         set_visibility(page, "hidden")
     for _ in range(100):
@@ -141,6 +148,43 @@ def open_page(browser, live_server):
     for context in contexts:
         context.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def axe():
+    """axe(page) → the axe-core violations of the page as it is now (every impact).
+
+    The page must come from ``open_page(bypass_csp=True)``: axe is injected as an inline script,
+    which the client's CSP (``script-src 'self'``) refuses otherwise. Finite animations (a toast
+    fading in) are let finish first, so that colours are measured as they end up.
+    """
+    if not AXE_JS.exists():
+        _unavailable(f"axe-core is not installed ({AXE_JS.relative_to(ROOT)}; `make install` runs npm)")
+
+    def run(page) -> list[dict]:
+        page.wait_for_function(
+            """() => document.getAnimations()
+                .filter((a) => a.effect.getComputedTiming().iterations !== Infinity)
+                .every((a) => a.playState !== "running")"""
+        )
+        page.add_script_tag(path=str(AXE_JS))
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        return result["violations"]
+
+    return run
+
+
+def describe_violations(violations: list[dict]) -> str:
+    """One paragraph per violation: rule, impact, message, and each element with axe's summary."""
+    lines = []
+    for violation in violations:
+        rule = f"{violation['id']} ({violation['impact']})"
+        lines.append(f"{rule}: {violation['help']} <{violation['helpUrl']}>")
+        for node in violation["nodes"]:
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"  {' > '.join(map(str, node['target']))}: {node['html'][:300]}")
+            lines.append(f"    {summary}")
+    return "\n".join(lines)
 
 
 def set_visibility(page, state: str) -> None:

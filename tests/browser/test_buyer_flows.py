@@ -260,11 +260,11 @@ def test_phone_sign_up_list_view_token_refresh_and_log_out(open_page, shots, mon
     shots(page, "phone-held", full_page=True)
     # and no token is ever in a cookie; logging out forgets and revokes it
     assert page.context.cookies() == []
-    refresh_token = page.evaluate("sessionStorage.getItem('frontrow.refresh')")
+    refresh_token = page.evaluate("localStorage.getItem('frontrow.refresh')")
     assert refresh_token
     page.get_by_role("button", name="Log out").click()
     page.locator("#account").get_by_role("link", name="Log in").wait_for()
-    assert page.evaluate("sessionStorage.getItem('frontrow.refresh')") is None
+    assert page.evaluate("localStorage.getItem('frontrow.refresh')") is None
     answer = page.evaluate(
         """token => fetch("/api/v1/auth/token/refresh/", {method: "POST",
             headers: {"Content-Type": "application/json"}, body: JSON.stringify({refresh: token})})
@@ -308,5 +308,5 @@ def test_a_token_refresh_answered_after_log_out_does_not_log_the_buyer_back_in(o
     page.locator("#account").get_by_role("link", name="Log in").wait_for()
     page.wait_for_timeout(2500)  # the refresh's answer has arrived by now
     # then: the session stays ended
-    assert page.evaluate("sessionStorage.getItem('frontrow.refresh')") is None
+    assert page.evaluate("localStorage.getItem('frontrow.refresh')") is None
     assert page.locator("#account").get_by_role("link", name="Log in").is_visible()

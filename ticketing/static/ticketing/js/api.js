@@ -1,26 +1,42 @@
 // The public REST API, as any front end calls it: JSON, JWT bearer tokens, stable error codes.
 //
-// Tokens: the short-lived access token lives in memory only; the refresh token lives in this
-// tab's sessionStorage (so a reload keeps you logged in, a new tab or a closed browser does
-// not). Nothing is ever put in a cookie, so the API never trusts ambient credentials.
+// Tokens: the short-lived access token lives in this tab's memory only; the refresh token and
+// the user live in localStorage, shared by every tab of the browser, so a login or a logout in
+// one tab holds in all of them (the `storage` event tells the others). Refresh tokens rotate and
+// work once, so tabs refresh one at a time (a Web Lock) and each reads the token another tab has
+// just stored. Nothing is ever put in a cookie, so the API never trusts ambient credentials.
+// DESIGN.md ("The buyer web client") explains why localStorage and what it costs.
 
 const BASE = "/api/v1";
 const REFRESH_KEY = "frontrow.refresh";
 const USER_KEY = "frontrow.user";
+const REFRESH_LOCK = "frontrow.refresh";
+
+// Sessions of the per-tab design (sessionStorage) carry over once.
+if (!localStorage.getItem(REFRESH_KEY) && sessionStorage.getItem(REFRESH_KEY)) {
+  localStorage.setItem(REFRESH_KEY, sessionStorage.getItem(REFRESH_KEY));
+  if (sessionStorage.getItem(USER_KEY)) localStorage.setItem(USER_KEY, sessionStorage.getItem(USER_KEY));
+}
+sessionStorage.removeItem(REFRESH_KEY);
+sessionStorage.removeItem(USER_KEY);
 
 let accessToken = null;
-let refreshToken = sessionStorage.getItem(REFRESH_KEY);
-let currentUser = readJSON(USER_KEY);
 let refreshing = null;
 const listeners = new Set();
 
-function readJSON(key) {
+const storedRefresh = () => localStorage.getItem(REFRESH_KEY);
+
+function storedUser() {
   try {
-    return JSON.parse(sessionStorage.getItem(key) || "null");
+    return JSON.parse(localStorage.getItem(USER_KEY) || "null");
   } catch {
     return null;
   }
 }
+
+/** Who this tab last saw logged in: compared with storage when another tab changes it. */
+const snapshot = () => ({ loggedIn: Boolean(storedRefresh()), userId: storedUser()?.id ?? null });
+let known = snapshot();
 
 /** An error answered by the API: `code` is the stable machine code, `detail` the message. */
 export class ApiError extends Error {
@@ -43,10 +59,10 @@ export class NetworkError extends Error {
 
 export const session = {
   get user() {
-    return currentUser;
+    return storedUser();
   },
   get loggedIn() {
-    return Boolean(refreshToken);
+    return Boolean(storedRefresh());
   },
   onChange(listener) {
     listeners.add(listener);
@@ -54,26 +70,50 @@ export const session = {
   },
 };
 
+const notify = (change) => listeners.forEach((listener) => listener(change));
+
 function setSession(tokens, user) {
-  accessToken = tokens ? tokens.access : null;
-  refreshToken = tokens ? tokens.refresh || refreshToken : null;
-  currentUser = user === undefined ? currentUser : user;
-  if (refreshToken) sessionStorage.setItem(REFRESH_KEY, refreshToken);
-  else sessionStorage.removeItem(REFRESH_KEY);
-  if (currentUser && refreshToken) sessionStorage.setItem(USER_KEY, JSON.stringify(currentUser));
-  else sessionStorage.removeItem(USER_KEY);
+  accessToken = tokens.access;
+  if (user !== undefined) localStorage.setItem(USER_KEY, JSON.stringify(user));
+  if (tokens.refresh) localStorage.setItem(REFRESH_KEY, tokens.refresh);
+  known = snapshot();
+}
+
+/** Drop the session in every tab; true if there was one. */
+function forget() {
+  const wasLoggedIn = Boolean(storedRefresh());
+  accessToken = null;
+  localStorage.removeItem(REFRESH_KEY);
+  localStorage.removeItem(USER_KEY);
+  known = snapshot();
+  return wasLoggedIn;
 }
 
 function endSession(reason) {
-  const wasLoggedIn = Boolean(refreshToken);
-  setSession(null, null);
-  if (wasLoggedIn) listeners.forEach((listener) => listener({ reason }));
+  if (forget()) notify({ reason });
 }
 
-/** Revoke a pair of tokens this page will not use (logout needs the access token too). */
-function revoke(tokens) {
-  if (!tokens || !tokens.refresh || !tokens.access) return;
-  fetch(`${BASE}/auth/logout/`, {
+// Another tab logged in or out (a rotated refresh token alone changes nothing here).
+window.addEventListener("storage", (event) => {
+  if (event.storageArea !== localStorage || (event.key && event.key !== REFRESH_KEY && event.key !== USER_KEY)) {
+    return;
+  }
+  const was = known;
+  known = snapshot();
+  if (was.loggedIn && !known.loggedIn) {
+    accessToken = null;
+    notify({ reason: "logout", elsewhere: true });
+  } else if (known.loggedIn && (!was.loggedIn || (was.userId !== null && known.userId !== was.userId))) {
+    accessToken = null; // a new login, maybe of another buyer: this tab's token is not theirs
+    notify({ reason: "login", elsewhere: true });
+  } else if (known.userId !== was.userId) {
+    notify({ reason: "user", elsewhere: true });
+  }
+});
+
+/** Log a pair of tokens out (the access token authenticates the request). */
+function postLogout(tokens) {
+  return fetch(`${BASE}/auth/logout/`, {
     method: "POST",
     headers: {
       "Content-Type": "application/json",
@@ -82,50 +122,79 @@ function revoke(tokens) {
     },
     body: JSON.stringify({ refresh: tokens.refresh }),
     cache: "no-store",
-  }).catch(() => {});
+  });
 }
 
-/** Trade the refresh token for a new access token; one request however many callers wait. */
+/** Revoke a pair of tokens this page will not use. */
+function revoke(tokens) {
+  if (tokens && tokens.refresh && tokens.access) postLogout(tokens).catch(() => {});
+}
+
+function postRefresh(refresh) {
+  return fetch(`${BASE}/auth/token/refresh/`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ refresh }),
+    cache: "no-store",
+  });
+}
+
+/** Run `task` while no other tab of this browser runs one (Web Locks; alone where unsupported). */
+function oneTabAtATime(task) {
+  return navigator.locks ? navigator.locks.request(REFRESH_LOCK, task) : task();
+}
+
+/**
+ * Trade the refresh token for a new access token: one request however many callers of this tab
+ * wait, and one tab at a time, each sending the token the previous one stored.
+ */
 function refreshAccess() {
   if (!refreshing) {
-    refreshing = (async () => {
-      const sent = refreshToken;
-      try {
-        const response = await fetch(`${BASE}/auth/token/refresh/`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify({ refresh: sent }),
-          cache: "no-store",
-        });
-        if (refreshToken !== sent) {
-          // The buyer logged out (or in again) while this was in flight: do not bring the old
-          // session back; revoke the token the server just issued for it.
-          if (response.ok) revoke(await response.json());
-          return false;
-        }
-        if (!response.ok) {
-          endSession("expired");
-          return false;
-        }
-        setSession(await response.json());
-        return true;
-      } catch {
-        return false; // offline: keep the session, the caller reports the network error
-      } finally {
-        refreshing = null;
-      }
-    })();
+    refreshing = oneTabAtATime(refreshNow).finally(() => {
+      refreshing = null;
+    });
   }
   return refreshing;
 }
+
+async function refreshNow() {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const sent = storedRefresh();
+    if (!sent) return false;
+    let tokens = null;
+    try {
+      const response = await postRefresh(sent);
+      if (response.ok) tokens = await response.json();
+    } catch {
+      return false; // offline: keep the session, the caller reports the network error
+    }
+    // Refused: maybe another tab rotated the token just before. Its write reaches this tab's
+    // storage a moment later than the lock (tabs run in other processes): wait for it briefly.
+    for (let wait = 0; !tokens && wait < 20 && storedRefresh() === sent; wait += 1) await sleep(25);
+    if (storedRefresh() !== sent) {
+      // Rotated by another tab, or logged out or in again meanwhile, here or in another tab: do
+      // not bring the old session back; revoke any pair the server just issued for it, and go on
+      // with the token stored now, if any.
+      revoke(tokens);
+      continue;
+    }
+    if (!tokens) {
+      endSession("expired");
+      return false;
+    }
+    setSession(tokens);
+    return true;
+  }
+  return false;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function idempotencyKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Call the API. Adds the bearer token, refreshes it once on a 401, retries a busy (503) or
@@ -140,8 +209,9 @@ export async function api(path, options = {}) {
   const key = idempotent ? idempotencyKey() : null;
   let refreshed = false;
   let retries = 0;
-  if (refreshToken && !accessToken) await refreshAccess();
+  if (storedRefresh() && !accessToken) await refreshAccess();
   for (;;) {
+    const sentWith = storedRefresh();
     const sent = { Accept: "application/json", ...headers };
     if (body !== undefined) sent["Content-Type"] = "application/json";
     if (accessToken) sent.Authorization = `Bearer ${accessToken}`;
@@ -164,7 +234,7 @@ export async function api(path, options = {}) {
       }
       throw new NetworkError();
     }
-    if (response.status === 401 && refreshToken && !refreshed) {
+    if (response.status === 401 && storedRefresh() && !refreshed) {
       refreshed = true;
       if (await refreshAccess()) continue;
     }
@@ -185,7 +255,8 @@ export async function api(path, options = {}) {
       data = null;
     }
     if (!response.ok) {
-      if (response.status === 401) endSession("expired");
+      // Unless another tab logged out or in meanwhile (that session is not this answer's).
+      if (response.status === 401 && sentWith && storedRefresh() === sentWith) endSession("expired");
       throw new ApiError(response.status, data, response.headers);
     }
     return data;
@@ -194,10 +265,16 @@ export async function api(path, options = {}) {
 
 export async function logIn(username, password) {
   const tokens = await api("/auth/token/", { method: "POST", body: { username, password } });
-  setSession(tokens, null);
-  const user = await api("/auth/me/");
-  setSession({ access: accessToken, refresh: refreshToken }, user);
-  listeners.forEach((listener) => listener({ reason: "login" }));
+  accessToken = tokens.access;
+  let user;
+  try {
+    user = await api("/auth/me/");
+  } catch (error) {
+    accessToken = null;
+    throw error;
+  }
+  setSession(tokens, user); // the user first: other tabs see who logged in with the new token
+  notify({ reason: "login" });
   return user;
 }
 
@@ -207,12 +284,21 @@ export async function signUp(username, email, password) {
 }
 
 export async function logOut() {
-  if (refreshToken) {
+  if (storedRefresh() && !accessToken) await refreshAccess(); // logging out needs an access token
+  const tokens = { access: accessToken, refresh: storedRefresh() };
+  // Forget the session first, in every tab: a refresh answered from now on is revoked, not kept.
+  const wasLoggedIn = forget();
+  if (tokens.refresh && tokens.access) {
     try {
-      await api("/auth/logout/", { method: "POST", body: { refresh: refreshToken } });
+      const response = await postLogout(tokens);
+      if (response.status === 401) {
+        // The access token had expired: trade the refresh token once more and revoke the pair.
+        const fresh = await postRefresh(tokens.refresh);
+        if (fresh.ok) await postLogout(await fresh.json());
+      }
     } catch {
       // The token is dropped here whatever the server said.
     }
   }
-  endSession("logout");
+  if (wasLoggedIn) notify({ reason: "logout" });
 }

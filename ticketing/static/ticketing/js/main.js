@@ -92,10 +92,14 @@ function renderAccount() {
   }
 }
 
-session.onChange(({ reason }) => {
+session.onChange(({ reason, elsewhere }) => {
   renderAccount();
-  if (reason === "expired") {
-    flash("Your session has ended. Please log in again.", "warning");
+  if (reason === "expired" || (reason === "logout" && elsewhere)) {
+    // Ended here, or in another tab of this browser (they share one session).
+    flash(
+      elsewhere ? "Your session ended in another tab." : "Your session has ended. Please log in again.",
+      "warning",
+    );
     const { path } = parseHash();
     if (/^\/bookings/.test(path)) location.replace(`#/login?next=${encodeURIComponent(path)}`);
   }

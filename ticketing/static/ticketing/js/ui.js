@@ -110,12 +110,44 @@ export function announce(text) {
 
 let flashTimer = null;
 
-/** A short page-level message (after log-out, an expired session...). */
+/**
+ * A short page-level message (after log-out, an expired session...): a toast over the page, so
+ * nothing on the page moves when it comes or goes. It is read out by the status region it is
+ * written into, stays while pointed at or focused, and goes after 6 s or with its close button.
+ */
 export function flash(text, kind = "info") {
   const box = document.getElementById("flash");
-  box.replaceChildren(h("p", { class: `flash-msg flash-${kind}` }, text));
+  const live = document.getElementById("flash-text");
+  if (!box.dataset.ready) {
+    box.dataset.ready = "1";
+    const close = h("button", { type: "button", class: "flash-close", "aria-label": "Dismiss message" }, "×");
+    close.addEventListener("click", hideFlash);
+    box.append(close);
+    box.addEventListener("mouseenter", () => clearTimeout(flashTimer));
+    box.addEventListener("focusin", () => clearTimeout(flashTimer));
+    box.addEventListener("mouseleave", () => {
+      if (!box.contains(document.activeElement)) hideFlashLater();
+    });
+    box.addEventListener("focusout", (event) => {
+      if (!box.contains(event.relatedTarget)) hideFlashLater();
+    });
+  }
+  box.className = `flash flash-shown flash-${kind}`;
+  live.textContent = text;
+  hideFlashLater();
+}
+
+function hideFlashLater() {
   clearTimeout(flashTimer);
-  flashTimer = setTimeout(() => box.replaceChildren(), 6000);
+  flashTimer = setTimeout(hideFlash, 6000);
+}
+
+function hideFlash() {
+  clearTimeout(flashTimer);
+  const box = document.getElementById("flash");
+  if (box.contains(document.activeElement)) document.getElementById("main").focus({ preventScroll: true });
+  box.className = "flash";
+  document.getElementById("flash-text").textContent = "";
 }
 
 /** A message box for a view: kind is "error", "warning", "success" or "info". */

@@ -48,6 +48,9 @@ class LayoutRowSerializer(serializers.Serializer):
     first_number = serializers.IntegerField(min_value=1, required=False)
     category = serializers.CharField(max_length=40, required=False)
     accessible = serializers.ListField(child=serializers.IntegerField(), required=False)
+    x = serializers.FloatField(required=False, help_text="The first seat's x on the hall's plan (with y).")
+    y = serializers.FloatField(required=False, help_text="The row's y on the hall's plan (with x).")
+    pitch = serializers.FloatField(required=False, help_text="Distance between two seats along x (1).")
 
 
 class LayoutSectionSerializer(serializers.Serializer):

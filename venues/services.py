@@ -176,7 +176,9 @@ def layout_validate(*, sections: Any) -> list[dict[str, Any]]:
     """Check a layout (sections → rows) and return it normalised; raise Invalid with paths.
 
     Shape: ``[{"name", "rows": [{"label", "seats", "first_number"?, "category"?,
-    "accessible"?: [seat numbers]}]}]``.
+    "accessible"?: [seat numbers], "x"?, "y"?, "pitch"?}]}]``. ``x`` and ``y`` (together) place
+    the row's first seat on the hall's plan, in any unit; the next seats follow every ``pitch``
+    (default 1) along x. The buyer's map draws sections and aisles from them where they are given.
     """
     errors: dict[str, list[str]] = {}
 
@@ -235,6 +237,13 @@ def layout_validate(*, sections: Any) -> list[dict[str, Any]]:
             ):
                 fail(f"{rpath}.accessible", "A list of seat numbers within the row.")
                 continue
+            x, y, pitch = row.get("x"), row.get("y"), row.get("pitch", 1)
+            if (x is None) != (y is None) or not all(_is_coordinate(v) for v in (x, y) if v is not None):
+                fail(f"{rpath}.x", "x and y go together: numbers from -1000000 to 1000000.")
+                continue
+            if not _is_coordinate(pitch) or pitch <= 0:
+                fail(f"{rpath}.pitch", "A number above 0: the distance between two seats along x.")
+                continue
             total += seats
             out_rows.append(
                 {
@@ -243,6 +252,9 @@ def layout_validate(*, sections: Any) -> list[dict[str, Any]]:
                     "first_number": first,
                     "category": category.strip(),
                     "accessible": sorted(set(accessible)),
+                    "x": x,
+                    "y": y,
+                    "pitch": pitch,
                 }
             )
         normalised.append({"name": (name or "").strip(), "rows": out_rows})
@@ -257,6 +269,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_coordinate(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= 1_000_000
+
+
 SEAT_BATCH = 5000
 
 
@@ -264,7 +280,8 @@ def _seats_of(sections: list[Section], layout: list[dict[str, Any]]) -> Iterator
     for section, spec in zip(sections, layout, strict=True):
         for row_index, row in enumerate(spec["rows"]):
             accessible = set(row["accessible"])
-            for number in range(row["first_number"], row["first_number"] + row["seats"]):
+            placed = row.get("x") is not None
+            for offset, number in enumerate(range(row["first_number"], row["first_number"] + row["seats"])):
                 yield Seat(
                     section=section,
                     row_label=row["label"],
@@ -272,6 +289,8 @@ def _seats_of(sections: list[Section], layout: list[dict[str, Any]]) -> Iterator
                     number=number,
                     category=row["category"],
                     accessible=number in accessible,
+                    x=row["x"] + offset * row["pitch"] if placed else None,
+                    y=row["y"] if placed else None,
                 )
 
 

@@ -8,6 +8,8 @@ sheet, focus after navigation, and recovery after the server comes back.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.browser.conftest import log_in, seat
@@ -241,3 +243,38 @@ def test_the_event_page_recovers_by_itself_when_the_server_comes_back(open_page,
     # then: the page loads the event by itself
     page.wait_for_selector("html[data-seatmap=ready]", timeout=15_000)
     assert page.get_by_role("heading", name="Lyon VB vs Tours VB").is_visible()
+
+
+def test_a_placed_layout_is_drawn_where_its_seats_are(open_page, shots):
+    # given: a hall whose layout places its seats: a stand behind the top of the court, one at
+    # each end, and in the top stand a second row set two seats further along (an aisle before it)
+    venue = VenueFactory(name="Salle Plan", kind=Venue.Kind.ARENA)
+    hall = HallFactory(venue=venue, name="Plan")
+    row = lambda label, x, y, seats=10: {"label": label, "seats": seats, "x": x, "y": y}  # noqa: E731
+    layout_replace(
+        hall=hall,
+        sections=[
+            {"name": "Top", "rows": [row("A", 0, -6), row("B", 2, -7, 8)]},
+            {"name": "Right end", "rows": [row("A", 14, -3, 4), row("B", 14, -2, 4)]},
+            {"name": "Left end", "rows": [row("A", -8, -3, 4), row("B", -8, -2, 4)]},
+        ],
+    )
+    event = on_sale_event(hall=hall, prices={"standard": Decimal("40.00")})
+    page = open_page(**DESKTOP)
+    open_event(page, event)
+    page.wait_for_selector("html[data-seats=ready]")
+    # then: the tiles are laid out as the plan says, not around a ring
+    top, right, left = (
+        box(page.locator(f'.tile[data-section="{name}"]')) for name in ("Top", "Right end", "Left end")
+    )
+    assert left["x"] + left["width"] <= top["x"] < top["x"] + top["width"] <= right["x"]
+    assert top["y"] < right["y"] and top["y"] < left["y"]
+    assert top["width"] > 2 * right["width"]
+    shots(page, "placed-overview")
+    # when: the top stand is opened
+    page.locator('.tile[data-section="Top"]').click()
+    a1 = box(seat(page, seat_id(event, "Top", "A", 1)))
+    b1 = box(seat(page, seat_id(event, "Top", "B", 1)))
+    a3 = box(seat(page, seat_id(event, "Top", "A", 3)))
+    # then: row B starts under row A's third seat
+    assert abs(b1["x"] - a3["x"]) < 2, (a1, a3, b1)

@@ -22,9 +22,47 @@ def test_a_valid_layout_is_normalised_with_defaults():
     assert layout == [
         {
             "name": "Stalls",
-            "rows": [{"label": "A", "seats": 3, "first_number": 1, "category": "standard", "accessible": []}],
+            "rows": [
+                {
+                    "label": "A",
+                    "seats": 3,
+                    "first_number": 1,
+                    "category": "standard",
+                    "accessible": [],
+                    "x": None,
+                    "y": None,
+                    "pitch": 1,
+                }
+            ],
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "path"),
+    [
+        ({"x": 1}, "x"),
+        ({"y": 1}, "x"),
+        ({"x": True, "y": 1}, "x"),
+        ({"x": "1", "y": 1}, "x"),
+        ({"x": 1, "y": 2_000_000}, "x"),
+        ({"x": 1, "y": 1, "pitch": 0}, "pitch"),
+        ({"x": 1, "y": 1, "pitch": -1}, "pitch"),
+    ],
+)
+def test_a_row_is_placed_with_x_and_y_together_and_a_positive_pitch(extra, path):
+    fields = fields_of([{"name": "S", "rows": [{"label": "A", "seats": 2, **extra}]}])
+    assert list(fields) == [f"sections[0].rows[0].{path}"]
+
+
+def test_a_placed_row_puts_its_seats_every_pitch_along_x():
+    hall = HallFactory()
+    layout_replace(
+        hall=hall,
+        sections=[{"name": "S", "rows": [{"label": "A", "seats": 3, "x": -2, "y": 4.5, "pitch": 2}]}],
+    )
+    seats = Seat.objects.filter(section__hall=hall).order_by("number")
+    assert [(seat.number, seat.x, seat.y) for seat in seats] == [(1, -2, 4.5), (2, 0, 4.5), (3, 2, 4.5)]
 
 
 @pytest.mark.parametrize("sections", [None, [], "stalls", {"name": "x"}])

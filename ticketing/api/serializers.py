@@ -152,6 +152,8 @@ class SeatMapSeatSerializer(serializers.Serializer):
     status = ChoiceField(choices=EventSeat.Status.choices)
     mine = serializers.BooleanField(required=False)
     accessible = serializers.BooleanField(required=False)
+    x = serializers.FloatField(required=False, help_text="On the hall's plan, where the layout places it.")
+    y = serializers.FloatField(required=False)
 
 
 class SeatMapSectionSerializer(serializers.Serializer):
@@ -176,6 +178,11 @@ class SeatMapSummarySectionSerializer(serializers.Serializer):
     left = serializers.DictField(child=serializers.IntegerField(), help_text="Available seats by category.")
     accessible_left = serializers.IntegerField(help_text="Available wheelchair spaces.")
     from_price = serializers.CharField(allow_null=True, help_text="The lowest price of an available seat.")
+    box = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        help_text="[min x, min y, max x, max y] of its seats on the hall's plan (null: not placed).",
+    )
 
 
 class SeatMapSummarySerializer(serializers.Serializer):

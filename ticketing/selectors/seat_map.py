@@ -71,6 +71,7 @@ class SeatMapLayout:
     seat_categories: list[str]
     seat_accessible: list[bool]
     section_totals: dict[int, tuple[str, dict[str, int], int]]  # id -> (name, {category: seats}, wheelchair)
+    section_boxes: dict[int, tuple[float, float, float, float]]  # id -> plan box of its placed seats
     prices: dict[str, str]
 
     def seat(self, index: int, status: str, mine: bool) -> bytes:
@@ -159,6 +160,8 @@ def _layout_build(event: Event, key: bytes) -> SeatMapLayout:
             "seat__number",
             "seat__category",
             "seat__accessible",
+            "seat__x",
+            "seat__y",
         )
     )
     sections: dict[int, dict[str, object]] = {}
@@ -170,7 +173,10 @@ def _layout_build(event: Event, key: bytes) -> SeatMapLayout:
     seat_categories: list[str] = []
     seat_accessible: list[bool] = []
     totals: dict[int, tuple[str, dict[str, int], list[int]]] = {}
-    for seat_id, section_id, section, row, number, category, accessible in rows.iterator(chunk_size=5000):
+    boxes: dict[int, list[float]] = {}  # section id -> [min x, min y, max x, max y] of placed seats
+    for seat_id, section_id, section, row, number, category, accessible, x, y in rows.iterator(
+        chunk_size=5000
+    ):
         if section_id not in sections:
             sections[section_id] = {"id": section_id, "name": section}
             spans[section_id] = [len(ids), len(ids)]
@@ -189,6 +195,10 @@ def _layout_build(event: Event, key: bytes) -> SeatMapLayout:
         }
         if accessible:
             seat["accessible"] = True
+        if x is not None and y is not None:
+            seat["x"], seat["y"] = x, y
+            box = boxes.setdefault(section_id, [x, y, x, y])
+            box[:] = [min(box[0], x), min(box[1], y), max(box[2], x), max(box[3], y)]
         ids.append(seat_id)
         available.append(orjson.dumps(seat))
         seat_sections.append(section_id)
@@ -217,6 +227,7 @@ def _layout_build(event: Event, key: bytes) -> SeatMapLayout:
         section_totals={
             sid: (name, by_category, wheelchair[0]) for sid, (name, by_category, wheelchair) in totals.items()
         },
+        section_boxes={sid: tuple(box) for sid, box in boxes.items()},
         prices=prices,
     )
 
@@ -288,7 +299,8 @@ def seat_map_render(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool]
     """The map as JSON bytes, gzip-compressed when the caller accepts it and it is worth it.
 
     ``{"event", "sections": [{"id", "name"}], "seats": [{"id", "section", "row", "number",
-    "category", "price", "status", "mine"?, "accessible"?}]}`` in map order. Maps without a
+    "category", "price", "status", "mine"?, "accessible"?, "x"?, "y"?}]}`` in map order (x and y
+    where the layout places the seat on the hall's plan). Maps without a
     ``mine`` seat are identical for every caller and shared through a small cache.
     Returns (body, whether it is gzip-compressed).
     """
@@ -330,8 +342,10 @@ def seat_map_summary(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool
     """The overview of the map: per section, its counts, what is left by category, and from what price.
 
     ``{"event", "sections": [{"id", "name", "total", "available", "held", "booked", "blocked",
-    "left": {category: available seats}, "accessible_left", "from_price"}]}`` in layout order;
-    ``from_price`` is the lowest price of an available seat (null when none is). Built from the
+    "left": {category: available seats}, "accessible_left", "from_price", "box"}]}`` in layout
+    order; ``from_price`` is the lowest price of an available seat (null when none is), ``box``
+    the section's [min x, min y, max x, max y] on the hall's plan (null if its seats have no
+    x/y). Built from the
     cached layout and ``state`` (one pass over the taken seats), so it costs what a map request
     costs minus the rendering; shared by every caller with the same state.
     Returns (body, whether it is gzip-compressed).
@@ -365,6 +379,7 @@ def seat_map_summary(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool
                 "left": left[sid],
                 "accessible_left": wheelchair[sid],
                 "from_price": min(prices, key=Decimal) if prices else None,
+                "box": layout.section_boxes.get(sid),
             }
         )
     body = orjson.dumps({"event": state.event.pk, "sections": sections})

@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import hall_with_layout, on_sale_event
+from tests.factories import HallFactory, hall_with_layout, on_sale_event
 from ticketing.models import EventSeat
 from ticketing.services.holds import hold_create
 from ticketing.services.inventory import seats_block
+from venues.services import layout_replace
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,7 @@ def test_a_fresh_event_has_everything_left_from_its_lowest_price(anon_client, tw
         "left": {"vip": 5, "standard": 5},
         "accessible_left": 0,
         "from_price": "35.00",
+        "box": None,
     }
     assert [section["name"] for section in body["sections"]] == ["Section 1", "Section 2"]
 
@@ -96,3 +98,34 @@ def test_an_unchanged_summary_is_a_304_and_a_change_gives_a_new_etag(anon_client
 
 def test_the_summary_of_an_unknown_event_is_a_404(anon_client):
     assert summary(anon_client, type("E", (), {"pk": 999_999})).status_code == 404
+
+
+def test_a_placed_layout_gives_each_seat_its_x_y_and_each_section_its_box(anon_client):
+    # given: a hall whose rows the layout places on the plan (row B is two seats further right)
+    hall = HallFactory()
+    layout_replace(
+        hall=hall,
+        sections=[
+            {
+                "name": "Stalls",
+                "rows": [
+                    {"label": "A", "seats": 3, "category": "vip", "x": 10, "y": 5, "pitch": 1.5},
+                    {"label": "B", "seats": 3, "x": 13, "y": 7},
+                ],
+            }
+        ],
+    )
+    event = on_sale_event(hall=hall)
+    # when
+    seats = anon_client.get(f"/api/v1/events/{event.pk}/seats/").json()["seats"]
+    section = summary(anon_client, event).json()["sections"][0]
+    # then
+    assert [(seat["row"], seat["x"], seat["y"]) for seat in seats] == [
+        ("A", 10, 5),
+        ("A", 11.5, 5),
+        ("A", 13, 5),
+        ("B", 13, 7),
+        ("B", 14, 7),
+        ("B", 15, 7),
+    ]
+    assert section["box"] == [10, 5, 15, 7]

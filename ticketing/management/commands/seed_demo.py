@@ -60,6 +60,60 @@ def stadium_layout(sections: list[str], rows: int, seats: int, vip_rows: int) ->
     ]
 
 
+def arena_layout(rows: int = 50, seats: int = 50) -> tuple[list[dict], dict[str, Decimal]]:
+    """16 blocks around a court, placed on the hall's plan (x, y in seat widths), and its prices.
+
+    Clockwise from the top: 5 blocks behind one side line, 3 behind the right end line, 5 behind
+    the other side line, 3 behind the left end line; row A of each is nearest the court. The
+    three middle blocks of each side line are the dearest (their first 5 rows "premium", the
+    rest "category_1"), the other side-line blocks "category_2", the end blocks "category_3".
+    """
+    aisle = 4  # seat widths between two blocks
+    width = seats + aisle
+    placed = []
+    for side, count in (("top", 5), ("right", 3), ("bottom", 5), ("left", 3)):
+        for index in range(count):
+            step = index - (count - 1) / 2  # from the middle of the side
+            if side in ("top", "bottom"):
+                x0 = step * width - seats / 2 if side == "top" else -step * width - seats / 2
+                middle = abs(step) <= 1
+                placed.append((side, x0, middle))
+            else:
+                y0 = step * width - rows / 2 if side == "right" else -step * width - rows / 2
+                placed.append((side, y0, False))
+    sections = []
+    for number, (side, origin, middle) in enumerate(placed, start=1):
+        rows_out = []
+        for index, label in enumerate(_row_labels(rows)):
+            if side in ("top", "bottom"):  # row A on the side line, the next rows further out
+                x, y = origin, -(24 + index) if side == "top" else 24 + index
+                category = ("premium" if index < 5 else "category_1") if middle else "category_2"
+            else:  # an end stand, beyond the end line: its rows run along x too, stacked in y
+                end_line = 2.5 * width + 8
+                x = end_line if side == "right" else -end_line - seats
+                y = origin + index
+                category = "category_3"
+            accessible = [1, seats] if index == 0 else []
+            rows_out.append(
+                {
+                    "label": label,
+                    "seats": seats,
+                    "category": category,
+                    "accessible": accessible,
+                    "x": x,
+                    "y": y,
+                }
+            )
+        sections.append({"name": f"Block {number:02d}", "rows": rows_out})
+    prices = {
+        "premium": Decimal("120.00"),
+        "category_1": Decimal("80.00"),
+        "category_2": Decimal("55.00"),
+        "category_3": Decimal("30.00"),
+    }
+    return sections, prices
+
+
 def cinema_layout(rows: int, seats: int, vip_rows: int) -> list[dict]:
     labels = _row_labels(rows)
     return [
@@ -114,12 +168,10 @@ class Command(BaseCommand):
         self._hall("Théâtre des Célestins", Venue.Kind.THEATRE, "Lyon", "Main", layout=None)
         self._hall("Cinéma Le Club", Venue.Kind.CINEMA, "Lyon", "Salle 1", layout=None)
         if large:
-            names = [f"Block {n:02d}" for n in range(1, 17)]
             started = time.monotonic()
-            big = self._hall(
-                "Grand Stade", Venue.Kind.STADIUM, "Marseille", "Bowl", stadium_layout(names, 50, 50, 5)
-            )
-            self._event(big, 30, stadium_prices, home_team="France", away_team="Brazil")
+            layout, arena_prices = arena_layout()
+            big = self._hall("Grand Stade", Venue.Kind.STADIUM, "Marseille", "Bowl", layout)
+            self._event(big, 30, arena_prices, home_team="France", away_team="Brazil")
             self.stdout.write(f"Large stadium ready in {time.monotonic() - started:.1f} s.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
         for username, password, is_staff in USERS:

@@ -1,6 +1,7 @@
 // The overview of a stadium or arena: its sections around the court, coloured by availability.
 //
-// Sections are placed clockwise from the top (four sides), in layout order. Each is a button
+// Sections are drawn where the layout places them (their seats' x and y on the hall's plan) or,
+// when it does not, clockwise from the top (four sides), in layout order. Each is a button
 // whose visible text is its name: the section, how many seats are left and the lowest price
 // still available. Tiles are coloured by that price (the seats' own category colours, so the
 // page has one colour scheme) or, on request, by how full the section is; the colour is always
@@ -74,7 +75,16 @@ export class BowlOverview {
     this.container.replaceChildren();
   }
 
+  /** Every section placed on the hall's plan (the layout gave its seats x and y)? */
+  static placed(sections) {
+    return sections.length > 0 && sections.every((section) => section.box);
+  }
+
   render(sections, current) {
+    if (BowlOverview.placed(sections)) {
+      this.renderPlan(sections, current);
+      return;
+    }
     let index = 0;
     const sides = bowlSides(sections.length).map((count, side) => {
       const tiles = sections.slice(index, index + count).map((section) =>
@@ -91,17 +101,7 @@ export class BowlOverview {
     });
     this.key = h("ul", { class: "bowl-key", "aria-label": "Colours of the sections" });
     this.container.replaceChildren(
-      h(
-        "div",
-        { class: "bowl-head" },
-        h("h2", { class: "bowl-title" }, "Choose a section"),
-        h(
-          "div",
-          { class: "segmented segmented-small", role: "group", "aria-label": "Colour sections by" },
-          h("button", { type: "button", class: "segment", "data-scheme": "price" }, "Price"),
-          h("button", { type: "button", class: "segment", "data-scheme": "left" }, "Seats left"),
-        ),
-      ),
+      this.head(),
       h(
         "div",
         { class: "bowl-ring" },
@@ -111,6 +111,56 @@ export class BowlOverview {
       this.key,
     );
     this.update(sections, current);
+  }
+
+  /**
+   * The sections where the layout puts them: each tile covers its seats' box on the plan
+   * (scaled to the width of the page), the court's label at the plan's centre.
+   */
+  renderPlan(sections, current) {
+    const [x0, y0, x1, y1] = sections.reduce(
+      ([a, b, c, d], { box }) => [Math.min(a, box[0]), Math.min(b, box[1]), Math.max(c, box[2] + 1), Math.max(d, box[3] + 1)],
+      [Infinity, Infinity, -Infinity, -Infinity],
+    );
+    const width = Math.max(1, x1 - x0);
+    const height = Math.max(1, y1 - y0);
+    const plan = h("div", { class: "bowl-plan" });
+    plan.style.aspectRatio = `${width} / ${height}`;
+    for (const section of sections) {
+      const [bx0, by0, bx1, by1] = section.box;
+      const tile = h(
+        "button",
+        { type: "button", class: "tile tile-placed", "data-section": section.name },
+        h("span", { class: "tile-name" }, section.name),
+        h("span", { class: "tile-count" }),
+        h("span", { class: "tile-price" }),
+      );
+      Object.assign(tile.style, {
+        left: `${((bx0 - x0) / width) * 100}%`,
+        top: `${((by0 - y0) / height) * 100}%`,
+        width: `${((bx1 + 1 - bx0) / width) * 100}%`,
+        height: `${((by1 + 1 - by0) / height) * 100}%`,
+      });
+      plan.append(tile);
+    }
+    plan.append(h("span", { class: "plan-court", "aria-hidden": "true" }, "Court"));
+    this.key = h("ul", { class: "bowl-key", "aria-label": "Colours of the sections" });
+    this.container.replaceChildren(this.head(), plan, this.key);
+    this.update(sections, current);
+  }
+
+  head() {
+    return h(
+      "div",
+      { class: "bowl-head" },
+      h("h2", { class: "bowl-title" }, "Choose a section"),
+      h(
+        "div",
+        { class: "segmented segmented-small", role: "group", "aria-label": "Colour sections by" },
+        h("button", { type: "button", class: "segment", "data-scheme": "price" }, "Price"),
+        h("button", { type: "button", class: "segment", "data-scheme": "left" }, "Seats left"),
+      ),
+    );
   }
 
   setFilter(filter) {
@@ -134,7 +184,8 @@ export class BowlOverview {
             ? `lvl-${level(section)}`
             : `p${this.cheapestSlot(section)}`;
       const dim = filtering && available > 0 && !matches(section, this.filter);
-      tile.className = `tile ${colour}${dim ? " is-dim" : ""}${section === current ? " is-current" : ""}`;
+      const placed = tile.classList.contains("tile-placed") ? " tile-placed" : "";
+      tile.className = `tile${placed} ${colour}${dim ? " is-dim" : ""}${section === current ? " is-current" : ""}`;
       tile.setAttribute("aria-pressed", String(section === current));
       tile.querySelector(".tile-count").textContent =
         available === 0 ? "Sold out" : `${number(available)} left`;

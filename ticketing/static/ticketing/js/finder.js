@@ -99,12 +99,6 @@ export class SeatFinder {
     this.container.replaceChildren(
       h("h2", { id: "finder-title" }, "Find seats"),
       h(
-        "div",
-        { class: "finder-prices" },
-        h("p", { class: "finder-label", id: "finder-prices" }, "Prices · show only"),
-        h("ul", { class: "chips", "aria-labelledby": "finder-prices" }, chips),
-      ),
-      h(
         "form",
         { class: "finder-best", "aria-label": "Best available" },
         h(
@@ -126,6 +120,12 @@ export class SeatFinder {
         ),
       ),
       h("p", { class: "muted finder-note", id: "finder-note" }),
+      h(
+        "div",
+        { class: "finder-prices" },
+        h("p", { class: "finder-label", id: "finder-prices" }, "Prices · tap one to show and find only those"),
+        h("ul", { class: "chips", "aria-labelledby": "finder-prices" }, chips),
+      ),
     );
     this.sync();
   }

@@ -31,6 +31,7 @@ export class SeatInventory {
       left: s.left,
       accessibleLeft: s.accessible_left,
       fromPrice: s.from_price === null ? null : Number(s.from_price),
+      box: s.box || null,
     }));
     this.sectionByName = new Map(this.sections.map((section) => [section.name, section]));
     this.left = {};
@@ -90,6 +91,7 @@ export class SeatInventory {
       total: 0,
       minPrice: null,
       counts: null,
+      box: null, // [min x, min y, max x, max y] of its seats on the hall's plan, if placed
     }));
     for (const section of this.sections) this.sectionByName.set(section.name, section);
     // Seats arrive in map order (section, row, number): remember the last section and row.
@@ -112,6 +114,12 @@ export class SeatInventory {
       }
       row.seats.push(seat);
       section.total += 1;
+      if (seat.x !== undefined && seat.y !== undefined) {
+        const b = section.box;
+        section.box = b
+          ? [Math.min(b[0], seat.x), Math.min(b[1], seat.y), Math.max(b[2], seat.x), Math.max(b[3], seat.y)]
+          : [seat.x, seat.y, seat.x, seat.y];
+      }
       if (seat.price !== null) {
         const price = Number(seat.price);
         if (section.minPrice === null || price < section.minPrice) section.minPrice = price;

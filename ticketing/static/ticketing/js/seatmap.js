@@ -121,13 +121,43 @@ export class SeatGrid {
     );
   }
 
+  /**
+   * Where the layout places a section's seats (x on the hall's plan), the room before each one,
+   * in seats: a row that starts further along, an aisle. Null when its seats are not placed.
+   */
+  static spacing(section) {
+    const seats = section.rows.flatMap((row) => row.seats);
+    if (!seats.length || !seats.every((seat) => typeof seat.x === "number")) return null;
+    let pitch = Infinity;
+    for (const row of section.rows)
+      for (let i = 1; i < row.seats.length; i++) {
+        const dx = row.seats[i].x - row.seats[i - 1].x;
+        if (dx > 0 && dx < pitch) pitch = dx;
+      }
+    if (!Number.isFinite(pitch)) pitch = 1;
+    const left = Math.min(...seats.map((seat) => seat.x));
+    const before = new Map();
+    let width = 1;
+    for (const row of section.rows) {
+      let previous = null;
+      for (const seat of row.seats) {
+        const room = previous === null ? (seat.x - left) / pitch : (seat.x - previous) / pitch - 1;
+        if (room > 0.05) before.set(seat.id, Math.round(room * 100) / 100);
+        previous = seat.x;
+      }
+      if (previous !== null) width = Math.max(width, (previous - left) / pitch + 1);
+    }
+    return { before, width: Math.ceil(width) };
+  }
+
   /** Render sections: [{name, rows: [{label, seats: [...]}]}]. `front` labels the stage side. */
   render(sections, { front = "", headings = false, minSeat = SEAT_MIN } = {}) {
-    this.fit(sections, minSeat); // sizes first, so the new seats are laid out once
+    const spacings = sections.map((section) => SeatGrid.spacing(section));
+    this.fit(sections, minSeat, spacings); // sizes first, so the new seats are laid out once
     const parts = [];
     sections.forEach((section, b) => {
       parts.push(
-        `<div class="seat-block" role="group" aria-label="Seats in ${esc(section.name)}" data-b="${b}">`,
+        `<div class="seat-block${spacings[b] ? " is-placed" : ""}" role="group" aria-label="Seats in ${esc(section.name)}" data-b="${b}">`,
       );
       if (headings) parts.push(`<h3 class="block-title">${esc(section.name)}</h3>`);
       if (front) parts.push(`<p class="front" aria-hidden="true">${esc(front)}</p>`);
@@ -158,6 +188,8 @@ export class SeatGrid {
         }),
       );
       this.blocks.push(rows);
+      // Placed seats: the room before each, in seats (CSSOM: the CSP allows no style attribute).
+      for (const [id, room] of spacings[b]?.before || []) this.elements.get(id).style.setProperty("--before", room);
       // One tab stop per block: its first available seat, else its first seat.
       const all = section.rows.flatMap((row) => row.seats);
       const first = all.find((seat) => this.hooks.status(seat) === "available") || all[0];
@@ -170,8 +202,11 @@ export class SeatGrid {
   }
 
   /** Size seats so the widest row fits the viewport (10 to 30 px), but never below `minSeat`. */
-  fit(sections, minSeat) {
-    this.widest = Math.max(1, ...sections.flatMap((s) => s.rows.map((row) => row.seats.length)));
+  fit(sections, minSeat, spacings = []) {
+    this.widest = Math.max(
+      1,
+      ...sections.map((s, b) => spacings[b]?.width ?? Math.max(0, ...s.rows.map((row) => row.seats.length))),
+    );
     const width = this.container.clientWidth || 600;
     const room = Math.floor((width - 52) / this.widest);
     this.fitSize = Math.max(SEAT_MIN, Math.min(30, room - (room >= 22 ? 3 : 2)));

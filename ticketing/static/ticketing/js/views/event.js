@@ -146,7 +146,8 @@ export function eventView(root, { params }) {
     "div",
     { class: "section-pane" },
     h("div", { class: "section-head" }, h("div", {}, sectionTitle, sectionHint), h("div", { class: "section-tools" }, zoomBar, minimap, toSections)),
-    h("div", { class: "keys" }, legend),
+    // The key of the seats' colours: open on a wide screen, one tap away on a phone.
+    h("details", { class: "keys", open: !PHONE.matches }, h("summary", {}, "What the seat colours mean"), legend),
     gridBox,
   );
   const mapPane = h("div", { class: "map-view" }, overview, sectionPane);

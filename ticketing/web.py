@@ -9,6 +9,9 @@ bearer token.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -68,6 +71,24 @@ class ModuleManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
 TICKET_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
 
 
+_CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+
+
+def _category_name(category: str) -> str:
+    """As the web client's ``categoryName``: "vip" → "VIP", "restricted_view" → "Restricted view"."""
+    if len(category) <= 3:
+        return category.upper()
+    words = re.sub(r"[_-]+", " ", category)
+    return words[:1].upper() + words[1:]
+
+
+def _money(amount: Decimal) -> str:
+    """As the web client shows it in English: "€80.00" (or "CHF 80.00" without a known symbol)."""
+    currency = getattr(settings, "TICKETING_CURRENCY", "EUR")
+    symbol = _CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+    return f"{symbol}{amount:,.2f}"
+
+
 def _ticket_by_code(code: str) -> Ticket:
     try:
         claims = ticket_code_verify(code)
@@ -93,10 +114,13 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_safe
 def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
     ticket = _ticket_by_code(code)
+    seat = ticket.event_seat.seat
     context = {
         "ticket": ticket,
         "event": ticket.booking.event,
-        "seat": ticket.event_seat.seat,
+        "seat": seat,
+        "category": _category_name(seat.category),
+        "price": _money(ticket.price),
         "qr": mark_safe(ticket_qr_svg(ticket.code, scale=5)),  # noqa: S308 - segno's own SVG of a base64url code
     }
     return _private(render(request, "ticketing/tickets/ticket.html", context))

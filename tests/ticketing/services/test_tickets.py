@@ -1,6 +1,7 @@
 """Signed ticket codes, their QR codes and the printable ticket page."""
 
 import base64
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -15,6 +16,7 @@ from ticketing.services.tickets import (
     ticket_public_key_b64,
     ticket_qr_svg,
 )
+from ticketing.web import _category_name, _money
 
 
 def test_a_code_verifies_and_says_what_it_is_for():
@@ -100,6 +102,32 @@ def test_the_ticket_page_shows_the_seat_and_the_qr_code(event, buyer, client):
     assert "no-store" in response["Cache-Control"]
     qr = client.get(f"/tickets/{ticket.code}/qr.svg")
     assert qr.status_code == 200 and qr["Content-Type"] == "image/svg+xml"
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_writes_the_category_and_price_as_the_web_client(event, buyer, client):
+    # given: a ticket for a vip seat (row A) at 80.00
+    ticket = booked(buyer, event, seat_ids(event, 1)).tickets.get()
+    # when
+    html = client.get(f"/tickets/{ticket.code}/").content.decode()
+    # then
+    assert "VIP · €80.00 · booking" in html
+
+
+@pytest.mark.parametrize(
+    ("category", "shown"),
+    [("vip", "VIP"), ("pmr", "PMR"), ("standard", "Standard"), ("restricted_view", "Restricted view")],
+)
+def test_a_category_is_named_as_the_web_client_names_it(category, shown):
+    assert _category_name(category) == shown
+
+
+@pytest.mark.parametrize(
+    ("currency", "shown"), [("EUR", "€1,234.50"), ("GBP", "£1,234.50"), ("CHF", "CHF 1,234.50")]
+)
+def test_money_carries_the_currency_of_the_settings(settings, currency, shown):
+    settings.TICKETING_CURRENCY = currency
+    assert _money(Decimal("1234.5")) == shown
 
 
 @pytest.mark.django_db

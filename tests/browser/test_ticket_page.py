@@ -1,4 +1,4 @@
-"""The printable ticket on a phone: its QR code is whole on screen, so it scans at the gate."""
+"""The printable ticket at the gate: its QR code whole on a phone and on paper."""
 
 from __future__ import annotations
 
@@ -7,10 +7,32 @@ import pytest
 from tests.browser.factories import cinema_event
 from tests.factories import UserFactory
 from tests.ticketing.helpers import booked, seat_ids
+from ticketing.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-WHITE = "rgb(255, 255, 255)"
+WIDTHS = [320, 390, 430, 1280]
+BLACK, WHITE = "rgb(0, 0, 0)", "rgb(255, 255, 255)"
+
+
+def a_ticket(**event_fields) -> Ticket:
+    event = cinema_event(**event_fields)
+    return booked(UserFactory(), event, seat_ids(event, 1)).tickets.get()
+
+
+def box(page, selector: str) -> dict:
+    found = page.locator(selector).bounding_box()
+    assert found is not None, f"{selector} is not shown"
+    return found
+
+
+def inside(inner: dict, outer: dict) -> bool:
+    return (
+        inner["x"] >= outer["x"]
+        and inner["y"] >= outer["y"]
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5
+    )
 
 
 def contrast(foreground: str, background: str = WHITE) -> float:
@@ -25,12 +47,10 @@ def contrast(foreground: str, background: str = WHITE) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-@pytest.mark.parametrize("width", [320, 390, 430, 1280])
+@pytest.mark.parametrize("width", WIDTHS)
 def test_the_qr_code_is_inside_the_viewport(open_page, live_server, shots, width):
     # given: a booked ticket
-    event = cinema_event()
-    booking = booked(UserFactory(), event, seat_ids(event, 1))
-    ticket = booking.tickets.get()
+    ticket = a_ticket()
     page = open_page(viewport={"width": width, "height": 844})
     # when: its printable page is opened at this width
     page.goto(f"{live_server.url}/tickets/{ticket.code}/")
@@ -39,7 +59,8 @@ def test_the_qr_code_is_inside_the_viewport(open_page, live_server, shots, width
     assert qr is not None and qr["width"] >= 150, qr
     assert qr["x"] >= 0 and qr["x"] + qr["width"] <= width, qr
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    # and: the category and price as the web client writes them
+    # and: a print button, and the category and price as the web client writes them
+    assert page.get_by_role("button", name="Print ticket").is_visible()
     assert page.locator(".meta").first.inner_text().startswith("Standard · €11.00 · booking")
     # and: all content is in landmarks (axe's "region"), the grey text at 4.5:1 or more
     landmarks = page.evaluate("[...document.body.children].map((e) => e.tagName.toLowerCase())")
@@ -49,3 +70,60 @@ def test_the_qr_code_is_inside_the_viewport(open_page, live_server, shots, width
     )
     assert greys and min(contrast(grey) for grey in greys) >= 4.5, greys
     shots(page, f"ticket-{width}", full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_printed_the_qr_code_is_whole_in_black_on_white_without_buttons(open_page, live_server, shots, width):
+    # given: a ticket page at this width
+    ticket = a_ticket()
+    page = open_page(viewport={"width": width, "height": 844})
+    page.goto(f"{live_server.url}/tickets/{ticket.code}/")
+    # when: it is laid out for print
+    page.emulate_media(media="print")
+    # then: the QR code is whole, inside its ticket and the page, at a size that scans
+    qr = box(page, ".stub svg")
+    assert qr["width"] >= 150 and qr["height"] >= 150, qr
+    assert inside(qr, box(page, ".ticket")) and inside(qr, box(page, ".stub")), qr
+    assert qr["x"] >= 0 and qr["x"] + qr["width"] <= width, qr
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # and: no button, black on white, no shadow
+    assert page.get_by_role("button", name="Print ticket").is_hidden()
+    assert page.locator("footer").is_hidden()
+    styles = page.evaluate(
+        """() => {
+            const style = (selector) => getComputedStyle(document.querySelector(selector));
+            return {
+                page: style("body").backgroundColor, ticket: style(".ticket").backgroundColor,
+                shadow: style(".ticket").boxShadow, colours: [...new Set(
+                    [...document.querySelectorAll(".info *, .code")].map((e) => getComputedStyle(e).color))],
+            };
+        }"""
+    )
+    assert styles["page"] == styles["ticket"] == WHITE, styles
+    assert styles["shadow"] == "none" and styles["colours"] == [BLACK], styles
+    shots(page, f"ticket-print-{width}", full_page=True)
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_a_ticket_prints_on_one_page(open_page, live_server, paper):
+    # given: a ticket for an event with a long name (it wraps over several lines)
+    ticket = a_ticket(title="The Extraordinarily Long Farewell Tour of the Philharmonic Orchestra " * 2)
+    page = open_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/tickets/{ticket.code}/")
+    # when: Chromium prints it
+    pdf = page.pdf(format=paper)
+    # then: one page
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pages == 1, f"{pages} pages"
+
+
+def test_the_print_button_opens_the_print_dialog(open_page, live_server):
+    # given: a ticket page whose print dialog is recorded instead of shown
+    ticket = a_ticket()
+    page = open_page(viewport={"width": 390, "height": 844})
+    page.add_init_script("window.print = () => { window.printed = (window.printed || 0) + 1; };")
+    page.goto(f"{live_server.url}/tickets/{ticket.code}/")
+    # when
+    page.get_by_role("button", name="Print ticket").click()
+    # then
+    assert page.evaluate("window.printed") == 1

@@ -131,6 +131,19 @@ def test_money_carries_the_currency_of_the_settings(settings, currency, shown):
 
 
 @pytest.mark.django_db
+def test_the_ticket_page_runs_its_one_static_script_and_nothing_inline(event, buyer, client):
+    ticket = booked(buyer, event, seat_ids(event, 1)).tickets.get()
+    response = client.get(f"/tickets/{ticket.code}/")
+    policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == "'self'"
+    assert "connect-src" not in policy and "unsafe" not in policy["script-src"]
+    html = response.content.decode()
+    assert html.count("<script") == 1
+    assert '<script src="/static/ticketing/tickets/ticket.js"' in html
+
+
+@pytest.mark.django_db
 def test_a_cancelled_ticket_page_says_void(event, buyer, client):
     booking = booked(buyer, event, seat_ids(event, 1))
     bookings_cancel(booking_ids=[booking.pk], actor=buyer)

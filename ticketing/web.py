@@ -68,17 +68,21 @@ class ModuleManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
 
 # --- The printable ticket page (the code is the bearer secret, as on a paper ticket) -----------
 
-# No inline script: the page runs one static file (its print button), nothing else.
+# No inline script: the page runs one static file (the print button, the service worker's
+# registration) and may register the service worker below, nothing else.
 TICKET_PAGE_POLICY = "; ".join(
     [
         "default-src 'none'",
         "script-src 'self'",
+        "worker-src 'self'",
         "style-src 'unsafe-inline'",
         "img-src data:",
         "base-uri 'none'",
     ]
 )
-
+# The service worker's own policy: it may fetch from this origin (the pages it keeps), no more.
+SERVICE_WORKER_POLICY = "default-src 'none'; connect-src 'self'"
+SERVICE_WORKER_SCOPE = "/tickets/"
 
 _CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
@@ -131,6 +135,7 @@ def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
         "category": _category_name(seat.category),
         "price": _money(ticket.price),
         "qr": mark_safe(ticket_qr_svg(ticket.code, scale=5)),  # noqa: S308 - segno's own SVG of a base64url code
+        "service_worker_scope": SERVICE_WORKER_SCOPE,
     }
     return _private(render(request, "ticketing/tickets/ticket.html", context))
 
@@ -139,3 +144,18 @@ def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
 def ticket_qr(request: HttpRequest, code: str) -> HttpResponse:
     ticket = _ticket_by_code(code)
     return _private(HttpResponse(ticket_qr_svg(ticket.code, standalone=True), content_type="image/svg+xml"))
+
+
+@require_safe
+@never_cache
+def ticket_service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker that keeps the ticket pages a buyer opened viewable offline.
+
+    The same script for everyone (it holds no code); served under ``/tickets/`` so that its
+    scope is the ticket pages and nothing else. ``never_cache``: a browser revalidates it on
+    every check, so a fix reaches every buyer at their next visit.
+    """
+    response = render(request, "ticketing/tickets/sw.js", content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = SERVICE_WORKER_SCOPE
+    response["Content-Security-Policy"] = SERVICE_WORKER_POLICY
+    return response

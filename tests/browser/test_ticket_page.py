@@ -1,4 +1,4 @@
-"""The printable ticket at the gate: its QR code whole on a phone and on paper."""
+"""The printable ticket at the gate: its QR code whole on a phone and on paper, and there offline."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from tests.browser.factories import cinema_event
 from tests.factories import UserFactory
 from tests.ticketing.helpers import booked, seat_ids
 from ticketing.models import Ticket
+from ticketing.services.bookings import bookings_cancel
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +36,24 @@ def inside(inner: dict, outer: dict) -> bool:
     )
 
 
+def service_worker_ready(page, timeout_ms: int = 10_000) -> str:
+    """The state of the page's active service worker, or "none" after the timeout."""
+    return page.evaluate(
+        """timeout => Promise.race([
+            navigator.serviceWorker.ready.then((registration) => registration.active.state),
+            new Promise((resolve) => setTimeout(() => resolve("none"), timeout)),
+        ])""",
+        timeout_ms,
+    )
+
+
+def controlled_by_the_service_worker(page) -> None:
+    """Wait for the service worker, then reload so that it controls the page."""
+    assert service_worker_ready(page) in ("activating", "activated")
+    page.reload()
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+
+
 def contrast(foreground: str, background: str = WHITE) -> float:
     """WCAG contrast ratio of two computed ``rgb(...)`` colours."""
 
@@ -45,6 +64,20 @@ def contrast(foreground: str, background: str = WHITE) -> float:
 
     lighter, darker = sorted([luminance(foreground), luminance(background)], reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
+
+
+def cached_paths(page) -> list[str]:
+    return page.evaluate(
+        """async () => {
+            const paths = [];
+            for (const name of await caches.keys()) {
+                for (const request of await (await caches.open(name)).keys()) {
+                    paths.push(new URL(request.url).pathname);
+                }
+            }
+            return paths.sort();
+        }"""
+    )
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -127,3 +160,84 @@ def test_the_print_button_opens_the_print_dialog(open_page, live_server):
     page.get_by_role("button", name="Print ticket").click()
     # then
     assert page.evaluate("window.printed") == 1
+
+
+def test_a_ticket_page_opened_before_is_shown_offline(open_page, live_server, shots):
+    # given: a ticket page opened once, with its service worker in control
+    ticket = a_ticket()
+    seat = ticket.event_seat.seat
+    page = open_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/tickets/{ticket.code}/")
+    assert page.locator("#offline").is_hidden()
+    controlled_by_the_service_worker(page)
+    # when: the phone loses the network and the page is loaded again
+    page.context.set_offline(True)
+    page.reload()
+    # then: the seat and the whole QR code are there, with a note that this is the kept copy
+    assert [dd.inner_text() for dd in page.locator("dd").all()] == [
+        seat.section.name,
+        seat.row_label,
+        str(seat.number),
+    ]
+    assert box(page, ".stub svg")["width"] >= 150
+    assert page.locator(".code").inner_text() == ticket.code
+    assert page.get_by_role("status").filter(has_text="You are offline").is_visible()
+    shots(page, "ticket-offline-390", full_page=True)
+
+
+def test_the_first_visit_alone_keeps_the_ticket_for_offline(open_page, live_server):
+    # given: a ticket page opened once, not reloaded
+    ticket = a_ticket()
+    page = open_page(viewport={"width": 390, "height": 844})
+    url = f"{live_server.url}/tickets/{ticket.code}/"
+    page.goto(url)
+    # when: its service worker has started (and kept the page that registered it)
+    assert service_worker_ready(page) in ("activating", "activated")
+    page.wait_for_function("url => caches.match(url).then(Boolean)", arg=url, polling=100)
+    page.context.set_offline(True)
+    page.reload()
+    # then
+    assert page.locator(".code").inner_text() == ticket.code
+
+
+def test_the_service_worker_keeps_only_ticket_pages_and_follows_the_server(open_page, live_server):
+    # given: a ticket page under its service worker
+    ticket = a_ticket()
+    base = f"{live_server.url}/tickets/"
+    page = open_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{base}{ticket.code}/")
+    controlled_by_the_service_worker(page)
+    # when: the buyer also opens the QR code alone, a forged ticket, and the API
+    for url in [f"{base}{ticket.code}/qr.svg", f"{base}forged-code/", f"{live_server.url}/api/v1/events/"]:
+        page.goto(url)
+    page.goto(f"{base}{ticket.code}/")
+    # then: only the ticket page (and the page's own script) are kept
+    assert cached_paths(page) == ["/static/ticketing/tickets/ticket.js", f"/tickets/{ticket.code}/"]
+    # when: the booking is cancelled, the page is opened online, then offline
+    bookings_cancel(booking_ids=[ticket.booking_id], actor=ticket.booking.buyer)
+    page.reload()
+    assert page.get_by_text("VOID").is_visible()
+    page.context.set_offline(True)
+    page.reload()
+    # then: the kept copy is the void one (network first, not cache first)
+    assert page.get_by_text("VOID").is_visible()
+
+
+@pytest.mark.parametrize(
+    "unavailable",
+    [
+        "delete Navigator.prototype.serviceWorker;",  # an old browser, or not a secure context
+        "navigator.serviceWorker.register = () => Promise.reject(new DOMException('no', 'SecurityError'));",
+    ],
+    ids=["absent", "refused"],
+)
+def test_without_a_service_worker_the_page_works_and_says_nothing(open_page, live_server, unavailable):
+    # given: a browser where service workers are absent, or refuse to register
+    ticket = a_ticket()
+    page = open_page(viewport={"width": 390, "height": 844})
+    page.add_init_script(unavailable)
+    # when
+    page.goto(f"{live_server.url}/tickets/{ticket.code}/")
+    # then: the ticket and its print button, and no error (open_page fails on any)
+    assert page.get_by_role("button", name="Print ticket").is_visible()
+    assert page.locator(".code").inner_text() == ticket.code

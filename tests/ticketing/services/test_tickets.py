@@ -1,9 +1,11 @@
 """Signed ticket codes, their QR codes and the printable ticket page."""
 
 import base64
+import pickle
 from decimal import Decimal
 
 import pytest
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 
 from config.errors import Invalid
@@ -136,11 +138,48 @@ def test_the_ticket_page_runs_its_one_static_script_and_nothing_inline(event, bu
     response = client.get(f"/tickets/{ticket.code}/")
     policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
     assert policy["default-src"] == "'none'"
-    assert policy["script-src"] == "'self'"
+    assert policy["script-src"] == policy["worker-src"] == "'self'"
     assert "connect-src" not in policy and "unsafe" not in policy["script-src"]
     html = response.content.decode()
     assert html.count("<script") == 1
-    assert '<script src="/static/ticketing/tickets/ticket.js"' in html
+    assert '<script src="/static/ticketing/tickets/ticket.js" data-service-worker="/tickets/sw.js"' in html
+
+
+@pytest.mark.django_db
+def test_the_service_worker_is_served_for_the_ticket_pages_and_holds_no_secret(event, buyer, client):
+    # given: a ticket page that was just opened
+    ticket = booked(buyer, event, seat_ids(event, 1)).tickets.get()
+    assert client.get(f"/tickets/{ticket.code}/").status_code == 200
+    # when
+    response = client.get("/tickets/sw.js")
+    # then: a script whose scope is the ticket pages, revalidated on every update check
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response["Service-Worker-Allowed"] == "/tickets/"
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert response["Content-Security-Policy"] == "default-src 'none'; connect-src 'self'"
+    script = response.content.decode()
+    assert 'addEventListener("fetch"' in script and "{%" not in script
+    assert 'new URL("/static/ticketing/tickets/ticket.js"' in script
+    # and: the same script for everyone, with no ticket code in it
+    assert ticket.code not in script
+    assert client.get("/tickets/sw.js").content == response.content
+    assert client.post("/tickets/sw.js").status_code == 405
+
+
+@pytest.mark.django_db
+def test_no_server_cache_keeps_a_ticket_code(event, buyer, client):
+    # given: a ticket page, its QR code and the service worker were served
+    ticket = booked(buyer, event, seat_ids(event, 1)).tickets.get()
+    for url in [f"/tickets/{ticket.code}/", f"/tickets/{ticket.code}/qr.svg", "/tickets/sw.js"]:
+        response = client.get(url)
+        # then: no shared cache may keep them
+        assert response.status_code == 200 and "no-store" in response["Cache-Control"], url
+    # and: the code is in none of Django's caches (locmem in the tests: its private dict)
+    for alias in caches:
+        stored = getattr(caches[alias], "_cache", {})
+        assert not any(ticket.code in key for key in stored), alias
+        assert not any(ticket.code.encode() in pickle.dumps(value) for value in stored.values()), alias
 
 
 @pytest.mark.django_db

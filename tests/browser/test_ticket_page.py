@@ -241,3 +241,20 @@ def test_without_a_service_worker_the_page_works_and_says_nothing(open_page, liv
     # then: the ticket and its print button, and no error (open_page fails on any)
     assert page.get_by_role("button", name="Print ticket").is_visible()
     assert page.locator(".code").inner_text() == ticket.code
+
+
+def test_when_the_server_fails_the_kept_copy_is_shown(open_page, live_server, monkeypatch):
+    # given: a ticket page under its service worker
+    ticket = a_ticket()
+    page = open_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/tickets/{ticket.code}/")
+    controlled_by_the_service_worker(page)
+
+    # when: the server answers 500 (the live server runs in this process)
+    def broken(code):
+        raise RuntimeError("the database is gone")
+
+    monkeypatch.setattr("ticketing.web._ticket_by_code", broken)
+    page.reload()
+    # then: the ticket is still there
+    assert page.locator(".code").inner_text() == ticket.code

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.errors import api_not_found
 from config.health import healthz
-from ticketing.web import buyer_app, ticket_page, ticket_qr
+from ticketing.web import buyer_app, ticket_page, ticket_qr, ticket_service_worker
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
@@ -19,7 +19,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    # the printable ticket page and its QR code: the code is the bearer secret, as on paper
+    # the printable ticket page and its QR code: the code is the bearer secret, as on paper;
+    # the service worker that keeps opened ticket pages offline (its scope: /tickets/)
+    path("tickets/sw.js", ticket_service_worker, name="ticket-service-worker"),
     path("tickets/<str:code>/", ticket_page, name="ticket-page"),
     path("tickets/<str:code>/qr.svg", ticket_qr, name="ticket-qr"),
     re_path(r"^api/", api_not_found),

@@ -9,6 +9,9 @@ bearer token.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -66,7 +69,38 @@ class ModuleManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
 
 # --- The printable ticket page (the code is the bearer secret, as on a paper ticket) -----------
 
-TICKET_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
+# No inline script: the page runs one static file (the print button, the service worker's
+# registration) and may register the service worker below, nothing else.
+TICKET_PAGE_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "worker-src 'self'",
+        "style-src 'unsafe-inline'",
+        "img-src data:",
+        "base-uri 'none'",
+    ]
+)
+# The service worker's own policy: it may fetch from this origin (the pages it keeps), no more.
+SERVICE_WORKER_POLICY = "default-src 'none'; connect-src 'self'"
+SERVICE_WORKER_SCOPE = "/tickets/"
+
+_CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+
+
+def _category_name(category: str) -> str:
+    """As the web client's ``categoryName``: "vip" → "VIP", "restricted_view" → "Restricted view"."""
+    if len(category) <= 3:
+        return category.upper()
+    words = re.sub(r"[_-]+", " ", category)
+    return words[:1].upper() + words[1:]
+
+
+def _money(amount: Decimal) -> str:
+    """As the web client shows it in English: "€80.00" (or "CHF 80.00" without a known symbol)."""
+    currency = getattr(settings, "TICKETING_CURRENCY", "EUR")
+    symbol = _CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+    return f"{symbol}{amount:,.2f}"
 
 
 def _ticket_by_code(code: str) -> Ticket:
@@ -94,12 +128,16 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_safe
 def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
     ticket = _ticket_by_code(code)
+    seat = ticket.event_seat.seat
     event = ticket.booking.event
     context = {
         "ticket": ticket,
         "event": event,
-        "seat": ticket.event_seat.seat,
+        "seat": seat,
+        "category": _category_name(seat.category),
+        "price": _money(ticket.price),
         "qr": mark_safe(ticket_qr_svg(ticket.code, scale=5)),  # noqa: S308 - segno's own SVG of a base64url code
+        "service_worker_scope": SERVICE_WORKER_SCOPE,
     }
     with timezone.override(event.hall.venue.zone):  # times as at the venue, whoever prints it
         return _private(render(request, "ticketing/tickets/ticket.html", context))
@@ -109,3 +147,18 @@ def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
 def ticket_qr(request: HttpRequest, code: str) -> HttpResponse:
     ticket = _ticket_by_code(code)
     return _private(HttpResponse(ticket_qr_svg(ticket.code, standalone=True), content_type="image/svg+xml"))
+
+
+@require_safe
+@never_cache
+def ticket_service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker that keeps the ticket pages a buyer opened viewable offline.
+
+    The same script for everyone (it holds no code); served under ``/tickets/`` so that its
+    scope is the ticket pages and nothing else. ``never_cache``: a browser revalidates it on
+    every check, so a fix reaches every buyer at their next visit.
+    """
+    response = render(request, "ticketing/tickets/sw.js", content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = SERVICE_WORKER_SCOPE
+    response["Content-Security-Policy"] = SERVICE_WORKER_POLICY
+    return response

@@ -1,9 +1,12 @@
 """Signed ticket codes, their QR codes and the printable ticket page."""
 
 import base64
+import pickle
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 
 from config.errors import Invalid
@@ -17,6 +20,7 @@ from ticketing.services.tickets import (
     ticket_public_key_b64,
     ticket_qr_svg,
 )
+from ticketing.web import _category_name, _money
 from venues.models import Venue
 
 
@@ -125,6 +129,82 @@ def test_the_ticket_page_shows_the_start_in_the_venues_time_and_zone(buyer, clie
     # then: the local time with its zone, not the UTC one
     assert shown in html
     assert "18:30" not in html and "UTC" not in html
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_writes_the_category_and_price_as_the_web_client(event, buyer, client):
+    # given: a ticket for a vip seat (row A) at 80.00
+    ticket = booked(buyer, event, seat_ids(event, 1)).tickets.get()
+    # when
+    html = client.get(f"/tickets/{ticket.code}/").content.decode()
+    # then
+    assert "VIP · €80.00 · booking" in html
+
+
+@pytest.mark.parametrize(
+    ("category", "shown"),
+    [("vip", "VIP"), ("pmr", "PMR"), ("standard", "Standard"), ("restricted_view", "Restricted view")],
+)
+def test_a_category_is_named_as_the_web_client_names_it(category, shown):
+    assert _category_name(category) == shown
+
+
+@pytest.mark.parametrize(
+    ("currency", "shown"), [("EUR", "€1,234.50"), ("GBP", "£1,234.50"), ("CHF", "CHF 1,234.50")]
+)
+def test_money_carries_the_currency_of_the_settings(settings, currency, shown):
+    settings.TICKETING_CURRENCY = currency
+    assert _money(Decimal("1234.5")) == shown
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_runs_its_one_static_script_and_nothing_inline(event, buyer, client):
+    ticket = booked(buyer, event, seat_ids(event, 1)).tickets.get()
+    response = client.get(f"/tickets/{ticket.code}/")
+    policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == policy["worker-src"] == "'self'"
+    assert "connect-src" not in policy and "unsafe" not in policy["script-src"]
+    html = response.content.decode()
+    assert html.count("<script") == 1
+    assert '<script src="/static/ticketing/tickets/ticket.js" data-service-worker="/tickets/sw.js"' in html
+
+
+@pytest.mark.django_db
+def test_the_service_worker_is_served_for_the_ticket_pages_and_holds_no_secret(event, buyer, client):
+    # given: a ticket page that was just opened
+    ticket = booked(buyer, event, seat_ids(event, 1)).tickets.get()
+    assert client.get(f"/tickets/{ticket.code}/").status_code == 200
+    # when
+    response = client.get("/tickets/sw.js")
+    # then: a script whose scope is the ticket pages, revalidated on every update check
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response["Service-Worker-Allowed"] == "/tickets/"
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert response["Content-Security-Policy"] == "default-src 'none'; connect-src 'self'"
+    script = response.content.decode()
+    assert 'addEventListener("fetch"' in script and "{%" not in script
+    assert 'new URL("/static/ticketing/tickets/ticket.js"' in script
+    # and: the same script for everyone, with no ticket code in it
+    assert ticket.code not in script
+    assert client.get("/tickets/sw.js").content == response.content
+    assert client.post("/tickets/sw.js").status_code == 405
+
+
+@pytest.mark.django_db
+def test_no_server_cache_keeps_a_ticket_code(event, buyer, client):
+    # given: a ticket page, its QR code and the service worker were served
+    ticket = booked(buyer, event, seat_ids(event, 1)).tickets.get()
+    for url in [f"/tickets/{ticket.code}/", f"/tickets/{ticket.code}/qr.svg", "/tickets/sw.js"]:
+        response = client.get(url)
+        # then: no shared cache may keep them
+        assert response.status_code == 200 and "no-store" in response["Cache-Control"], url
+    # and: the code is in none of Django's caches (locmem in the tests: its private dict)
+    for alias in caches:
+        stored = getattr(caches[alias], "_cache", {})
+        assert not any(ticket.code in key for key in stored), alias
+        assert not any(ticket.code.encode() in pickle.dumps(value) for value in stored.values()), alias
 
 
 @pytest.mark.django_db

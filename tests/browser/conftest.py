@@ -41,6 +41,18 @@ def _unavailable(reason: str):
     pytest.skip(f"{message}. Install Debian's `chromium` (or set CHROMIUM_PATH) to run them.")
 
 
+def require_chromium() -> str:
+    """Debian's Chromium for Playwright, or a skip (a failure under REQUIRE_BROWSER=1)."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("the `playwright` package is not installed")
+    executable = chromium_path()
+    if not executable:
+        _unavailable("no `chromium` executable on PATH")
+    return executable
+
+
 @pytest.fixture(scope="package")
 def browser():
     """One Chromium for this package's tests, stopped after the last of them.
@@ -48,13 +60,9 @@ def browser():
     Playwright's sync API keeps an event loop running in this thread while it is started, so
     Django would refuse the tests' own (synchronous) ORM calls: allow them here, and only here.
     """
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the `playwright` package is not installed")
-    executable = chromium_path()
-    if not executable:
-        _unavailable("no `chromium` executable on PATH")
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:

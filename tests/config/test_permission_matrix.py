@@ -193,6 +193,16 @@ MATRIX = [
     ),
     Row("GET", E + "{id}/seats/", lambda w, r: f"{E}{w.event.pk}/seats/", (200, 200, 200, 200)),
     Row(
+        "GET", E + "{id}/seats/summary/", lambda w, r: f"{E}{w.event.pk}/seats/summary/", (200, 200, 200, 200)
+    ),
+    Row(
+        "GET",
+        E + "{id}/seats/summary/",
+        lambda w, r: f"{E}{w.draft.pk}/seats/summary/",
+        (404, 404, 404, 200),
+        note="(draft)",
+    ),
+    Row(
         "GET", E + "{id}/seats/", lambda w, r: f"{E}{w.draft.pk}/seats/", (404, 404, 404, 200), note="(draft)"
     ),
     Row(

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.browser.conftest import _unavailable, chromium_path
+from tests.browser.conftest import require_chromium
 from tests.browser.factories import stadium_event
 from tools.bench import tti
 
@@ -19,13 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def chromium(monkeypatch) -> str:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _unavailable("the `playwright` package is not installed")
-    executable = chromium_path()
-    if not executable:
-        _unavailable("no `chromium` executable on PATH")
+    executable = require_chromium()
     monkeypatch.setenv("CHROMIUM_PATH", executable)
     return executable
 

@@ -599,6 +599,20 @@ export function eventView(root, { params }) {
     }
   }
 
+  /** A hold of ours was made: its seats are mine on the map and leave the selection. */
+  function takeHold(hold) {
+    addHold(hold);
+    const seats = hold.seats.map((s) => inv.get(s.id)).filter(Boolean);
+    for (const seat of seats) {
+      state.selection.delete(seat.id);
+      seat.status = "held";
+      seat.mine = true;
+    }
+    saveSelection();
+    recount(seats);
+    return seats;
+  }
+
   async function holdSelection() {
     if (!session.loggedIn) {
       saveSelection();
@@ -617,15 +631,7 @@ export function eventView(root, { params }) {
         body: { seat_ids: ids },
         idempotent: true,
       });
-      addHold(hold);
-      const seats = ids.map((id) => inv.get(id));
-      for (const seat of seats) {
-        state.selection.delete(seat.id);
-        seat.status = "held";
-        seat.mine = true;
-      }
-      saveSelection();
-      recount(seats);
+      const seats = takeHold(hold);
       setNotice(
         "success",
         `${plural(seats.length, "seat")} held for you.`,
@@ -663,15 +669,7 @@ export function eventView(root, { params }) {
         body: { best_available: request },
         idempotent: true,
       });
-      addHold(hold);
-      const seats = hold.seats.map((s) => inv.get(s.id)).filter(Boolean);
-      for (const seat of seats) {
-        state.selection.delete(seat.id);
-        seat.status = "held";
-        seat.mine = true;
-      }
-      saveSelection();
-      recount(seats);
+      const seats = takeHold(hold);
       const where = [...new Set(seats.map((seat) => seat.section))];
       if (state.bowl && where.length && state.view === "map") showSection(where[0], false, false);
       const together = hold.adjacent || seats.length === 1 ? "together" : "not all together";

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from tests.browser.conftest import log_in, seat
-from tests.browser.factories import seat_id
+from tests.browser.factories import cinema_event, seat_id
 from tests.factories import HallFactory, UserFactory, VenueFactory, on_sale_event
 from ticketing.management.commands.seed_demo import stadium_layout
 from ticketing.models import Hold
@@ -162,6 +162,16 @@ def test_a_tapped_seat_shows_its_card_on_screen_and_goes_to_the_bottom_sheet(ope
     page.get_by_role("button", name="Details").click()
     assert page.get_by_role("button", name="Release seats").is_visible()
     shots(page, "sheet-with-a-hold", readme="sheet-hold-phone")
+    page.get_by_role("button", name="Hide details").click()
+    # when: with that hold, the buyer picks another seat
+    seat(page, seat_id(event, "North Stand", "B", 21)).tap()
+    # then: the bar's button holds the seat just picked (Book would book the older hold), and
+    # the hold's countdown stays in the bar
+    bar = page.locator(".sheet-bar")
+    assert bar.get_by_role("button", name="Hold 1 seat").is_visible()
+    assert bar.get_by_role("button", name="Book 1 seat · €80.00").count() == 0
+    assert bar.locator("[role=timer]").is_visible()
+    assert "picked 1 seat · €80.00" in bar.inner_text()
 
 
 def test_hovering_a_seat_on_a_desktop_shows_its_card_beside_it(open_page):
@@ -200,6 +210,10 @@ def test_price_and_wheelchair_filters_pale_what_does_not_match(open_page, shots)
     assert "is-dim" not in page.locator('.tile[data-section="North Stand"]').get_attribute("class")
     assert opacity(vip_seat) == 1 and opacity(standard_seat) < 0.5
     assert page.get_by_role("button", name="VIP €80.00 160 left").get_attribute("aria-pressed") == "true"
+    # ...and the tiles count the VIP seats, at the VIP price
+    tile = page.locator('.tile[data-section="North Stand"]')
+    assert tile.locator(".tile-count").inner_text() == "80 VIP left"
+    assert tile.locator(".tile-price").inner_text() == "€80.00"
     shots(page, "vip-only")
     # when: wheelchair spaces instead
     page.get_by_role("button", name="VIP €80.00 160 left").click()
@@ -278,3 +292,24 @@ def test_a_placed_layout_is_drawn_where_its_seats_are(open_page, shots):
     a3 = box(seat(page, seat_id(event, "Top", "A", 3)))
     # then: row B starts under row A's third seat
     assert abs(b1["x"] - a3["x"]) < 2, (a1, a3, b1)
+
+
+def test_the_finder_counts_follow_a_hold_and_a_hall_without_wheelchair_spaces_has_no_such_filter(
+    open_page,
+):
+    # given: a cinema with no wheelchair space
+    event = cinema_event()
+    UserFactory(username="fan")
+    page = open_page(**DESKTOP)
+    log_in(page, "fan", next_path=f"/events/{event.pk}")
+    page.wait_for_selector("html[data-seatmap=ready]")
+    # then
+    assert page.get_by_role("button", name="Wheelchair spaces").count() == 0
+    vip = page.get_by_role("button", name="VIP €16.50 24 left")
+    assert vip.is_visible()
+    # when: a VIP seat is held
+    page.locator("button.seat.p1.st-available").first.click()
+    page.get_by_role("button", name="Hold 1 seat").click()
+    page.locator("[role=timer]:visible").wait_for()
+    # then: the chip says so at once
+    assert page.get_by_role("button", name="VIP €16.50 23 left").is_visible()

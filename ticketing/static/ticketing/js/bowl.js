@@ -46,6 +46,38 @@ export function matches(section, filter) {
 
 const SIDES = ["top", "right", "bottom", "left"];
 
+/**
+ * The court of a placed plan: the free rectangle around the plan's centre, bounded by the
+ * nearest sections on each side (the plan's edge where there is none). Its label only, at the
+ * centre, when the sections leave no room there.
+ */
+function court(sections, [x0, y0, width, height]) {
+  const cx = x0 + width / 2;
+  const cy = y0 + height / 2;
+  let [left, top, right, bottom] = [x0, y0, x0 + width, y0 + height];
+  for (const { box } of sections) {
+    const [bx0, by0, bx1, by1] = [box[0], box[1], box[2] + 1, box[3] + 1];
+    const acrossY = by0 <= cy && cy <= by1;
+    const acrossX = bx0 <= cx && cx <= bx1;
+    if (acrossY && bx1 <= cx) left = Math.max(left, bx1);
+    if (acrossY && bx0 >= cx) right = Math.min(right, bx0);
+    if (acrossX && by1 <= cy) top = Math.max(top, by1);
+    if (acrossX && by0 >= cy) bottom = Math.min(bottom, by0);
+  }
+  const label = h("span", {}, "Court");
+  const el = h("div", { class: "plan-court", "aria-hidden": "true" }, label);
+  const margin = 0.04;
+  if (right - left > width * 0.1 && bottom - top > height * 0.1) {
+    Object.assign(el.style, {
+      left: `${((left - x0) / width + margin) * 100}%`,
+      top: `${((top - y0) / height + margin) * 100}%`,
+      width: `${((right - left) / width - 2 * margin) * 100}%`,
+      height: `${((bottom - top) / height - 2 * margin) * 100}%`,
+    });
+  } else el.classList.add("plan-court-label");
+  return el;
+}
+
 export class BowlOverview {
   /**
    * @param {{onChoose: (name: string, byKeyboard: boolean) => void,
@@ -143,7 +175,7 @@ export class BowlOverview {
       });
       plan.append(tile);
     }
-    plan.append(h("span", { class: "plan-court", "aria-hidden": "true" }, "Court"));
+    plan.append(court(sections, [x0, y0, width, height]));
     this.key = h("ul", { class: "bowl-key", "aria-label": "Colours of the sections" });
     this.container.replaceChildren(this.head(), plan, this.key);
     this.update(sections, current);
@@ -187,10 +219,9 @@ export class BowlOverview {
       const placed = tile.classList.contains("tile-placed") ? " tile-placed" : "";
       tile.className = `tile${placed} ${colour}${dim ? " is-dim" : ""}${section === current ? " is-current" : ""}`;
       tile.setAttribute("aria-pressed", String(section === current));
-      tile.querySelector(".tile-count").textContent =
-        available === 0 ? "Sold out" : `${number(available)} left`;
-      tile.querySelector(".tile-price").textContent =
-        section.fromPrice === null || available === 0 ? "" : `from ${money(section.fromPrice)}`;
+      const [count, price] = this.words(section);
+      tile.querySelector(".tile-count").textContent = count;
+      tile.querySelector(".tile-price").textContent = price;
       // The visible words are the name (axe: label-content-name-mismatch); a filtered-out
       // section says so in words too, not only by its colour.
       tile.title = dim ? "No seats here match the filter" : "";
@@ -198,6 +229,19 @@ export class BowlOverview {
     for (const button of this.container.querySelectorAll("button[data-scheme]"))
       button.setAttribute("aria-pressed", String(button.dataset.scheme === this.scheme));
     this.renderKey();
+  }
+
+  /** A tile's count and price, of the seats the filter lets through when there is one. */
+  words(section) {
+    if (section.counts.available === 0) return ["Sold out", ""];
+    const { category, accessible } = this.filter;
+    if (accessible) return [`${number(section.accessibleLeft)} wheelchair left`, ""];
+    if (category) {
+      const [, price] = this.hooks.categories().find(([c]) => c === category) || [];
+      const left = section.left[category] || 0;
+      return [`${number(left)} ${categoryName(category)} left`, left && price ? money(price) : ""];
+    }
+    return [`${number(section.counts.available)} left`, section.fromPrice === null ? "" : `from ${money(section.fromPrice)}`];
   }
 
   cheapestSlot(section) {

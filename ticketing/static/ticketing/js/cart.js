@@ -37,36 +37,37 @@ function button(label, { key, primary = false, disabled = false, onclick, class:
 }
 
 /**
- * The sheet's bar: what the buyer has and the next step. The soonest hold first (its countdown
- * and Book), else the selection (its total and Hold). Null when there is neither.
+ * The sheet's bar: what the buyer has and the next step. Seats just picked come first (their
+ * total and Hold: booking an older hold there would book other seats than those on screen),
+ * else the soonest hold (its total and Book). The soonest hold's countdown is always there.
+ * Null when there is neither a hold nor a selection.
  */
 function sheetBar(view, actions) {
-  const hold = [...view.holds].sort((a, b) => a.deadline - b.deadline)[0];
+  const hold = soonest(view.holds);
   const { selected } = view;
-  let summary;
-  let action;
+  if (!hold && !selected.length) return null;
+  const parts = [];
   if (hold) {
     const left = (hold.deadline - Date.now()) / 1000;
-    summary = h(
-      "p",
-      { class: `sheet-summary hold-timer${left <= 60 ? " urgent" : ""}` },
-      h("span", { role: "timer", "data-bar-timer": String(hold.id) }, clock(left)),
-      " left · ",
-      h("strong", {}, `${plural(hold.seats.length, "seat")} · ${money(hold.total)}`),
+    parts.push(
+      h(
+        "p",
+        { class: `sheet-summary hold-timer${left <= 60 ? " urgent" : ""}` },
+        h("span", { role: "timer", "data-bar-timer": String(hold.id) }, clock(left)),
+        " left · ",
+        h("strong", {}, `held ${plural(hold.seats.length, "seat")} · ${money(hold.total)}`),
+      ),
     );
-    action = button(`Book ${plural(hold.seats.length, "seat")} · ${money(hold.total)}`, {
-      key: `bar-book-${hold.id}`,
-      primary: true,
-      class: "btn btn-primary",
-      disabled: view.busy,
-      onclick: () => actions.book(hold),
-    });
-  } else if (selected.length) {
+  }
+  let action;
+  if (selected.length) {
     const total = selected.reduce((sum, seat) => sum + Number(seat.price || 0), 0);
-    summary = h(
-      "p",
-      { class: "sheet-summary" },
-      h("strong", {}, `${plural(selected.length, "seat")} · ${money(total)}`),
+    parts.push(
+      h(
+        "p",
+        { class: "sheet-summary" },
+        h("strong", {}, `${hold ? "picked " : ""}${plural(selected.length, "seat")} · ${money(total)}`),
+      ),
     );
     let label = view.loggedIn ? `Hold ${plural(selected.length, "seat")}` : "Log in to hold these seats";
     if (view.busy) label = "Holding…";
@@ -78,13 +79,19 @@ function sheetBar(view, actions) {
       onclick: actions.hold,
     });
   } else {
-    return null;
+    action = button(`Book ${plural(hold.seats.length, "seat")} · ${money(hold.total)}`, {
+      key: `bar-book-${hold.id}`,
+      primary: true,
+      class: "btn btn-primary",
+      disabled: view.busy,
+      onclick: () => actions.book(hold),
+    });
   }
-  const more = view.holds.length + (hold && selected.length ? 1 : 0);
+  const more = view.holds.length + (selected.length ? 1 : 0);
   return h(
     "div",
     { class: "sheet-bar" },
-    summary,
+    h("div", { class: "sheet-lines" }, parts),
     action,
     h(
       "button",
@@ -99,6 +106,10 @@ function sheetBar(view, actions) {
       view.expanded ? "Hide details" : more > 1 ? `Details (${more})` : "Details",
     ),
   );
+}
+
+function soonest(holds) {
+  return [...holds].sort((a, b) => a.deadline - b.deadline)[0] || null;
 }
 
 function holdPanel(hold, view, actions, inBar) {
@@ -191,10 +202,11 @@ export function drawCart(container, view, actions, focusKey) {
   const active = document.activeElement;
   const keep = focusKey || (container.contains(active) ? active.dataset.key : null);
   const bar = sheetBar(view, actions);
-  const barHold = bar && view.holds.length ? [...view.holds].sort((a, b) => a.deadline - b.deadline)[0] : null;
+  // The action the bar offers is not repeated in the panel under it (on a phone, `.in-bar`).
+  const barBooks = bar && !view.selected.length ? soonest(view.holds) : null;
   const body = [];
-  for (const hold of view.holds) body.push(holdPanel(hold, view, actions, hold === barHold));
-  if (view.selected.length) body.push(selectionPanel(view, actions, Boolean(bar) && !barHold));
+  for (const hold of view.holds) body.push(holdPanel(hold, view, actions, hold === barBooks));
+  if (view.selected.length) body.push(selectionPanel(view, actions, Boolean(bar)));
   else if (!view.holds.length) body.push(h("p", { class: "muted cart-empty" }, view.empty));
   const yours = view.mine ? ` (you have ${view.mine})` : "";
   body.push(

@@ -55,7 +55,8 @@ export class SeatFinder {
 
   /**
    * @param {{categories: [string, string, number, number][], accessibleLeft: number,
-   *          room: number, onSale: boolean, busy: boolean, loggedIn: boolean}} view
+   *          accessibleTotal: number, room: number, onSale: boolean, busy: boolean,
+   *          loggedIn: boolean}} view
    *   categories: [category, price, palette slot, seats left], dearest first
    */
   render(view) {
@@ -79,10 +80,11 @@ export class SeatFinder {
         ),
       ),
     );
+    // A hall with no wheelchair space has no such filter.
     chips.push(
       h(
         "li",
-        {},
+        { hidden: !view.accessibleTotal },
         h(
           "button",
           { type: "button", class: "chip", "data-accessible": "1", disabled: view.accessibleLeft === 0 },
@@ -140,6 +142,7 @@ export class SeatFinder {
       chip.querySelector(".chip-left").textContent = left === 0 ? "sold out" : `${number(left)} left`;
     }
     const accessible = this.container.querySelector("button[data-accessible]");
+    accessible.parentElement.hidden = !view.accessibleTotal;
     accessible.disabled = view.accessibleLeft === 0;
     accessible.querySelector(".chip-left").textContent = `${number(view.accessibleLeft)} left`;
     const canBuy = view.onSale && view.room > 0;
@@ -170,8 +173,11 @@ export class SeatFinder {
     const note = this.container.querySelector("#finder-note");
     if (!note || !this.view) return;
     const where = this.filter.category ? `${categoryName(this.filter.category)} seats` : "seats at any price";
+    const wheelchair = this.filter.accessible
+      ? " It does not look for wheelchair spaces: pick the highlighted ones on the map."
+      : "";
     note.textContent = this.view.onSale
-      ? `Best available takes the best ${where} left (nearest the court or screen, then the middle) and holds them for you.`
+      ? `Best available takes the best ${where} left (nearest the court or screen, then the middle) and holds them for you.${wheelchair}`
       : "This event is not on sale.";
   }
 }

@@ -10,6 +10,7 @@ export class SeatInventory {
     this.seats = new Map(); // event-seat id → seat
     this.left = {}; // category → available seats, the whole event
     this.accessibleLeft = 0;
+    this.accessibleTotal = 0; // wheelchair spaces, whatever their status (0: the hall has none)
     this.partial = false; // only a summary so far: sections without their seats
   }
 
@@ -40,6 +41,8 @@ export class SeatInventory {
       for (const [category, n] of Object.entries(section.left)) this.left[category] = (this.left[category] || 0) + n;
       this.accessibleLeft += section.accessibleLeft;
     }
+    // the summary counts wheelchair spaces left, not all of them: enough to know the hall has some
+    this.accessibleTotal = Math.max(this.accessibleTotal, this.accessibleLeft);
   }
 
   get size() {
@@ -97,6 +100,7 @@ export class SeatInventory {
     // Seats arrive in map order (section, row, number): remember the last section and row.
     let section = null;
     let row = null;
+    let accessible = 0;
     for (const seat of payload.seats) {
       seat.mine = Boolean(seat.mine);
       this.seats.set(seat.id, seat);
@@ -114,6 +118,7 @@ export class SeatInventory {
       }
       row.seats.push(seat);
       section.total += 1;
+      if (seat.accessible) accessible += 1;
       if (seat.x !== undefined && seat.y !== undefined) {
         const b = section.box;
         section.box = b
@@ -125,6 +130,7 @@ export class SeatInventory {
         if (section.minPrice === null || price < section.minPrice) section.minPrice = price;
       }
     }
+    this.accessibleTotal = accessible;
     this.recount();
   }
 

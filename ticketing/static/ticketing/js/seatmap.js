@@ -247,17 +247,43 @@ export class SeatGrid {
     return this.container.scrollWidth > this.container.clientWidth + 1;
   }
 
-  /** Zoom to a seat size, keeping the point at the viewport's centre where it was. */
+  /**
+   * Zoom to a seat size around an anchor that stays where it is on screen: the seat in focus,
+   * else the last selected seat in view, else the viewport's centre.
+   */
   zoomTo(size) {
     const box = this.container;
-    const cx = (box.scrollLeft + box.clientWidth / 2) / Math.max(1, box.scrollWidth);
-    const cy = (box.scrollTop + box.clientHeight / 2) / Math.max(1, box.scrollHeight);
+    const frame = box.getBoundingClientRect();
+    const anchor = this.anchor(frame);
     const before = this.size;
+    let fx, fy, px, py; // the anchor as a fraction of the content, and where it is in the viewport
+    if (anchor) {
+      const rect = anchor.getBoundingClientRect();
+      px = rect.left + rect.width / 2 - frame.left;
+      py = rect.top + rect.height / 2 - frame.top;
+      fx = (box.scrollLeft + px) / Math.max(1, box.scrollWidth);
+      fy = (box.scrollTop + py) / Math.max(1, box.scrollHeight);
+    } else {
+      [px, py] = [box.clientWidth / 2, box.clientHeight / 2];
+      fx = (box.scrollLeft + px) / Math.max(1, box.scrollWidth);
+      fy = (box.scrollTop + py) / Math.max(1, box.scrollHeight);
+    }
     this.setSize(size);
     if (this.size === before) return;
-    box.scrollLeft = cx * box.scrollWidth - box.clientWidth / 2;
-    box.scrollTop = cy * box.scrollHeight - box.clientHeight / 2;
+    box.scrollLeft = fx * box.scrollWidth - px;
+    box.scrollTop = fy * box.scrollHeight - py;
     this.hooks.onView?.(this.view());
+  }
+
+  anchor(frame) {
+    const focused = document.activeElement;
+    if (focused?.matches?.("button.seat") && this.container.contains(focused)) return focused;
+    const inView = (el) => {
+      const r = el.getBoundingClientRect();
+      return r.right > frame.left && r.left < frame.right && r.bottom > frame.top && r.top < frame.bottom;
+    };
+    const selected = [...this.container.querySelectorAll("button.seat.st-selected")].filter(inView);
+    return selected.at(-1) || null;
   }
 
   zoomBy(factor) {

@@ -275,6 +275,7 @@ export function eventView(root, { params }) {
   // ---- header, legend, prices --------------------------------------------------------------
   function renderHead() {
     const event = state.event;
+    const focused = head.contains(document.activeElement); // keep it on the new heading
     const holdMinutes = Math.round((event.hold_seconds || config.holdSeconds) / 60);
     const onSale = event.status === "on_sale";
     head.replaceChildren(
@@ -300,6 +301,7 @@ export function eventView(root, { params }) {
           ),
     );
     document.title = `${eventTitle(event)} · FrontRow`;
+    if (focused) head.querySelector("h1").focus({ preventScroll: true });
   }
 
   function renderKeys() {
@@ -322,6 +324,7 @@ export function eventView(root, { params }) {
     finder.render({
       categories: categories(),
       accessibleLeft: inv.accessibleLeft,
+      accessibleTotal: inv.accessibleTotal,
       room: room(),
       onSale: state.event.status === "on_sale",
       busy: state.busy,
@@ -349,6 +352,7 @@ export function eventView(root, { params }) {
     if (grid && seats) grid.patch(seats);
     inv.recount();
     renderOverviewCounts();
+    renderFinder();
     if (state.view === "list") list.update();
   }
 
@@ -632,11 +636,7 @@ export function eventView(root, { params }) {
         idempotent: true,
       });
       const seats = takeHold(hold);
-      setNotice(
-        "success",
-        `${plural(seats.length, "seat")} held for you.`,
-        `Book before the timer runs out (${clock(hold.seconds_left)}).`,
-      );
+      setNotice("success", `${plural(seats.length, "seat")} held for you.`, "Book them before the timer runs out.");
       announce(
         `${plural(seats.length, "seat")} held for ${clock(hold.seconds_left)} minutes. Press Book to confirm.`,
       );
@@ -672,11 +672,12 @@ export function eventView(root, { params }) {
       const seats = takeHold(hold);
       const where = [...new Set(seats.map((seat) => seat.section))];
       if (state.bowl && where.length && state.view === "map") showSection(where[0], false, false);
-      const together = hold.adjacent || seats.length === 1 ? "together" : "not all together";
+      const one = hold.seats.length === 1;
+      const together = one ? "" : hold.adjacent ? ", together" : ", not all together";
       setNotice(
         "success",
-        `We found ${plural(seats.length, "seat")} for you, ${together}.`,
-        `${seats.map((seat) => `Row ${seat.row} seat ${seat.number}`).join(", ")} in ${where.join(", ")}. They are held: book before the timer runs out (${clock(hold.seconds_left)}).`,
+        `We found ${plural(hold.seats.length, "seat")} for you${together}.`,
+        `${hold.seats.map((seat) => `Row ${seat.row} seat ${seat.number}`).join(", ")} in ${[...new Set(hold.seats.map((seat) => seat.section))].join(", ")}. ${one ? "It is" : "They are"} held: book before the timer runs out.`,
       );
       announce(`${plural(seats.length, "seat")} found and held. Press Book to confirm.`);
       focusKey = `book-${hold.id}`;
@@ -800,6 +801,17 @@ export function eventView(root, { params }) {
   cleanups.push(() => clearInterval(ticker));
 
   // ---- the cart (holds + selection) ------------------------------------------------------
+  // On a phone the cart is a sheet at the bottom: toasts go above it (app.css, --sheet-h).
+  const sheetHeight = new ResizeObserver(() => {
+    const sheet = cart.classList.contains("has-bar") && getComputedStyle(cart).position === "sticky";
+    document.documentElement.style.setProperty("--sheet-h", `${sheet ? cart.offsetHeight : 0}px`);
+  });
+  sheetHeight.observe(cart);
+  cleanups.push(() => {
+    sheetHeight.disconnect();
+    document.documentElement.style.removeProperty("--sheet-h");
+  });
+
   function renderCart(focusKey) {
     const selected = [...state.selection].map((id) => inv.get(id)).filter(Boolean);
     let empty = "Seats are not on sale.";

@@ -637,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     for what, n in sorted(record.answers.items()):
         print(f"  {what:<28} {n}")
     for name, value in summary.items():
-        print(f"{name:<22}{value}")
+        print(f"{name:<25} {value}")
     print(f"server errors logged  {len(crashes)}")
     for crash in crashes[:3]:
         print("  " + crash.replace("\n", "\n  "))

@@ -61,6 +61,12 @@ def test_dry_run_validates_and_changes_nothing():
     assert not Section.objects.filter(hall=hall).exists()
 
 
+def test_a_dry_run_refuses_a_hall_in_use_as_the_import_would():
+    event = on_sale_event()
+    with pytest.raises(CommandError, match="layout_in_use"):
+        run(event.hall.pk, SAMPLES / "small_theatre.json", "--dry-run")
+
+
 def test_an_unknown_hall_is_a_clear_error():
     with pytest.raises(CommandError, match="No hall with id 999999"):
         run(999999, SAMPLES / "small_theatre.json")

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from config.errors import ApiError, Invalid
+from venues import services as venues_services
 from venues.models import Hall
-from venues.services import layout_replace, layout_validate
+from venues.services import LayoutInUse, layout_replace, layout_validate
 
 
 def layout_from_json(text: str) -> Any:
@@ -93,8 +95,15 @@ class Command(BaseCommand):
         except Invalid as error:
             raise CommandError(f"The layout in {file} is not valid:\n{describe_invalid(error)}") from error
         total = sum(row["seats"] for section in layout for row in section["rows"])
-        self.stdout.write(f"{file}: {len(layout)} sections, {total} seats, for {hall} (hall {hall.pk}).")
+        count = f"{len(layout)} section{'s' if len(layout) != 1 else ''}"
+        self.stdout.write(f"{file}: {count}, {total} seats, for {hall} (hall {hall.pk}).")
         if dry_run:
+            # what the import would refuse too: a hall some event uses keeps its layout
+            with transaction.atomic():
+                in_use = venues_services.hall_guard(hall=hall)
+            if in_use:
+                error = LayoutInUse()
+                raise CommandError(f"{hall}: {error.detail} ({error.code})")
             self.stdout.write(self.style.SUCCESS("Valid. Nothing changed (--dry-run)."))
             return
 
@@ -110,5 +119,6 @@ class Command(BaseCommand):
         except ApiError as error:  # layout_in_use, or busy
             raise CommandError(f"{hall}: {error.detail} ({error.code})") from error
         elapsed = time.monotonic() - started
-        message = f"Imported {summary.seats} seats in {summary.sections} sections into {hall}"
+        sections = f"{summary.sections} section{'s' if summary.sections != 1 else ''}"
+        message = f"Imported {summary.seats} seats in {sections} into {hall}"
         self.stdout.write(self.style.SUCCESS(f"{message} in {elapsed:.1f} s."))

@@ -80,7 +80,7 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
   function showActions() {
     if (booking.status !== "confirmed") {
       actions.replaceChildren(
-        h("a", { class: "btn btn-ghost btn-small", href: `#/events/${booking.event}` }, "Back to the event"),
+        h("a", { class: "btn btn-ghost btn-small", href: `#/events/${booking.event}` }, "See the seat map"),
       );
       return;
     }

@@ -11,8 +11,10 @@ The rule (DESIGN.md §7, "Best available"), for a request of ``count`` seats:
       to the aisle still sells). A block that strands nobody beats any block that does;
    b. the row, front first (``row_index``);
    c. the distance between the middle of the block and the middle of the row;
-   d. the section's display position, then the lowest seat number (so the answer is
-      deterministic).
+   d. the section's rank, then the lowest seat number (so the answer is deterministic). A
+      section's rank is its display position, unless the layout places every seat of the hall
+      on its plan (x, y): then the section whose seats' middle is nearest the middle of the
+      plan (the court, the stage) comes first (``section_ranks``).
 4. ``together: false`` takes the best block when there is one, else the ``count`` best single
    seats (front first, then closest to the middle of their row): the answer says ``adjacent``.
 
@@ -39,10 +41,11 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
+from math import hypot
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from accounts.models import User
@@ -73,7 +76,7 @@ class SeatSpot:
     """One seat of the candidate scope, as the ranking sees it."""
 
     id: int
-    section_position: int
+    section_position: int  # the section's rank (section_ranks): display position unless placed
     section_id: int
     row_index: int
     number: int
@@ -207,7 +210,13 @@ def singles_ranked(
 
 
 def _spots_read(
-    *, event: Event, category: str | None, section: Section | None, now: datetime, depths: tuple[int, int]
+    *,
+    event: Event,
+    category: str | None,
+    section: Section | None,
+    now: datetime,
+    depths: tuple[int, int],
+    ranks: dict[int, int] | None = None,
 ) -> list[SeatSpot]:
     """One hand-written query: every seat of the matching sections and category in rows of
     these depths, free or not (``HOLD_EXPIRED_SQL``: a seat of an expired hold is free).
@@ -245,7 +254,7 @@ def _spots_read(
     return [
         SeatSpot(
             id=row[seat_id],
-            section_position=row[position],
+            section_position=(ranks or {}).get(row[section_id], row[position]),
             section_id=row[section_id],
             row_index=row[row_index],
             number=row[number],
@@ -264,7 +273,13 @@ class _Seats:
     """
 
     def __init__(self, *, event: Event, category: str | None, scope: _Scope, now: datetime):
-        self._query = {"event": event, "category": category, "section": scope.section, "now": now}
+        self._query = {
+            "event": event,
+            "category": category,
+            "section": scope.section,
+            "now": now,
+            "ranks": scope.ranks,
+        }
         self._next, self._last, self._band = scope.first_row, scope.last_row, 1
         self.rows: list[list[SeatSpot]] = []
 
@@ -346,6 +361,47 @@ class _Scope:
     section: Section | None
     first_row: int
     last_row: int | None
+    ranks: dict[int, int]  # section id -> rank (section_ranks)
+
+
+def section_ranks(groups: list[dict]) -> dict[int, int]:
+    """Section id -> its rank for best available: by display position, or, when every seat of
+    the hall is placed on its plan, by the distance from the middle of its seats' box to the
+    middle of the hall's (nearest first; position breaks ties). ``groups``: the hall's seats
+    counted by section and category (``_scope_validate``)."""
+    sections: dict[int, dict] = {}
+    for group in groups:
+        section = sections.setdefault(
+            group["section_id"],
+            {"position": group["section__position"], "seats": 0, "placed": 0, "box": None},
+        )
+        section["seats"] += group["seats"]
+        section["placed"] += group["placed"]
+        if group["placed"]:
+            box = (group["x0"], group["y0"], group["x1"], group["y1"])
+            old = section["box"] or box
+            section["box"] = (
+                min(old[0], box[0]),
+                min(old[1], box[1]),
+                max(old[2], box[2]),
+                max(old[3], box[3]),
+            )
+
+    def by_position(item: tuple[int, dict]) -> tuple:
+        return (item[1]["position"], item[0])
+
+    ordered = sorted(sections.items(), key=by_position)
+    if ordered and all(section["placed"] == section["seats"] for _, section in ordered):
+        boxes = [section["box"] for _, section in ordered]
+        cx = (min(b[0] for b in boxes) + max(b[2] for b in boxes)) / 2
+        cy = (min(b[1] for b in boxes) + max(b[3] for b in boxes)) / 2
+
+        def by_distance(item: tuple[int, dict]) -> tuple:
+            b = item[1]["box"]
+            return (round(hypot((b[0] + b[2]) / 2 - cx, (b[1] + b[3]) / 2 - cy), 6), *by_position(item))
+
+        ordered.sort(key=by_distance)
+    return {section_id: rank for rank, (section_id, _) in enumerate(ordered)}
 
 
 #: (hall, section name, category) -> its _Scope, per process. A hall's layout cannot change once
@@ -370,16 +426,42 @@ def _scope_validate(*, event: Event, category: str | None, section_name: str | N
         if section is None:
             message = f"This hall has no section {section_name!r}."
             raise Invalid(message, fields={"best_available": {"section": [message]}})
-    seats = Seat.objects.filter(section__hall_id=event.hall_id)
-    if section is not None:
-        seats = seats.filter(section=section)
-    if category is not None:
-        seats = seats.filter(category=category)
-    bounds = seats.aggregate(first=Min("row_index"), last=Max("row_index"))
+    # One query: the hall's seats by section and category, for the depth of the request's rows
+    # and for the sections' ranks.
+    groups = list(
+        Seat.objects.filter(section__hall_id=event.hall_id)
+        .values("section_id", "section__position", "category")
+        .annotate(
+            first=Min("row_index"),
+            last=Max("row_index"),
+            seats=Count("id"),
+            placed=Count("y"),
+            x0=Min("x"),
+            x1=Max("x"),
+            y0=Min("y"),
+            y1=Max("y"),
+        )
+        .order_by()
+    )
+    scoped = [
+        group
+        for group in groups
+        if (section is None or group["section_id"] == section.pk)
+        and (category is None or group["category"] == category)
+    ]
+    bounds = {
+        "first": min((group["first"] for group in scoped), default=None),
+        "last": max((group["last"] for group in scoped), default=None),
+    }
     if category is not None and bounds["last"] is None:
         message = f"There are no {category!r} seats here."
         raise Invalid(message, fields={"best_available": {"category": [message]}})
-    scope = _Scope(section=section, first_row=bounds["first"] or 0, last_row=bounds["last"])
+    scope = _Scope(
+        section=section,
+        first_row=bounds["first"] or 0,
+        last_row=bounds["last"],
+        ranks=section_ranks(groups),
+    )
     if len(_scopes) >= 1000:
         _scopes.clear()
     _scopes[key] = scope

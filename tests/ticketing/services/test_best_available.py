@@ -8,10 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.errors import EventNotOnSale, Invalid, SeatLimitExceeded
-from tests.factories import UserFactory
+from tests.factories import HallFactory, UserFactory, on_sale_event
 from tests.ticketing.helpers import assert_inventory_clean, booked, event_with_rows, labels, seat_id
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
 from ticketing.services.best_available import NoAdjacentSeats, hold_create_best_available
+from venues.services import layout_replace
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +192,24 @@ def test_the_scope_of_a_hall_is_read_once(buyer):
         hold_create_best_available(buyer=buyer, event=event, count=2)
     # then: the rows' depth is not read again (a hall's layout cannot change under its events)
     assert not [q for q in again.captured_queries if "MIN(" in q["sql"].upper()], again.captured_queries
+
+
+def test_on_a_placed_plan_the_section_nearest_its_middle_wins_a_tie(buyer):
+    # given: three stands in a row on the hall's plan, their front rows alike; in layout order,
+    # "Left" comes first, but "Middle" is nearest the middle of the plan
+    hall = HallFactory()
+    stand = lambda name, x: {"name": name, "rows": [{"label": "A", "seats": 6, "x": x, "y": 0}]}  # noqa: E731
+    layout_replace(hall=hall, sections=[stand("Left", 0), stand("Right", 20), stand("Middle", 10)])
+    event = on_sale_event(hall=hall, prices={"standard": "10.00"})
+    # when
+    result = hold_create_best_available(buyer=buyer, event=event, count=2)
+    # then
+    held = EventSeat.objects.filter(hold=result.hold).values_list("seat__section__name", "seat__number")
+    assert sorted(held) == [("Middle", 3), ("Middle", 4)]
+
+
+def test_without_a_plan_the_layout_order_breaks_the_tie(buyer):
+    event = event_with_rows(6, sections=3)
+    result = hold_create_best_available(buyer=buyer, event=event, count=2)
+    held = EventSeat.objects.filter(hold=result.hold).values_list("seat__section__name", flat=True)
+    assert set(held) == {"Section 1"}

@@ -90,6 +90,12 @@ class Shots:
         path = self.folder / f"{self.count:02d}-{name}.png"
         if full_page:
             page.evaluate("window.scrollTo(0, 0)")  # else the sticky top bar lands mid-page
+            # Rows of seats off screen are skipped by the browser (content-visibility: auto) and
+            # a full-page capture does not bring them back: draw them for the picture.
+            page.evaluate(
+                "document.querySelectorAll('.seat-row')"
+                ".forEach((row) => row.style.contentVisibility = 'visible')"
+            )
         page.screenshot(path=str(path), full_page=full_page)
         self.saved.append(path)
         if readme and os.environ.get("UPDATE_SCREENSHOTS") == "1":

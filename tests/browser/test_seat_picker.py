@@ -245,7 +245,8 @@ def test_the_event_page_recovers_by_itself_when_the_server_comes_back(open_page,
     page = open_page(**PHONE)
     page.goto(page.base_url)
     page.locator(".event-card").first.wait_for()
-    page.route("**/api/v1/events/**", lambda route: route.abort())
+    # (what the browser sees while the server restarts: the connection is refused)
+    page.route("**/api/v1/events/**", lambda route: route.abort("connectionrefused"))
     page.goto(f"{page.base_url}#/events/{event.pk}")
     # then: it says so, offers to try again, and says it will
     page.get_by_role("heading", name="Could not load this event").wait_for()

@@ -196,6 +196,8 @@ def _layout_build(event: Event, key: bytes) -> SeatMapLayout:
         if accessible:
             seat["accessible"] = True
         if x is not None and y is not None:
+            # whole numbers as integers: "x":-25 rather than -25.0, 4 bytes a seat of a big map
+            x, y = (int(v) if v.is_integer() else v for v in (float(x), float(y)))
             seat["x"], seat["y"] = x, y
             box = boxes.setdefault(section_id, [x, y, x, y])
             box[:] = [min(box[0], x), min(box[1], y), max(box[2], x), max(box[3], y)]

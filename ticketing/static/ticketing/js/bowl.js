@@ -8,7 +8,7 @@
 // repeated in words ("412 left", "Sold out"), never the only signal. A filter (price category,
 // wheelchair spaces) pales the sections with no matching seat.
 
-import { categoryName, h, money, number } from "./ui.js";
+import { categoryName, h, money, moneyShort, number } from "./ui.js";
 
 /** How many sections go on each side of the court, clockwise from the top. */
 export function bowlSides(count) {
@@ -166,6 +166,8 @@ export class BowlOverview {
         h("span", { class: "tile-name" }, section.name),
         h("span", { class: "tile-count" }),
         h("span", { class: "tile-price" }),
+        // where the tile is too small for the words above (a phone): its price, said by them
+        h("span", { class: "tile-short", "aria-hidden": "true" }),
       );
       Object.assign(tile.style, {
         left: `${((bx0 - x0) / width) * 100}%`,
@@ -222,6 +224,8 @@ export class BowlOverview {
       const [count, price] = this.words(section);
       tile.querySelector(".tile-count").textContent = count;
       tile.querySelector(".tile-price").textContent = price;
+      const short = tile.querySelector(".tile-short");
+      if (short) short.textContent = this.shortPrice(section);
       // The visible words are the name (axe: label-content-name-mismatch); a filtered-out
       // section says so in words too, not only by its colour.
       tile.title = dim ? "No seats here match the filter" : "";
@@ -242,6 +246,16 @@ export class BowlOverview {
       return [`${number(left)} ${categoryName(category)} left`, left && price ? money(price) : ""];
     }
     return [`${number(section.counts.available)} left`, section.fromPrice === null ? "" : `from ${money(section.fromPrice)}`];
+  }
+
+  shortPrice(section) {
+    if (section.counts.available === 0) return "Sold out";
+    const { category } = this.filter;
+    if (category) {
+      const [, price] = this.hooks.categories().find(([c]) => c === category) || [];
+      return section.left[category] && price ? moneyShort(price) : "–";
+    }
+    return section.fromPrice === null ? "" : moneyShort(section.fromPrice);
   }
 
   cheapestSlot(section) {

@@ -44,6 +44,18 @@ export function money(amount) {
   return moneyFormat.format(Number(amount));
 }
 
+const wholeMoneyFormat = new Intl.NumberFormat(undefined, {
+  style: "currency",
+  currency: config.currency,
+  maximumFractionDigits: 0,
+});
+
+/** "€55" for 55.00, "€12.50" otherwise: where room is short (a small section tile). */
+export function moneyShort(amount) {
+  const value = Number(amount);
+  return Number.isInteger(value) ? wholeMoneyFormat.format(value) : money(value);
+}
+
 const dateOptions = {
   weekday: "short",
   day: "numeric",

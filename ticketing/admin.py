@@ -147,7 +147,7 @@ class EventAdmin(ServiceAdmin):
         "__str__",
         "kind",
         "hall",
-        "starts_at",
+        "starts_at_venue",
         "status",
         "available",
         "held",
@@ -189,6 +189,12 @@ class EventAdmin(ServiceAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # events are cancelled, never deleted: their audit trail stays
+
+    @admin.display(description="starts (venue time)", ordering="starts_at")
+    def starts_at_venue(self, event: Event) -> str:
+        """As buyers see it: in the venue's zone, with the zone's abbreviation."""
+        local = timezone.localtime(event.starts_at, event.hall.venue.zone)
+        return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or "")
 
     # Columns: availability computed by EventChangeList for the whole page.
     def _count(self, event: Event, status: str) -> int:

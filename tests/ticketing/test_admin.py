@@ -1,6 +1,6 @@
 """The box-office admin: every page loads, and every change goes through the services."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -115,6 +115,17 @@ def test_the_event_list_shows_availability(admin_client, world):
     row = response.context["cl"].result_list[0]
     assert row.availability == {"available": 6, "held": 1, "booked": 2, "blocked": 1}
     assert b"column-available" in response.content
+
+
+def test_the_event_list_shows_the_start_as_at_the_venue(admin_client):
+    # given: a match at 18:30 UTC in January at a venue in Paris
+    hall = hall_with_layout()
+    Venue.objects.filter(pk=hall.venue_id).update(time_zone="Europe/Paris")
+    on_sale_event(hall=hall, starts_at=datetime(2031, 1, 14, 18, 30, tzinfo=UTC))
+    # when
+    response = admin_client.get(url(Event, "changelist"))
+    # then: 19:30 CET, as buyers see it
+    assert "Tue 14 Jan 2031, 19:30 CET" in response.content.decode()
 
 
 def _events(count: int) -> None:

@@ -405,13 +405,16 @@ def api_exception_handler(exc: BaseException, context: dict[str, Any]) -> Respon
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
         error = ServerError()
     response = Response(error.as_body(), status=error.http_status, headers=error.headers())
+    response.error_code = error.code  # for the metrics' outcome label (config/metrics.py)
     if isinstance(exc, drf.APIException) and getattr(exc, "auth_header", None):
         response["WWW-Authenticate"] = exc.auth_header
     return response
 
 
 def error_response(error: ApiError) -> JsonResponse:
-    return JsonResponse(error.as_body(), status=error.http_status, headers=error.headers())
+    response = JsonResponse(error.as_body(), status=error.http_status, headers=error.headers())
+    response.error_code = error.code  # for the metrics' outcome label (config/metrics.py)
+    return response
 
 
 @csrf_exempt  # a JSON 404 for any method, not a CSRF page for unknown POST/DELETE paths

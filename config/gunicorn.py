@@ -86,5 +86,30 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
+# Metrics (config/metrics.py): every worker writes its figures to files in one directory, which a
+# scrape adds up (prometheus-client's multiprocess mode). It must be set before the app (and so
+# prometheus_client) is loaded, here in the master; a fresh directory each start, unless given.
+_metrics_dir_made = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    _metrics_dir_made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ticketing-metrics-")
+
+
+def on_exit(server) -> None:
+    """The master stops: the metrics directory it made goes with it."""
+    if _metrics_dir_made:
+        import shutil
+
+        shutil.rmtree(_metrics_dir_made, ignore_errors=True)
+
+
 def on_starting(server) -> None:
     util.write_error = write_json_error
+
+
+def child_exit(server, worker) -> None:
+    """A worker ended: its live gauges go (its counters and histograms stay in the sums)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -15,6 +15,7 @@ from rest_framework.exceptions import ParseError
 
 from config.errors import Invalid, LengthRequired, PayloadTooLarge, error_response, translate
 from config.logging import request_id_var
+from config.metrics import request_observe
 from config.parsers import PARSED, is_json, json_body_parse
 
 access_log = logging.getLogger("api.access")
@@ -27,7 +28,8 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 class RequestIdMiddleware:
     """Honour ``X-Request-ID`` (or make one), log it on every line, return it in the response.
 
-    Also writes one access-log line per request (``ACCESS_LOG``): method, path, status, time.
+    Also writes one access-log line per request (``ACCESS_LOG``): method, path, status, time,
+    and records the request in the metrics (``config/metrics.py``).
     Put it first in MIDDLEWARE so that every later line of the request carries the id.
     """
 
@@ -44,6 +46,7 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
+        request_observe(request, response, started)
         if getattr(settings, "ACCESS_LOG", True):
             user = getattr(request, "user", None)
             access_log.info(

@@ -282,6 +282,22 @@ LOGGING = logging_config(
 )
 ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
 
+# GET /metrics (config/metrics.py): who may read it, by the client's address (NUM_PROXIES applies).
+METRICS_ALLOWED_CIDRS = env.list("METRICS_ALLOWED_CIDRS", default=["127.0.0.1/32", "::1/128"])
+
+# Error tracking: sentry-sdk sends errors (and nothing else unless traces are sampled) only when
+# SENTRY_DSN is set; no personal data (send_default_pii off).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )
+
 # Every process refuses to start (gunicorn, migrate, the compose sweeper and notifier) while a
 # secret still holds the placeholder of .env.example; under DEBUG (the demo) they count as unset.
 if _placeholders and not DEBUG:

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.errors import api_not_found
 from config.health import healthz
+from config.metrics import metrics_view
 from ticketing.web import buyer_app, ticket_page, ticket_qr, ticket_service_worker
 
 api_v1 = [
@@ -17,6 +18,7 @@ api_v1 = [
 urlpatterns = [
     path("", buyer_app, name="buyer-app"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # the printable ticket page and its QR code: the code is the bearer secret, as on paper;

@@ -13,6 +13,11 @@ class TicketingConfig(AppConfig):
         # venues guards a hall's layout through ticketing's lock module (venues/services.py)
         venues_services.hall_guard = lock_hall_for_layout
         post_save.connect(_event_saved, sender="ticketing.Event", dispatch_uid="event-forget")
+        # sweeper lag and outbox backlog in GET /metrics (config/metrics.py)
+        from config.metrics import collector_add
+        from ticketing.metrics import COLLECTOR
+
+        collector_add(COLLECTOR)
 
 
 def _event_saved(sender, instance, **kwargs) -> None:

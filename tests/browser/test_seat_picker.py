@@ -314,3 +314,50 @@ def test_the_finder_counts_follow_a_hold_and_a_hall_without_wheelchair_spaces_ha
     page.locator("[role=timer]:visible").wait_for()
     # then: the chip says so at once
     assert page.get_by_role("button", name="VIP €16.50 23 left").is_visible()
+
+
+def test_a_double_click_on_try_again_loads_the_page_once(open_page):
+    # given: the event's first load fails
+    event = cinema_event()
+    page = open_page(**DESKTOP)
+    page.goto(page.base_url)
+    page.locator(".event-card").first.wait_for()
+    failed = []
+
+    def fail_once(route):
+        if failed:
+            return route.continue_()
+        failed.append(route.request.url)
+        return route.fulfill(status=500, content_type="application/json", body='{"code": "server_error"}')
+
+    page.route(f"**/api/v1/events/{event.pk}/", fail_once)
+    page.goto(f"{page.base_url}#/events/{event.pk}")
+    # when: the buyer double-clicks "Try again now", then picks a seat
+    page.get_by_role("button", name="Try again now").dblclick()
+    page.wait_for_selector("html[data-seatmap=ready]")
+    target = seat(page, page.locator("button.seat.st-available").first.get_attribute("data-id"))
+    target.click()
+    # then: one page, one click: the seat is selected (two pages would select and unselect it)
+    assert target.get_attribute("aria-pressed") == "true"
+    assert page.locator(".finder").count() == 1
+
+
+def test_on_a_phone_the_sheet_books_the_hold_just_made(open_page):
+    # given: a buyer with a hold, who picks another seat and holds it too
+    event = cinema_event()
+    UserFactory(username="fan")
+    page = open_page(**PHONE)
+    log_in(page, "fan", next_path=f"/events/{event.pk}")
+    page.wait_for_selector("html[data-seatmap=ready]")
+    first, second = page.locator("button.seat.st-available").evaluate_all(
+        "seats => [seats[0].dataset.id, seats[3].dataset.id]"
+    )
+    seat(page, first).tap()
+    page.locator(".sheet-bar").get_by_role("button", name="Hold 1 seat").click()
+    page.locator("[role=timer]:visible").wait_for()
+    seat(page, second).tap()
+    page.locator(".sheet-bar").get_by_role("button", name="Hold 1 seat").click()
+    page.wait_for_function("document.querySelectorAll('.cart .hold').length === 2")
+    # then: the bar's Book, which has the focus, is the newest hold's
+    newest = Hold.objects.filter(buyer__username="fan").order_by("-id").first()
+    assert page.evaluate("document.activeElement.dataset.key") == f"bar-book-{newest.pk}"

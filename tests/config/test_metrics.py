@@ -91,3 +91,25 @@ def test_bookings_are_counted_by_outcome(buyer_client):
     assert buyer_client.post("/api/v1/bookings/", {"hold_id": 999_999}, format="json").status_code == 404
     assert sample("ticketing_bookings_total", outcome="not_found") == expired + 1
     assert event  # the event exists, the hold does not
+
+
+def test_sentry_is_off_without_a_dsn_and_on_with_one():
+    import os
+    import subprocess
+    import sys
+
+    import sentry_sdk
+
+    assert not sentry_sdk.get_client().is_active()
+    code = (
+        "import django, sentry_sdk; django.setup(); c = sentry_sdk.get_client();"
+        "print(c.is_active(), c.options['send_default_pii'])"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "1",
+        "SENTRY_DSN": "https://public@127.0.0.1:9/1",  # never contacted: nothing is raised
+    }
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "False"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import sys
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
@@ -131,6 +132,7 @@ class _Lru:
 
 _layouts = _Lru(LAYOUT_CACHE_SEATS)
 _bodies = _Lru(BODY_CACHE_ENTRIES)
+_summaries = _Lru(BODY_CACHE_ENTRIES)  # apart, so that summaries do not push maps out
 
 
 def seat_map_layout_key(event: Event) -> bytes:
@@ -204,7 +206,7 @@ def _layout_build(event: Event, key: bytes) -> SeatMapLayout:
         ids.append(seat_id)
         available.append(orjson.dumps(seat))
         seat_sections.append(section_id)
-        seat_categories.append(category)
+        seat_categories.append(sys.intern(category))  # one string per category, not per seat
         seat_accessible.append(bool(accessible))
         by_category = totals[section_id][1]
         by_category[category] = by_category.get(category, 0) + 1
@@ -353,7 +355,7 @@ def seat_map_summary(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool
     Returns (body, whether it is gzip-compressed).
     """
     cache_key = state.digest + (b"|summary gz" if gzip_ok else b"|summary json")
-    cached = _bodies.get(cache_key)
+    cached = _summaries.get(cache_key)
     if cached is not None:
         return cached
     layout = seat_map_layout(state.event)
@@ -388,5 +390,5 @@ def seat_map_summary(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool
     result = (body, False)
     if gzip_ok and len(body) > GZIP_MIN_BYTES:
         result = (gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0), True)
-    _bodies.put(cache_key, result)
+    _summaries.put(cache_key, result)
     return result

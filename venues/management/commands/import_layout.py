@@ -99,8 +99,11 @@ class Command(BaseCommand):
         self.stdout.write(f"{file}: {count}, {total} seats, for {hall} (hall {hall.pk}).")
         if dry_run:
             # what the import would refuse too: a hall some event uses keeps its layout
-            with transaction.atomic():
-                in_use = venues_services.hall_guard(hall=hall)
+            try:
+                with transaction.atomic():
+                    in_use = venues_services.hall_guard(hall=hall)
+            except ApiError as error:  # busy: the hall is being changed right now
+                raise CommandError(f"{hall}: {error.detail} ({error.code})") from error
             if in_use:
                 error = LayoutInUse()
                 raise CommandError(f"{hall}: {error.detail} ({error.code})")

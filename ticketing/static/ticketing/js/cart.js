@@ -39,11 +39,12 @@ function button(label, { key, primary = false, disabled = false, onclick, class:
 /**
  * The sheet's bar: what the buyer has and the next step. Seats just picked come first (their
  * total and Hold: booking an older hold there would book other seats than those on screen),
- * else the soonest hold (its total and Book). The soonest hold's countdown is always there.
+ * else the newest hold (its total and Book: the one just made, whose seats are on screen). The
+ * newest hold's countdown is always there; older holds are in the details.
  * Null when there is neither a hold nor a selection.
  */
 function sheetBar(view, actions) {
-  const hold = soonest(view.holds);
+  const hold = newest(view.holds);
   const { selected } = view;
   if (!hold && !selected.length) return null;
   const parts = [];
@@ -108,8 +109,8 @@ function sheetBar(view, actions) {
   );
 }
 
-function soonest(holds) {
-  return [...holds].sort((a, b) => a.deadline - b.deadline)[0] || null;
+function newest(holds) {
+  return [...holds].sort((a, b) => b.id - a.id)[0] || null;
 }
 
 function holdPanel(hold, view, actions, inBar) {
@@ -203,7 +204,7 @@ export function drawCart(container, view, actions, focusKey) {
   const keep = focusKey || (container.contains(active) ? active.dataset.key : null);
   const bar = sheetBar(view, actions);
   // The action the bar offers is not repeated in the panel under it (on a phone, `.in-bar`).
-  const barBooks = bar && !view.selected.length ? soonest(view.holds) : null;
+  const barBooks = bar && !view.selected.length ? newest(view.holds) : null;
   const body = [];
   for (const hold of view.holds) body.push(holdPanel(hold, view, actions, hold === barBooks));
   if (view.selected.length) body.push(selectionPanel(view, actions, Boolean(bar)));

@@ -48,11 +48,12 @@ export class LiveSeatMap {
   /** The page's first load: rejects if it fails; polls started meanwhile wait for it. */
   first() {
     const loading = this.load();
-    this.inflight = loading
+    const settled = loading
       .catch(() => {})
       .finally(() => {
-        this.inflight = null;
+        if (this.inflight === settled) this.inflight = null;
       });
+    this.inflight = settled;
     return loading;
   }
 
@@ -86,6 +87,7 @@ export class LiveSeatMap {
   /** Forget the ETag (the viewer changed: the `mine` flags differ) and fetch again. */
   reset() {
     this.etag = null;
+    this.generation += 1; // a map asked for as the previous viewer has their "mine" flags
     return this.refresh();
   }
 

@@ -205,9 +205,18 @@ export function eventView(root, { params }) {
 
   function applyChanges(changed) {
     if (changed === null) {
-      // a whole new map (the first one after a summary, or a layout change)
+      // a whole new map (the first one after a summary, or a layout change): redraw, keeping
+      // the focus where it was, and bring the panel's holds in line with it (another tab may
+      // have held, released or booked meanwhile)
+      const focusedTile = document.activeElement?.closest?.(".tile")?.dataset.section;
       pruneSelection();
       renderAll();
+      if (focusedTile) overview.querySelector(`.tile[data-section="${CSS.escape(focusedTile)}"]`)?.focus();
+      if (state.pendingKeyboard && state.current) grid.focusFirst();
+      state.pendingKeyboard = false;
+      const mine = inv.sections.flatMap((section) => section.rows.flatMap((row) => row.seats.filter((s) => s.mine)));
+      syncHolds([...mine, ...state.holds.flatMap((hold) => hold.seats.map((s) => inv.get(s.id)).filter(Boolean))]);
+      renderCart();
       performance.mark("seatmap-seats");
       document.documentElement.dataset.seats = "ready";
       return;
@@ -376,7 +385,9 @@ export function eventView(root, { params }) {
     toSections.hidden = false;
     card.hide();
     if (inv.partial) {
-      // Only the summary so far: the section is drawn when the whole map arrives (renderAll).
+      // Only the summary so far: the section is drawn when the whole map arrives (renderAll),
+      // and the keyboard goes on to its seats then.
+      state.pendingKeyboard = byKeyboard;
       grid.render([]);
       sectionHint.textContent = `${availabilityText(section)}. Loading its seats…`;
       bowl.update(inv.sections, section);
@@ -498,6 +509,7 @@ export function eventView(root, { params }) {
   }
 
   function showMinimap(view) {
+    card.place(); // the grid panned or zoomed under the seat card
     minimap.hidden = !(view.w < 0.98 || view.h < 0.98);
     Object.assign(minimapView.style, {
       left: `${view.x * 100}%`,
@@ -864,7 +876,14 @@ export function eventView(root, { params }) {
   let retryTimer = null;
   cleanups.push(() => clearTimeout(retryTimer));
 
-  async function start() {
+  /** Load the page; a second call while one runs (a double click on "Try again") joins it. */
+  let starting = null;
+  function start() {
+    if (!starting) starting = load().finally(() => (starting = null));
+    return starting;
+  }
+
+  async function load() {
     clearTimeout(retryTimer);
     try {
       // The event, the buyer's holds, the whole map and its summary at once. A bowl's overview
@@ -951,7 +970,7 @@ export function eventView(root, { params }) {
         h(
           "p",
           { class: "retry" },
-          h("button", { type: "button", class: "btn btn-primary", "data-key": "retry", onclick: start }, "Try again now"),
+          h("button", { type: "button", class: "btn btn-primary", "data-key": "retry", onclick: () => start() }, "Try again now"),
           " ",
           h("a", { href: "#/" }, "See all events"),
         ),

@@ -177,6 +177,7 @@ class SeatMapSummarySectionSerializer(serializers.Serializer):
     blocked = serializers.IntegerField()
     left = serializers.DictField(child=serializers.IntegerField(), help_text="Available seats by category.")
     accessible_left = serializers.IntegerField(help_text="Available wheelchair spaces.")
+    accessible_total = serializers.IntegerField(help_text="Wheelchair spaces, whatever their status.")
     from_price = serializers.CharField(allow_null=True, help_text="The lowest price of an available seat.")
     box = serializers.ListField(
         child=serializers.FloatField(),

@@ -346,7 +346,8 @@ def seat_map_summary(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool
     """The overview of the map: per section, its counts, what is left by category, and from what price.
 
     ``{"event", "sections": [{"id", "name", "total", "available", "held", "booked", "blocked",
-    "left": {category: available seats}, "accessible_left", "from_price", "box"}]}`` in layout
+    "left": {category: available seats}, "accessible_left", "accessible_total", "from_price",
+    "box"}]}`` in layout
     order; ``from_price`` is the lowest price of an available seat (null when none is), ``box``
     the section's [min x, min y, max x, max y] on the hall's plan (null if its seats have no
     x/y). Built from the
@@ -371,7 +372,7 @@ def seat_map_summary(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool
             taken[sid][status] += 1
             wheelchair[sid] -= layout.seat_accessible[index]
     sections = []
-    for sid, (name, by_category, _) in layout.section_totals.items():
+    for sid, (name, by_category, wheelchair_total) in layout.section_totals.items():
         prices = [layout.prices[c] for c, n in left[sid].items() if n and layout.prices.get(c) is not None]
         sections.append(
             {
@@ -382,6 +383,7 @@ def seat_map_summary(state: SeatMapState, *, gzip_ok: bool) -> tuple[bytes, bool
                 **taken[sid],
                 "left": left[sid],
                 "accessible_left": wheelchair[sid],
+                "accessible_total": wheelchair_total,
                 "from_price": min(prices, key=Decimal) if prices else None,
                 "box": layout.section_boxes.get(sid),
             }

@@ -45,6 +45,7 @@ def test_a_fresh_event_has_everything_left_from_its_lowest_price(anon_client, tw
         "blocked": 0,
         "left": {"vip": 5, "standard": 5},
         "accessible_left": 0,
+        "accessible_total": 0,
         "from_price": "35.00",
         "box": None,
     }

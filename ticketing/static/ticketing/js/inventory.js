@@ -41,8 +41,7 @@ export class SeatInventory {
       for (const [category, n] of Object.entries(section.left)) this.left[category] = (this.left[category] || 0) + n;
       this.accessibleLeft += section.accessibleLeft;
     }
-    // the summary counts wheelchair spaces left, not all of them: enough to know the hall has some
-    this.accessibleTotal = Math.max(this.accessibleTotal, this.accessibleLeft);
+    this.accessibleTotal = summary.sections.reduce((n, s) => n + (s.accessible_total || 0), 0);
   }
 
   get size() {

@@ -357,7 +357,7 @@ def test_on_a_phone_the_sheet_books_the_hold_just_made(open_page):
     page.locator("[role=timer]:visible").wait_for()
     seat(page, second).tap()
     page.locator(".sheet-bar").get_by_role("button", name="Hold 1 seat").click()
-    page.wait_for_function("document.querySelectorAll('.cart .hold').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('.cart .hold').length === 2")
     # then: the bar's Book, which has the focus, is the newest hold's
     newest = Hold.objects.filter(buyer__username="fan").order_by("-id").first()
     assert page.evaluate("document.activeElement.dataset.key") == f"bar-book-{newest.pk}"

@@ -32,6 +32,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
 from rest_framework.throttling import BaseThrottle
 
+#: Multiprocess mode is decided once, when prometheus_client is imported (as it decides itself):
+#: the directory must be set before (config/gunicorn.py, in the master). Set later (a test
+#: importing config.gunicorn), it changes nothing.
+MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
 #: Buckets for a buyer's request: the stampede's p99 lives between 0.1 and 2 s.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0)
 
@@ -89,12 +94,11 @@ def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 def exposition() -> bytes:
     """What a scrape reads: every worker's files in multiprocess mode (else this process's own
     registry), then the collectors apps added, read now."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
+    if MULTIPROCESS_DIR:
         from prometheus_client import multiprocess
 
         requests = CollectorRegistry()
-        multiprocess.MultiProcessCollector(requests, path=directory)
+        multiprocess.MultiProcessCollector(requests, path=MULTIPROCESS_DIR)
     else:
         requests = PROCESS_REGISTRY
     extra = CollectorRegistry(auto_describe=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
@@ -36,6 +38,19 @@ from ticketing.services.event_cancel import event_cancel, event_cancel_progress
 from ticketing.services.events import event_create, event_update
 from ticketing.services.holds import hold_create, hold_precheck
 from ticketing.services.inventory import seats_block, seats_unblock
+
+
+def _conditional_json(
+    request: Request, etag: str, vary: str, render: Callable[[bool], tuple[bytes, bool]]
+) -> HttpResponse:
+    """A 304 when the client has ``etag``, else the JSON ``render(gzip_ok)`` returns (bytes, gzipped)."""
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": vary}
+    if etag in request.headers.get("If-None-Match", ""):
+        return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    body, gzipped = render("gzip" in request.headers.get("Accept-Encoding", ""))
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+    return HttpResponse(body, content_type="application/json", headers=headers)
 
 
 class EventViewSet(
@@ -114,17 +129,12 @@ class EventViewSet(
         state = seat_map_state(
             event=event, user_id=user_id, now=timezone.now(), section=int(section) if section else None
         )
-        headers = {
-            "ETag": state.etag,
-            "Cache-Control": "private, no-cache",
-            "Vary": "Authorization, Accept-Encoding",
-        }
-        if state.etag in request.headers.get("If-None-Match", ""):
-            return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        body, gzipped = seat_map_render(state, gzip_ok="gzip" in request.headers.get("Accept-Encoding", ""))
-        if gzipped:
-            headers["Content-Encoding"] = "gzip"
-        return HttpResponse(body, content_type="application/json", headers=headers)
+        return _conditional_json(
+            request,
+            state.etag,
+            "Authorization, Accept-Encoding",
+            lambda gz: seat_map_render(state, gzip_ok=gz),
+        )
 
     @extend_schema(
         responses={200: s.SeatMapSummarySerializer, 304: OpenApiResponse(description="Not modified")},
@@ -137,17 +147,12 @@ class EventViewSet(
         event = get_object_or_404(events.only("id", "status", "created_at", "updated_at"), pk=pk)
         # The caller's own holds do not change the counts: one state (and body) for everyone.
         state = seat_map_state(event=event, user_id=None, now=timezone.now())
-        headers = {
-            "ETag": seat_map_summary_etag(state),
-            "Cache-Control": "private, no-cache",
-            "Vary": "Accept-Encoding",
-        }
-        if headers["ETag"] in request.headers.get("If-None-Match", ""):
-            return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        body, gzipped = seat_map_summary(state, gzip_ok="gzip" in request.headers.get("Accept-Encoding", ""))
-        if gzipped:
-            headers["Content-Encoding"] = "gzip"
-        return HttpResponse(body, content_type="application/json", headers=headers)
+        return _conditional_json(
+            request,
+            seat_map_summary_etag(state),
+            "Accept-Encoding",
+            lambda gz: seat_map_summary(state, gzip_ok=gz),
+        )
 
     @extend_schema(request=s.BlockInputSerializer, responses=s.BlockResultSerializer)
     @action(detail=True, methods=["post"], url_path="seats/block", permission_classes=[IsStaff])

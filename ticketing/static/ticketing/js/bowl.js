@@ -236,26 +236,30 @@ export class BowlOverview {
   }
 
   /** A tile's count and price, of the seats the filter lets through when there is one. */
+  /** The price a tile shows: of the filtered category if any (null if none left), else the lowest. */
+  shownPrice(section) {
+    const { category } = this.filter;
+    if (!category) return section.fromPrice;
+    const [, price] = this.hooks.categories().find(([c]) => c === category) || [];
+    return section.left[category] && price ? price : null;
+  }
+
   words(section) {
     if (section.counts.available === 0) return ["Sold out", ""];
     const { category, accessible } = this.filter;
     if (accessible) return [`${number(section.accessibleLeft)} wheelchair left`, ""];
+    const price = this.shownPrice(section);
     if (category) {
-      const [, price] = this.hooks.categories().find(([c]) => c === category) || [];
       const left = section.left[category] || 0;
-      return [`${number(left)} ${categoryName(category)} left`, left && price ? money(price) : ""];
+      return [`${number(left)} ${categoryName(category)} left`, price === null ? "" : money(price)];
     }
-    return [`${number(section.counts.available)} left`, section.fromPrice === null ? "" : `from ${money(section.fromPrice)}`];
+    return [`${number(section.counts.available)} left`, price === null ? "" : `from ${money(price)}`];
   }
 
   shortPrice(section) {
     if (section.counts.available === 0) return "Sold out";
-    const { category } = this.filter;
-    if (category) {
-      const [, price] = this.hooks.categories().find(([c]) => c === category) || [];
-      return section.left[category] && price ? moneyShort(price) : "–";
-    }
-    return section.fromPrice === null ? "" : moneyShort(section.fromPrice);
+    const price = this.shownPrice(section);
+    return price === null ? (this.filter.category ? "–" : "") : moneyShort(price);
   }
 
   cheapestSlot(section) {

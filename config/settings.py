@@ -255,6 +255,13 @@ TICKETING_LOCK_TIMEOUT_MS = env.int("TICKETING_LOCK_TIMEOUT_MS", default=2000)
 TICKETING_RETRY_AFTER_SECONDS = env.int("TICKETING_RETRY_AFTER_SECONDS", default=1)
 TICKETING_IDEMPOTENCY_TTL_HOURS = env.int("TICKETING_IDEMPOTENCY_TTL_HOURS", default=24)
 TICKETING_MAX_LAYOUT_SEATS = 100_000
+# The live seat stream (SPEC §8, ticketing/services/stream.py). GRIP_URL: the GRIP proxy's
+# publish endpoint and signing key, e.g. http://127.0.0.1:5561?key=<Pushpin's sig_key>; unset,
+# the stream endpoint answers 204 and the web client polls the map.
+GRIP_URL = env("GRIP_URL", default="")
+# Messages kept for resuming subscribers; the publisher's lease as the one that pushes.
+TICKETING_STREAM_RETAIN_SECONDS = env.int("TICKETING_STREAM_RETAIN_SECONDS", default=300)
+TICKETING_STREAM_LEASE_SECONDS = env.float("TICKETING_STREAM_LEASE_SECONDS", default=10.0)
 # Signed tickets, payments, public links (DESIGN.md §7). The signing key is an Ed25519
 # seed, base64 (32 bytes); `check --deploy` refuses an empty one. DEBUG uses a published demo key.
 TICKETING_SIGNING_KEY = env("TICKETING_SIGNING_KEY", default="")

@@ -48,7 +48,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 
 from accounts.models import User
-from ticketing.models import Booking, Event, EventPrice, EventSeat, Hold, Ticket
+from ticketing.models import Booking, Event, EventPrice, EventSeat, Hold, SeatStreamCursor, Ticket
 from venues.models import Hall, Seat, Section
 
 #: Every table whose rows are ever locked, in the one order every waiting lock follows.
@@ -64,6 +64,7 @@ LOCK_ORDER = (
     "ticketing_ticket",
     "ticketing_payment",
     "ticketing_notification",
+    "ticketing_seatstreamcursor",
 )
 
 
@@ -400,3 +401,10 @@ def lock_ticket(*, code: str, booking_id: int) -> Ticket | None:
     )
     locked = lock_rows(tickets)
     return locked[0] if locked else None
+
+
+def lock_stream_cursor() -> SeatStreamCursor | None:
+    """A stream publisher's run: the cursor row, never waiting (SKIP LOCKED). None while another
+    publisher's run holds it, or before the row exists (the service creates it)."""
+    rows = lock_rows(SeatStreamCursor.objects.filter(pk=1), skip_locked=True)
+    return rows[0] if rows else None

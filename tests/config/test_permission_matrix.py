@@ -192,6 +192,15 @@ MATRIX = [
         body=lambda w, r: {"away_team": "Cannes VB"},
     ),
     Row("GET", E + "{id}/seats/", lambda w, r: f"{E}{w.event.pk}/seats/", (200, 200, 200, 200)),
+    # Without a GRIP proxy in front (as here) the stream is 204 for everyone: poll the map.
+    Row("GET", E + "{id}/seats/stream/", lambda w, r: f"{E}{w.event.pk}/seats/stream/", (204, 204, 204, 204)),
+    Row(
+        "GET",
+        E + "{id}/seats/stream/",
+        lambda w, r: f"{E}{w.draft.pk}/seats/stream/",
+        (404, 404, 404, 204),
+        note="(draft)",
+    ),
     Row(
         "GET", E + "{id}/seats/summary/", lambda w, r: f"{E}{w.event.pk}/seats/summary/", (200, 200, 200, 200)
     ),

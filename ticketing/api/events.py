@@ -33,11 +33,13 @@ from ticketing.selectors.seat_map import (
     seat_map_summary,
     seat_map_summary_etag,
 )
+from ticketing.selectors.stream import stream_channel, stream_opening
 from ticketing.services.best_available import hold_create_best_available
 from ticketing.services.event_cancel import event_cancel, event_cancel_progress
 from ticketing.services.events import event_create, event_update
 from ticketing.services.holds import hold_create, hold_precheck
 from ticketing.services.inventory import seats_block, seats_unblock
+from ticketing.stream_proxy import grip_proxied
 
 
 def _conditional_json(
@@ -153,6 +155,44 @@ class EventViewSet(
             "Accept-Encoding",
             lambda gz: seat_map_summary(state, gzip_ok=gz),
         )
+
+    @extend_schema(
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                str,
+                description="Server-Sent Events held by the GRIP proxy: `id: <seq>`, `event: seats` (or"
+                " `reset`: re-read the map), `data: {seq, etag, changes: [{id, status}]}`.",
+            ),
+            204: OpenApiResponse(description="No stream here (no GRIP proxy): poll the seat map."),
+        },
+        parameters=[
+            OpenApiParameter(
+                "Last-Event-ID", str, OpenApiParameter.HEADER, description="Resume after this message."
+            ),
+        ],
+    )
+    @action(detail=True, methods=["get"], url_path="seats/stream", permission_classes=[permissions.AllowAny])
+    def seats_stream(self, request, pk=None):
+        """Live seat changes (SPEC §8): the opening the proxy sends, then it holds the connection."""
+        events = self.get_queryset().select_related(None).prefetch_related(None)
+        event = get_object_or_404(events.only("id", "status", "created_at", "updated_at"), pk=pk)
+        if not grip_proxied(request):
+            response = HttpResponse(status=status.HTTP_204_NO_CONTENT, headers={"Cache-Control": "no-store"})
+            del response["Content-Type"]  # no body, of no type
+            return response
+        last_event_id = request.headers.get("Last-Event-ID")
+        body = stream_opening(event=event, last_event_id=last_event_id, now=timezone.now())
+        headers = {
+            "Grip-Hold": "stream",
+            "Grip-Channel": stream_channel(event.pk),
+            "Grip-Keep-Alive": ":\\n\\n; format=cstring; timeout=20",
+            "Cache-Control": "no-cache",
+        }
+        return HttpResponse(body, content_type="text/event-stream", headers=headers)
+
+    def perform_content_negotiation(self, request, force=False):
+        # An EventSource asks for text/event-stream: its errors are JSON like every other.
+        return super().perform_content_negotiation(request, force=force or self.action == "seats_stream")
 
     @extend_schema(request=s.BlockInputSerializer, responses=s.BlockResultSerializer)
     @action(detail=True, methods=["post"], url_path="seats/block", permission_classes=[IsStaff])

@@ -6,6 +6,7 @@ from ticketing.models.idempotency import IdempotencyKey
 from ticketing.models.inventory import EventSeat
 from ticketing.models.notifications import Notification
 from ticketing.models.payments import Payment
+from ticketing.models.stream import SeatStream, SeatStreamCursor, SeatStreamMessage
 
 __all__ = [
     "Booking",
@@ -17,5 +18,8 @@ __all__ = [
     "Notification",
     "Payment",
     "SeatAudit",
+    "SeatStream",
+    "SeatStreamCursor",
+    "SeatStreamMessage",
     "Ticket",
 ]

@@ -262,6 +262,9 @@ GRIP_URL = env("GRIP_URL", default="")
 # Messages kept for resuming subscribers; the publisher's lease as the one that pushes.
 TICKETING_STREAM_RETAIN_SECONDS = env.int("TICKETING_STREAM_RETAIN_SECONDS", default=300)
 TICKETING_STREAM_LEASE_SECONDS = env.float("TICKETING_STREAM_LEASE_SECONDS", default=10.0)
+# The web client polls the seat map this often (milliseconds) where there is no stream, or
+# while it is down.
+TICKETING_WEB_POLL_MS = env.int("TICKETING_WEB_POLL_MS", default=15000)
 # Signed tickets, payments, public links (DESIGN.md §7). The signing key is an Ed25519
 # seed, base64 (32 bytes); `check --deploy` refuses an empty one. DEBUG uses a published demo key.
 TICKETING_SIGNING_KEY = env("TICKETING_SIGNING_KEY", default="")

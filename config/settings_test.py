@@ -31,6 +31,8 @@ os.environ.update(SUITE_ENVIRONMENT)  # inherited by the subprocesses tests star
 
 from config.settings import *  # noqa: E402, F403
 
+# The browser tests run without a stream: other buyers' changes come by polling, every second.
+TICKETING_WEB_POLL_MS = 1000
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

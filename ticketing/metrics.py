@@ -5,19 +5,25 @@ Registered with ``config.metrics`` by ``TicketingConfig.ready``:
   marked active (the sweeper's lag; 0 when it is keeping up). Seats of an expired hold are
   already free for buyers (the expiry rule needs no sweeper), so this measures housekeeping;
 - ``ticketing_outbox_backlog`` and ``ticketing_outbox_oldest_seconds``: emails owed and not sent
-  yet, and the age of the oldest (the notifier's lag).
-Two indexed queries per scrape; a scrape that cannot reach the database reports nothing for
+  yet, and the age of the oldest (the notifier's lag);
+- ``ticketing_stream_publisher_idle_seconds``: since the leading stream publisher's last run
+  (about its ``--every`` when it runs; growing: no publisher runs, and the live maps are stale
+  until one does); ``ticketing_stream_unpublished_messages`` and
+  ``ticketing_stream_unpublished_oldest_seconds``: messages made and not yet taken by the GRIP
+  proxy (the proxy down), and the age of the oldest. How many watch, and how many messages the
+  proxy sent, is the proxy's own figure (Pushpin's ``prometheus_port``, README).
+A few indexed queries per scrape; a scrape that cannot reach the database reports nothing for
 these (the request metrics still come).
 """
 
 from __future__ import annotations
 
 from django.db import DatabaseError
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from ticketing.models import Hold, Notification
+from ticketing.models import Hold, Notification, SeatStream, SeatStreamCursor, SeatStreamMessage
 
 
 class TicketingCollector:
@@ -33,6 +39,17 @@ class TicketingCollector:
             outbox = Notification.objects.filter(sent_at__isnull=True).aggregate(
                 n=Count("id"), oldest=Min("created_at")
             )
+            cursor = SeatStreamCursor.objects.filter(pk=1).values_list("expired_through", flat=True).first()
+            behind = SeatStream.objects.filter(seq__gt=F("published_seq")).values_list(
+                "event", "seq", "published_seq"
+            )
+            unpublished, first_unpublished = 0, []
+            for event, seq, done in behind:
+                unpublished += seq - done
+                first_unpublished += SeatStreamMessage.objects.filter(event=event, seq=done + 1).values_list(
+                    "at", flat=True
+                )
+            oldest_unpublished = min(first_unpublished, default=None)
         except DatabaseError:
             return
         yield GaugeMetricFamily(
@@ -47,6 +64,22 @@ class TicketingCollector:
             "ticketing_outbox_oldest_seconds",
             "Age of the oldest email not sent yet (0: none).",
             value=(now - outbox["oldest"]).total_seconds() if outbox["oldest"] else 0.0,
+        )
+        if cursor is not None:
+            yield GaugeMetricFamily(
+                "ticketing_stream_publisher_idle_seconds",
+                "Since the leading seat-stream publisher's last run.",
+                value=(now - cursor).total_seconds(),
+            )
+        yield GaugeMetricFamily(
+            "ticketing_stream_unpublished_messages",
+            "Seat-stream messages made and not yet taken by the GRIP proxy.",
+            value=unpublished,
+        )
+        yield GaugeMetricFamily(
+            "ticketing_stream_unpublished_oldest_seconds",
+            "Age of the oldest seat-stream message not yet taken by the proxy (0: none).",
+            value=(now - oldest_unpublished).total_seconds() if oldest_unpublished else 0.0,
         )
 
 

@@ -48,7 +48,8 @@ def buyer_app(request: HttpRequest) -> HttpResponse:
         "max_seats_per_buyer": settings.TICKETING_MAX_SEATS_PER_BUYER,
         "hold_seconds": settings.TICKETING_HOLD_SECONDS,
         "currency": getattr(settings, "TICKETING_CURRENCY", "EUR"),
-        "poll_ms": getattr(settings, "TICKETING_WEB_POLL_MS", 1000),
+        "poll_ms": settings.TICKETING_WEB_POLL_MS,
+        "stream": bool(settings.GRIP_URL),
     }
     response = render(request, "ticketing/index.html", context)
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY

@@ -65,6 +65,28 @@ def test_the_sweeper_lag_and_the_outbox_backlog_are_read_at_scrape_time(anon_cli
     assert "ticketing_outbox_backlog 0.0" in text
 
 
+def test_the_stream_publishers_figures_are_read_at_scrape_time(anon_client, buyer, event):
+    # given: a publisher that ran and made a message the proxy has not taken (none configured)
+    from ticketing.services.stream import stream_run
+
+    stream_run(pusher=None, me="m")
+    stream_run(pusher=None, me="m")
+    seat = EventSeat.objects.filter(event=event).values_list("id", flat=True).first()
+    hold_create(buyer=buyer, event=event, seat_ids=[seat])
+    stream_run(pusher=None, me="m")
+    # when
+    text = metrics(anon_client).content.decode()
+    # then
+    values = {
+        line.split()[0]: float(line.split()[1])
+        for line in text.splitlines()
+        if line.startswith("ticketing_stream")
+    }
+    assert values["ticketing_stream_unpublished_messages"] == 1
+    assert 0 <= values["ticketing_stream_unpublished_oldest_seconds"] < 30
+    assert 0 <= values["ticketing_stream_publisher_idle_seconds"] < 30
+
+
 def test_another_address_is_told_nothing(anon_client):
     assert metrics(anon_client, "203.0.113.9").status_code == 404
 

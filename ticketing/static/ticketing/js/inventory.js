@@ -81,6 +81,25 @@ export class SeatInventory {
     return changed;
   }
 
+  /**
+   * Take the changes of a stream message ([{id, status}], each seat's status now); returns the
+   * seats that changed. Before the whole map (a summary only) there is nothing to change: the
+   * map on its way has them. `mine` is left alone: only a map says whose a seat is.
+   */
+  applyChanges(changes) {
+    if (this.partial) return [];
+    const changed = [];
+    for (const { id, status } of changes) {
+      const seat = this.seats.get(id);
+      if (!seat || seat.status === status) continue;
+      seat.status = status;
+      if (status === "available") seat.mine = false;
+      changed.push(seat);
+    }
+    if (changed.length) this.recount();
+    return changed;
+  }
+
   build(payload) {
     this.partial = false;
     this.seats.clear();

@@ -7,7 +7,8 @@ export const config = {
   maxSeatsPerBuyer: Number(body.maxSeatsPerBuyer) || 10,
   holdSeconds: Number(body.holdSeconds) || 600,
   currency: body.currency || "EUR",
-  pollMs: Number(body.pollMs) || 1000,
+  pollMs: Number(body.pollMs) || 15000,
+  stream: body.stream === "1", // the site has the live seat stream (a GRIP proxy in front)
 };
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };

@@ -3,7 +3,8 @@
 // zoom and pan and a floating seat card, a list view for screen readers, the selection, holds
 // with their countdown (a bottom sheet on a phone), and booking.
 //
-// Live: the seat map is polled with If-None-Match; an unchanged map costs a 304 with no body.
+// Live: seat changes come over the seat stream where the site has one (live.js), else the map is
+// polled with If-None-Match; an unchanged map costs a 304 with no body.
 // Polling stops while the tab is hidden and resumes at once when it is shown again.
 
 import { api, session } from "../api.js";
@@ -79,8 +80,19 @@ export function eventView(root, { params }) {
   const inv = new SeatInventory();
   const live = new LiveSeatMap(eventId, {
     pollMs: config.pollMs,
+    stream: config.stream,
     onMap: (payload) => {
       const changed = inv.apply(payload);
+      if (grid) applyChanges(changed);
+    },
+    onChanges: (changes) => {
+      // A seat of this buyer's: only the map says which are "mine" now; ask for it (a 304 or
+      // the seats that changed).
+      if (changes.some((change) => inv.get(change.id)?.mine)) {
+        live.refresh();
+        return;
+      }
+      const changed = inv.applyChanges(changes);
       if (grid) applyChanges(changed);
     },
     onState: setLive,

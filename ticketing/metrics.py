@@ -6,17 +6,24 @@ Registered with ``config.metrics`` by ``TicketingConfig.ready``:
   already free for buyers (the expiry rule needs no sweeper), so this measures housekeeping;
 - ``ticketing_outbox_backlog`` and ``ticketing_outbox_oldest_seconds``: emails owed and not sent
   yet, and the age of the oldest (the notifier's lag).
-Two indexed queries per scrape; a scrape that cannot reach the database reports nothing for
-these (the request metrics still come).
+- ``ticketing_queue_waiting{event}`` and ``ticketing_queue_in_line{event}``: buyers still
+  waiting in each event's waiting room, and in its line in all (admitted ones included), read
+  from Redis (``ticketing/waiting_line.py``: one script per event with a line).
+Two indexed queries per scrape; a scrape that cannot reach the database (or Redis) reports
+nothing for these (the request metrics still come).
 """
 
 from __future__ import annotations
 
+import time
+
+import redis
 from django.db import DatabaseError
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
+from ticketing import waiting_line
 from ticketing.models import Hold, Notification
 
 
@@ -50,4 +57,31 @@ class TicketingCollector:
         )
 
 
+class WaitingRoomCollector:
+    def describe(self):
+        return []
+
+    def collect(self):
+        if not waiting_line.configured():
+            return
+        try:
+            lengths = waiting_line.lines_length(now=time.time())
+        except redis.RedisError:
+            return
+        waiting = GaugeMetricFamily(
+            "ticketing_queue_waiting", "Buyers waiting in the event's waiting room.", labels=["event"]
+        )
+        in_line = GaugeMetricFamily(
+            "ticketing_queue_in_line",
+            "Buyers in the event's waiting-room line, admitted ones included.",
+            labels=["event"],
+        )
+        for event_id, (total, still) in lengths.items():
+            waiting.add_metric([str(event_id)], still)
+            in_line.add_metric([str(event_id)], total)
+        yield waiting
+        yield in_line
+
+
 COLLECTOR = TicketingCollector()
+QUEUE_COLLECTOR = WaitingRoomCollector()

@@ -5,6 +5,9 @@
 //
 // Live: the seat map is polled with If-None-Match; an unchanged map costs a 304 with no body.
 // Polling stops while the tab is hidden and resumes at once when it is shown again.
+//
+// An event with a waiting room shows it (views/queue.js) until the buyer holds a pass for it;
+// holds then send the pass (Queue-Pass), and a pass refused sends the buyer back to the room.
 
 import { api, session } from "../api.js";
 import { BowlOverview, availabilityText } from "../bowl.js";
@@ -15,6 +18,7 @@ import { LiveSeatMap } from "../live.js";
 import { SeatCard } from "../seatcard.js";
 import { SeatList } from "../seatlist.js";
 import { SEAT_MIN, SeatGrid } from "../seatmap.js";
+import { forgetQueuePass, queueHeaders, queuePass, waitingRoomView } from "./queue.js";
 import {
   announce,
   categoryName,
@@ -590,6 +594,11 @@ export function eventView(root, { params }) {
         "Too many seats.",
         `You can have at most ${plural(limit, "seat")} for this event, counting seats you already hold or have booked. Remove some seats from your selection and try again.`,
       );
+    } else if (code === "queue_pass_required" || code === "queue_pass_invalid") {
+      // No pass, or one that ran out: back to the waiting room for a (new) turn.
+      forgetQueuePass(eventId);
+      setNotice("error", "Your turn in the waiting room has ended.", "Taking you back to the waiting room…");
+      setTimeout(() => navigate(`#/events/${eventId}`), 1500);
     } else if (code === "event_not_on_sale") {
       setNotice(
         "error",
@@ -645,6 +654,7 @@ export function eventView(root, { params }) {
       const hold = await api(`/events/${eventId}/holds/`, {
         method: "POST",
         body: { seat_ids: ids },
+        headers: queueHeaders(eventId),
         idempotent: true,
       });
       const seats = takeHold(hold);
@@ -679,6 +689,7 @@ export function eventView(root, { params }) {
       const hold = await api(`/events/${eventId}/holds/`, {
         method: "POST",
         body: { best_available: request },
+        headers: queueHeaders(eventId),
         idempotent: true,
       });
       const seats = takeHold(hold);
@@ -900,6 +911,13 @@ export function eventView(root, { params }) {
         loadMine(),
       ]);
       if (destroyed) return;
+      if (event.waiting_room && !queuePass(eventId)) {
+        // The waiting room first; admitted, this page starts again with the pass kept.
+        live.stop();
+        delete document.documentElement.dataset.seatmap;
+        cleanups.push(waitingRoomView(root, event, { onAdmitted: () => navigate(`#/events/${eventId}`) }));
+        return;
+      }
       state.bowl = BOWL_KINDS.has(event.venue_kind);
       if (!inv.size) {
         if (state.bowl && summary) inv.applySummary(summary);

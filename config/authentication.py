@@ -7,7 +7,8 @@
   claims are checked once, and its expiry on every request. An on-sale buyer sends one token
   hundreds of times.
 - **No user query where the token's claims suffice.** A view lists the actions in
-  ``token_claims_suffice`` (the hold, the booking, the release): their ``request.user`` is built
+  ``token_claims_suffice`` (the hold, the booking, the release, joining a waiting room, whose
+  place leads only to holds): their ``request.user`` is built
   from the token's user id with every other field deferred, with no query. Such a use case
   verifies the account itself, inside its own transaction, where it locks the buyer anyway:
   ``ticketing.locking.lock_buyer`` and ``lock_for_booking`` refuse a deleted or deactivated

@@ -241,6 +241,36 @@ class WrongEvent(Conflict):
     default_detail = "This ticket is for another event."
 
 
+# --- The waiting room ------------------------------------------------------------------------
+
+
+class QueuePassRequired(ApiError):
+    """A hold on an event with a waiting room, without the buyer's admission pass."""
+
+    code = "queue_pass_required"
+    http_status = 403
+    default_detail = (
+        "This event has a waiting room: join it (POST /events/{id}/queue/) and send the pass it"
+        " gives you in the Queue-Pass header."
+    )
+
+
+class QueuePassInvalid(ApiError):
+    """A Queue-Pass that is forged, expired, another buyer's or another event's."""
+
+    code = "queue_pass_invalid"
+    http_status = 403
+    default_detail = (
+        "This Queue-Pass is not valid for you and this event, or it has expired; join the waiting room again."
+    )
+
+
+class WaitingRoomUnavailable(Busy):
+    """The waiting room's Redis cannot be reached: 503 ``busy`` with Retry-After (no code of its own)."""
+
+    default_detail = "The waiting room is unavailable right now; please retry in a moment."
+
+
 # --- Venues and layouts --------------------------------------------------------------------------
 
 

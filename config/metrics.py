@@ -9,8 +9,11 @@ applies, and nginx refuses the path from outside too): anyone else gets a 404.
 - ``ticketing_holds_total{outcome}`` and ``ticketing_bookings_total{outcome}``: holds and
   bookings asked for, by outcome (``created`` or the error code of the refusal, e.g.
   ``seats_unavailable``, ``hold_expired``, ``throttled``);
+- ``ticketing_queue_admissions_total{event}``: buyers let through a waiting room (the admission
+  rate is its ``rate()``);
 - what other apps register through ``collectors`` at start-up (ticketing: sweeper lag, outbox
-  backlog; ``ticketing/metrics.py``), read from the database at scrape time.
+  backlog, read from the database, and the waiting rooms' lengths, read from Redis;
+  ``ticketing/metrics.py``), read at scrape time.
 
 Under gunicorn every worker is a process: ``config/gunicorn.py`` points
 ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory before the app is loaded, and a scrape adds up
@@ -51,6 +54,12 @@ HOLDS = Counter(
 )
 BOOKINGS = Counter(
     "ticketing_bookings", "Bookings asked for, by outcome (created, or the refusal's code).", ["outcome"]
+)
+
+QUEUE_ADMISSIONS = Counter(
+    "ticketing_queue_admissions",
+    "Buyers let through an event's waiting room (counted when first seen admitted), by event.",
+    ["event"],
 )
 
 #: The routes whose outcomes are counted: URL pattern name -> counter.

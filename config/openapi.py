@@ -6,10 +6,12 @@ the view's own configuration rather than from a hand-written list per endpoint:
 
 - ``503 busy`` everywhere: any request that touches the database can meet a lock timeout or a
   lost connection;
-- ``400 invalid`` when the operation reads a body, query parameters or an ``Idempotency-Key``;
+- ``400 invalid`` when the operation reads a body, query parameters, an ``Idempotency-Key`` or
+  a required header (the waiting room's ``Queue-Token``);
   ``413``/``415`` when it reads a body;
 - ``401`` when the view authenticates (a bad token is refused even on public reads) or its
-  permissions refuse anonymous callers; ``403`` when they refuse an authenticated non-staff user;
+  permissions refuse anonymous callers; ``403`` when they refuse an authenticated non-staff user
+  or a waiting room gates the operation (``QUEUE_GATED``: a hold needs a ``Queue-Pass``);
 - ``404`` for paths with an id and for paginated lists (a page past the end);
 - ``409`` for the domain conflicts listed in ``CONFLICTS`` and for idempotent operations;
 - ``422`` for ``Idempotency-Key`` reuse; ``429`` when the view is throttled.
@@ -59,7 +61,7 @@ class ErrorSerializer(serializers.Serializer):
 DESCRIPTIONS = {
     400: "`invalid`: malformed body, wrong types, unknown fields, absurd values.",
     401: "`not_authenticated` or `token_not_valid`.",
-    403: "`permission_denied`.",
+    403: "`permission_denied`; on a hold, `queue_pass_required` or `queue_pass_invalid`.",
     404: "`not_found` (also another buyer's hold or booking).",
     409: "A domain conflict: `seats_unavailable`, `event_not_on_sale`, `hold_expired`, ...",
     413: "`payload_too_large`: the body is over the request size limit.",
@@ -79,6 +81,8 @@ CONFLICTS = {
 }
 # Operations whose body names another resource that may not exist (404).
 BODY_LOOKUPS = {("BookingViewSet", "create")}  # hold_id
+# Operations a waiting room gates (403 queue_pass_required / queue_pass_invalid).
+QUEUE_GATED = {("EventViewSet", "holds")}
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -131,7 +135,8 @@ class ApiAutoSchema(AutoSchema):
         filters = any(p["in"] == "query" for p in parameters)  # page_size is checked too
 
         statuses = {503}
-        if has_body or filters or idempotent:
+        required_header = any(p["in"] == "header" and p.get("required") for p in parameters)
+        if has_body or filters or idempotent or required_header:
             statuses.add(400)
         if has_body or idempotent:
             statuses |= {413, 415} if method in {"POST", "PUT", "PATCH"} else {415}
@@ -143,6 +148,8 @@ class ApiAutoSchema(AutoSchema):
             statuses.add(404)
         if (name, action) in BODY_LOOKUPS:
             statuses.add(404)
+        if (name, action) in QUEUE_GATED:
+            statuses.add(403)
         if (name, action) in CONFLICTS and method not in SAFE_METHODS:
             statuses.add(409)
         if idempotent:

@@ -273,6 +273,24 @@ if is_placeholder(TICKETING_SIGNING_KEY):
     TICKETING_SIGNING_KEY = ""
 if not TICKETING_SIGNING_KEY and DEBUG:
     TICKETING_SIGNING_KEY = "EC4kjPIx1//nm3hsqAWZ1y+DFyA+V/DRWKMa1saQLMA="  # demo only, public
+# The waiting room (DESIGN.md, "Waiting room"): its line lives in Redis, here or, by default,
+# in the cache's Redis when CACHE_URL is redis://. Without one, no event can have a waiting room
+# (staff are told so when they set one).
+_cache_url = env("CACHE_URL", default="")
+TICKETING_QUEUE_REDIS_URL = env(
+    "TICKETING_QUEUE_REDIS_URL", default=_cache_url if _cache_url.startswith("redis://") else ""
+)
+# HMAC key of queue tokens and admission passes (any long random string); `check --deploy`
+# refuses an empty one. DEBUG uses a published demo key.
+TICKETING_QUEUE_KEY = env("TICKETING_QUEUE_KEY", default="")
+if is_placeholder(TICKETING_QUEUE_KEY):
+    _placeholders.append("TICKETING_QUEUE_KEY")
+    TICKETING_QUEUE_KEY = ""
+if not TICKETING_QUEUE_KEY and DEBUG:
+    TICKETING_QUEUE_KEY = "demo-only-queue-key-published-in-the-repository"
+# How long an admission pass lets its buyer hold seats, and how often waiting buyers poll.
+TICKETING_QUEUE_PASS_MINUTES = env.int("TICKETING_QUEUE_PASS_MINUTES", default=15)
+TICKETING_QUEUE_POLL_SECONDS = env.int("TICKETING_QUEUE_POLL_SECONDS", default=5)
 TICKETING_PAYMENT_GATEWAY = env("TICKETING_PAYMENT_GATEWAY", default="ticketing.payments.FakeGateway")
 TICKETING_CURRENCY = env("TICKETING_CURRENCY", default="EUR")
 TICKETING_PUBLIC_URL = env("TICKETING_PUBLIC_URL", default="http://127.0.0.1:8000")

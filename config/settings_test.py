@@ -17,6 +17,7 @@ SUITE_ENVIRONMENT = {
     "SECURE_SSL_REDIRECT": "false",
     "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
     "TICKETING_SIGNING_KEY": "r72b93oRdu2t50qcz38ALDRsRSs04htrWeF8yEezIiU=",  # tests only
+    "TICKETING_QUEUE_KEY": "test-only-queue-key-0123456789",  # tests only
     "DJANGO_ENV_FILE": os.devnull,
 }
 POINTED_BY_THE_CALLER = {"DATABASE_URL"}

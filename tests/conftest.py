@@ -1,6 +1,9 @@
 """Shared fixtures. Sub-folders add their own conftest.py for their own fixtures."""
 
+import os
+
 import pytest
+import redis
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -81,3 +84,26 @@ def staff_client(staff):
 def event(db):
     """An on-sale match in a 2-row × 5-seat hall (row A vip, row B standard)."""
     return on_sale_event()
+
+
+#: The waiting room's tests use this logical database, flushed before and after each of them.
+QUEUE_REDIS_URL = os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+@pytest.fixture
+def queue_redis(settings):
+    """The waiting room on a real Redis (db 7), empty. Without a Redis the test is skipped, unless
+    ``REQUIRE_REDIS=1`` (CI sets it): then it fails, so CI cannot go green without these tests."""
+    try:
+        redis.Redis.from_url(QUEUE_REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        message = f"The waiting room's tests need Redis at {QUEUE_REDIS_URL} ({error})"
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"{message}; REQUIRE_REDIS=1, so this is a failure, not a skip", pytrace=False)
+        pytest.skip(message)
+    from ticketing import waiting_line
+
+    settings.TICKETING_QUEUE_REDIS_URL = QUEUE_REDIS_URL
+    waiting_line.line_flush_all()
+    yield waiting_line.client()
+    redis.Redis.from_url(QUEUE_REDIS_URL).flushdb()

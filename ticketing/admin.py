@@ -46,6 +46,7 @@ from ticketing.services.events import (
 )
 from ticketing.services.holds import holds_release
 from ticketing.services.inventory import seat_effective_status, seats_block, seats_unblock
+from ticketing.services.waiting_room import waiting_room_validate
 
 EVENT_FORM_FIELDS = (
     "kind",
@@ -56,6 +57,8 @@ EVENT_FORM_FIELDS = (
     "starts_at",
     "hold_seconds",
     "max_seats_per_buyer",
+    "waiting_room_opens_at",
+    "waiting_room_admit_per_minute",
 )
 
 
@@ -93,6 +96,16 @@ class EventAdminForm(forms.ModelForm):
                 )
             except Invalid as error:
                 add_service_errors(self, error)
+        if {"waiting_room_opens_at", "waiting_room_admit_per_minute"} <= set(data):
+            try:
+                waiting_room_validate(
+                    opens_at=data["waiting_room_opens_at"],
+                    admit_per_minute=data["waiting_room_admit_per_minute"],
+                    event=self.instance if self.instance.pk else None,
+                    now=timezone.now(),
+                )
+            except Invalid as error:
+                self.add_error("waiting_room_opens_at", str(error.detail))
         if self.instance.pk is None and data.get("hall") and not hall_categories(hall=data["hall"]):
             self.add_error("hall", "This hall has no seat layout yet: give it one first.")
         return data

@@ -11,18 +11,25 @@ Registered with ``config.metrics`` by ``TicketingConfig.ready``:
   until one does); ``ticketing_stream_unpublished_messages`` and
   ``ticketing_stream_unpublished_oldest_seconds``: messages made and not yet taken by the GRIP
   proxy (the proxy down), and the age of the oldest. How many watch, and how many messages the
-  proxy sent, is the proxy's own figure (Pushpin's ``prometheus_port``, README).
-A few indexed queries per scrape; a scrape that cannot reach the database reports nothing for
-these (the request metrics still come).
+  proxy sent, is the proxy's own figure (Pushpin's ``prometheus_port``, README);
+- ``ticketing_queue_waiting{event}`` and ``ticketing_queue_in_line{event}``: buyers still
+  waiting in each event's waiting room, and in its line in all (admitted ones included), read
+  from Redis (``ticketing/waiting_line.py``: one script per event with a line).
+A few indexed queries per scrape; a scrape that cannot reach the database (or Redis) reports
+nothing for these (the request metrics still come).
 """
 
 from __future__ import annotations
 
+import time
+
+import redis
 from django.db import DatabaseError
 from django.db.models import Count, F, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
+from ticketing import waiting_line
 from ticketing.models import Hold, Notification, SeatStream, SeatStreamCursor, SeatStreamMessage
 
 
@@ -83,4 +90,31 @@ class TicketingCollector:
         )
 
 
+class WaitingRoomCollector:
+    def describe(self):
+        return []
+
+    def collect(self):
+        if not waiting_line.configured():
+            return
+        try:
+            lengths = waiting_line.lines_length(now=time.time())
+        except redis.RedisError:
+            return
+        waiting = GaugeMetricFamily(
+            "ticketing_queue_waiting", "Buyers waiting in the event's waiting room.", labels=["event"]
+        )
+        in_line = GaugeMetricFamily(
+            "ticketing_queue_in_line",
+            "Buyers in the event's waiting-room line, admitted ones included.",
+            labels=["event"],
+        )
+        for event_id, (total, still) in lengths.items():
+            waiting.add_metric([str(event_id)], still)
+            in_line.add_metric([str(event_id)], total)
+        yield waiting
+        yield in_line
+
+
 COLLECTOR = TicketingCollector()
+QUEUE_COLLECTOR = WaitingRoomCollector()

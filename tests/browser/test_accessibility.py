@@ -144,3 +144,31 @@ def test_the_harness_reports_a_violation(open_page, axe, live_server):
     # then
     serious = [(v["id"], v["impact"]) for v in violations if v["impact"] in SERIOUS]
     assert serious == [("button-name", "critical")]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_waiting_room_has_no_serious_or_critical_axe_violations(
+    open_page, axe, shots, queue_redis, viewport
+):
+    # given: a show whose waiting room opened with one buyer through ahead, the rate slow
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ticketing.services.waiting_room import waiting_room_join
+
+    cinema = cinema_event()
+    cinema.waiting_room_opens_at, cinema.waiting_room_admit_per_minute = (
+        timezone.now() - timedelta(seconds=1),
+        1,
+    )
+    cinema.save()  # mirrored into Redis as it commits
+    waiting_room_join(event_id=cinema.pk, buyer=UserFactory(username="early"))
+    UserFactory(username="hana")
+    page = open_page(viewport=VIEWPORTS[viewport], bypass_csp=True)
+    log_in(page, "hana", next_path=f"/events/{cinema.pk}")
+    page.locator(".queue-status").get_by_text("in line").wait_for()
+    violations = axe(page)
+    shots(page, f"waiting-room-{viewport}", full_page=True)
+    serious = [v for v in violations if v["impact"] in SERIOUS]
+    assert not serious, f"waiting room at {viewport}:\n{describe_violations(serious)}"

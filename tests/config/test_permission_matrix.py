@@ -243,6 +243,23 @@ MATRIX = [
         body=lambda w, r: {"seat_ids": [1]},
         note="(draft)",
     ),
+    # --- the waiting room: buyers join (this event has none: 404); a poll's credential is its token
+    Row(
+        "POST",
+        E + "{id}/queue/",
+        lambda w, r: f"{E}{w.event.pk}/queue/",
+        (401, 404, 404, 404),
+        codes=("not_authenticated", "not_found", "not_found", "not_found"),
+        note="(no waiting room)",
+    ),
+    Row(
+        "GET",
+        E + "{id}/queue/",
+        lambda w, r: f"{E}{w.event.pk}/queue/",
+        (400, 400, 400, 400),
+        codes=("invalid", "invalid", "invalid", "invalid"),
+        note="(no Queue-Token)",
+    ),
     Row("GET", E + "{id}/cancel/", lambda w, r: f"{E}{w.event.pk}/cancel/", (401, 403, 403, 200)),
     Row("POST", E + "{id}/cancel/", lambda w, r: f"{E}{w.draft.pk}/cancel/", (401, 403, 403, 200)),
     Row("GET", E + "{id}/report/", lambda w, r: f"{E}{w.event.pk}/report/", (401, 403, 403, 200)),

@@ -18,6 +18,7 @@ ENV_EXAMPLE = BASE_DIR / ".env.example"
 REAL_SECRETS = {
     "SECRET_KEY": "Zq3v9-production-like-secret-generated-for-this-test-only-8842",
     "TICKETING_SIGNING_KEY": "9J3oH0m3m8e7y3qz8p1mYkq2m0yUO9xTq8lS1jv4b2c=",
+    "TICKETING_QUEUE_KEY": "Kp4x-production-like-queue-key-generated-for-this-test-only-5521",
 }
 
 
@@ -93,6 +94,7 @@ PLACEHOLDER_CASES = {
     "SECRET_KEY": {"SECRET_KEY": "change-me-to-a-long-random-string"},
     "TICKETING_SIGNING_KEY": {"TICKETING_SIGNING_KEY": "change-me-base64-of-32-random-bytes"},
     "JWT_SIGNING_KEY": {"JWT_SIGNING_KEY": "change-me"},
+    "TICKETING_QUEUE_KEY": {"TICKETING_QUEUE_KEY": "change-me-to-another-long-random-string"},
     "POSTGRES_PASSWORD": {"DATABASE_URL": "postgres://ticketing:change-me@db:5432/ticketing"},
 }
 
@@ -117,7 +119,9 @@ def test_real_secrets_start():
 def test_env_example_as_is_refuses_to_start_in_production():
     result = django("check", env={"DEBUG": "false", "DJANGO_ENV_FILE": str(ENV_EXAMPLE)})
     assert result.returncode != 0
-    assert "SECRET_KEY, TICKETING_SIGNING_KEY still hold the placeholder" in result.stderr
+    assert (
+        "SECRET_KEY, TICKETING_SIGNING_KEY, TICKETING_QUEUE_KEY still hold the placeholder" in result.stderr
+    )
 
 
 def test_the_demo_runs_on_a_copied_env_example():
@@ -125,6 +129,7 @@ def test_the_demo_runs_on_a_copied_env_example():
     env = {"DEBUG": "1", "DJANGO_ENV_FILE": str(ENV_EXAMPLE)}
     result = django("check", "--deploy", env=env)  # the deploy checks include the signing key's
     assert "ticketing.E001" not in result.stdout + result.stderr
+    assert "ticketing.E002" not in result.stdout + result.stderr
     s = settings_json(["ALLOWED_HOSTS", "DATABASES"], env=env)
     assert "127.0.0.1" in s["ALLOWED_HOSTS"]
     assert s["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"  # not compose's db

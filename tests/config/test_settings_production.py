@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "Zq3v9-production-like-secret-generated-for-this-test-only-8842",
     "ALLOWED_HOSTS": "tickets.example.com",
     "TICKETING_SIGNING_KEY": "9J3oH0m3m8e7y3qz8p1mYkq2m0yUO9xTq8lS1jv4b2c=",
+    "TICKETING_QUEUE_KEY": "Kp4x-production-like-queue-key-generated-for-this-test-only-5521",
 }
 
 

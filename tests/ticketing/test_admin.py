@@ -324,3 +324,43 @@ def test_cancel_bookings_action(admin_client, world):
     }
     again = run_action(admin_client, Booking, "cancel_bookings", [booking.pk])
     assert any("already cancelled" in message for message in messages_of(again))
+
+
+def test_staff_set_a_waiting_room_in_the_admin(admin_client, queue_redis):
+    fields = {
+        "waiting_room_opens_at_0": "2031-05-01",
+        "waiting_room_opens_at_1": "10:00:00",
+        "waiting_room_admit_per_minute": "200",
+    }
+    response = admin_client.post(url(Event, "add"), event_form(hall_with_layout(), **fields))
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    assert Event.objects.get().waiting_room_admit_per_minute == 200
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"waiting_room_admit_per_minute": "10"}, "needs both opens_at and admit_per_minute"),
+        (
+            {"waiting_room_opens_at_0": "2031-05-01", "waiting_room_opens_at_1": "10:00:00"},
+            "needs both opens_at and admit_per_minute",
+        ),
+    ],
+)
+def test_an_incomplete_waiting_room_is_refused_in_the_admin(admin_client, queue_redis, fields, error):
+    response = admin_client.post(url(Event, "add"), event_form(hall_with_layout(), **fields))
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_without_redis_the_admin_says_a_waiting_room_needs_it(admin_client, settings):
+    settings.TICKETING_QUEUE_REDIS_URL = ""
+    fields = {
+        "waiting_room_opens_at_0": "2031-05-01",
+        "waiting_room_opens_at_1": "10:00:00",
+        "waiting_room_admit_per_minute": "20",
+    }
+    response = admin_client.post(url(Event, "add"), event_form(hall_with_layout(), **fields))
+    assert response.status_code == 200
+    assert "needs Redis" in response.content.decode()

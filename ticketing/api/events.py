@@ -22,6 +22,7 @@ from ticketing.api import serializers as s
 from ticketing.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from ticketing.models import Event
 from ticketing.selectors.events import (
+    event_pk,
     event_public_get,
     events_availability,
     events_filter,
@@ -39,7 +40,23 @@ from ticketing.services.event_cancel import event_cancel, event_cancel_progress
 from ticketing.services.events import event_create, event_update
 from ticketing.services.holds import hold_create, hold_precheck
 from ticketing.services.inventory import seats_block, seats_unblock
+from ticketing.services.waiting_room import queue_pass_check, waiting_room_join, waiting_room_poll
 from ticketing.stream_proxy import grip_proxied
+
+QUEUE_PASS = OpenApiParameter(
+    "Queue-Pass",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="On an event with a waiting room: the admission pass its queue gave you (else 403).",
+)
+QUEUE_TOKEN = OpenApiParameter(
+    "Queue-Token",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The token POST /events/{id}/queue/ gave you.",
+)
 
 
 def _conditional_json(
@@ -65,8 +82,18 @@ class EventViewSet(
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = s.EventSerializer
     throttle_scope: str | None = None  # set per action (holds)
-    token_claims_suffice = ("holds",)  # the hold verifies the account itself (config/authentication.py)
+    # the hold verifies the account itself, the queue needs only the id (config/authentication.py)
+    token_claims_suffice = ("holds", "queue")
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_permissions(self):
+        if self.action == "queue_poll":  # the Queue-Token is the credential
+            return [permissions.AllowAny()]
+        return super().get_permissions()
+
+    def perform_authentication(self, request):
+        if self.action != "queue_poll":  # a poll reads no access token (it may have expired meanwhile)
+            super().perform_authentication(request)
 
     def get_queryset(self):
         user = self.request.user if self.request.user.is_authenticated else None
@@ -93,14 +120,14 @@ class EventViewSet(
     def create(self, request, *args, **kwargs):
         data = s.EventInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event = event_create(**data.validated_data)
+        event = event_create(**s.waiting_room_fields(data.validated_data))
         return Response(self._render(self.get_queryset().get(pk=event.pk)), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.EventUpdateSerializer, responses=s.EventSerializer)
     def partial_update(self, request, *args, **kwargs):
         data = s.EventUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event = event_update(event=self.get_object(), **data.validated_data)
+        event = event_update(event=self.get_object(), **s.waiting_room_fields(data.validated_data))
         return Response(self._render(self.get_queryset().get(pk=event.pk)))
 
     @extend_schema(exclude=True)
@@ -220,7 +247,7 @@ class EventViewSet(
     @extend_schema(
         request=s.HoldRequestSerializer,
         responses={201: s.BestAvailableHoldSerializer},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, QUEUE_PASS],
     )
     @action(
         detail=True,
@@ -230,15 +257,20 @@ class EventViewSet(
         throttle_scope="hold",
     )
     def holds(self, request, pk=None):
+        now, queue_pass = timezone.now(), request.headers.get("Queue-Pass")
         if isinstance(request.data, dict) and "best_available" in request.data:
-            return self._hold_best_available(request, event_public_get(pk))
+            event = event_public_get(pk)
+            queue_pass_check(event=event, buyer_id=request.user.pk, value=queue_pass, now=now)
+            return self._hold_best_available(request, event)
         # The pre-check may use a row read this second: its refusals (most answers of an
         # on-sale) need no fresh one; the hold itself is made with a fresh read.
         recent = event_public_get(pk, max_age=settings.TICKETING_EVENT_TRUST_SECONDS)
+        # A pass is a credential, checked like the token: never an answer stored under a key.
+        queue_pass_check(event=recent, buyer_id=request.user.pk, value=queue_pass, now=now)
         data = s.SeatIdsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
-        seat_ids, now = data.validated_data["seat_ids"], timezone.now()
+        seat_ids = data.validated_data["seat_ids"]
 
         def operation():
             event = event_public_get(pk)  # checked again by hold_create (on sale, limits)
@@ -250,6 +282,20 @@ class EventViewSet(
         return idempotent(
             request, operation, precheck=lambda: hold_precheck(event=recent, seat_ids=seat_ids, now=now)
         )
+
+    @extend_schema(request=None, responses={201: s.QueueAnswerSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def queue(self, request, pk=None):
+        """Join the event's waiting room (the same place when already in it)."""
+        answer = waiting_room_join(event_id=event_pk(pk), buyer=request.user)
+        return Response(answer.as_dict(), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.QueueAnswerSerializer}, parameters=[QUEUE_TOKEN])
+    @queue.mapping.get
+    def queue_poll(self, request, pk=None):
+        """Where the Queue-Token's buyer stands; when admitted, their pass. No database read."""
+        answer = waiting_room_poll(event_id=event_pk(pk), token=request.headers.get("Queue-Token"))
+        return Response(answer.as_dict())
 
     def _hold_best_available(self, request: Request, event: Event) -> Response:
         """POST /events/{id}/holds/ with ``best_available``: the best seats together."""

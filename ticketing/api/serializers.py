@@ -33,6 +33,36 @@ class AvailabilitySerializer(serializers.Serializer):
     blocked = serializers.IntegerField()
 
 
+class WaitingRoomSerializer(StrictSerializer):
+    opens_at = serializers.DateTimeField(
+        help_text="When the line opens: who joined before gets a random place then, later ones queue behind."
+    )
+    admit_per_minute = serializers.IntegerField(
+        min_value=1, max_value=Event.ADMIT_PER_MINUTE_MAX, help_text="Buyers let through per minute."
+    )
+
+    def to_internal_value(self, data):
+        # nested, it has no initial_data of its own: unknown keys are refused here
+        if isinstance(data, dict) and (unknown := set(data) - set(self.fields)):
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return super().to_internal_value(data)
+
+
+WAITING_ROOM_HELP = "The event's waiting room (buyers queue at POST /events/{id}/queue/); null: none."
+
+
+def waiting_room_fields(data: dict) -> dict:
+    """The input's ``waiting_room`` (an object or null) as the model's two fields, if given."""
+    if "waiting_room" not in data:
+        return data
+    room = data.pop("waiting_room") or {}
+    return {
+        **data,
+        "waiting_room_opens_at": room.get("opens_at"),
+        "waiting_room_admit_per_minute": room.get("admit_per_minute"),
+    }
+
+
 class EventSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
     venue = serializers.IntegerField(source="hall.venue_id", read_only=True)
@@ -47,6 +77,7 @@ class EventSerializer(serializers.ModelSerializer):
     hall_name = serializers.CharField(source="hall.name", read_only=True)
     prices = serializers.SerializerMethodField()
     availability = serializers.SerializerMethodField()
+    waiting_room = serializers.SerializerMethodField(help_text=WAITING_ROOM_HELP)
 
     class Meta:
         model = Event
@@ -69,6 +100,7 @@ class EventSerializer(serializers.ModelSerializer):
             "prices",
             "hold_seconds",
             "max_seats_per_buyer",
+            "waiting_room",
             "availability",
         ]
         read_only_fields = fields
@@ -76,6 +108,15 @@ class EventSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
     def get_prices(self, event: Event) -> dict[str, str]:
         return {price.category: str(price.amount) for price in event.prices.all()}
+
+    @extend_schema_field(WaitingRoomSerializer(allow_null=True))
+    def get_waiting_room(self, event: Event) -> dict | None:
+        if event.waiting_room_opens_at is None:
+            return None
+        return {
+            "opens_at": serializers.DateTimeField().to_representation(event.waiting_room_opens_at),
+            "admit_per_minute": event.waiting_room_admit_per_minute,
+        }
 
     @extend_schema_field(AvailabilitySerializer)
     def get_availability(self, event: Event) -> dict[str, int] | None:
@@ -103,6 +144,7 @@ class EventInputSerializer(StrictSerializer):
     max_seats_per_buyer = serializers.IntegerField(
         min_value=1, max_value=100, required=False, allow_null=True
     )
+    waiting_room = WaitingRoomSerializer(required=False, allow_null=True, help_text=WAITING_ROOM_HELP)
 
 
 class EventUpdateSerializer(StrictSerializer):
@@ -118,6 +160,7 @@ class EventUpdateSerializer(StrictSerializer):
     max_seats_per_buyer = serializers.IntegerField(
         min_value=1, max_value=100, required=False, allow_null=True
     )
+    waiting_room = WaitingRoomSerializer(required=False, allow_null=True, help_text=WAITING_ROOM_HELP)
 
 
 class EventFilterSerializer(serializers.Serializer):
@@ -398,3 +441,41 @@ class EventCancelSerializer(serializers.Serializer):
 class ReportQuerySerializer(serializers.Serializer):
     part = ChoiceField(choices=["inventory", "sales"], required=False, default="inventory")
     bucket = ChoiceField(choices=["hour", "day"], required=False)
+
+
+# --- the waiting room --------------------------------------------------------------------------
+
+
+class QueueAnswerSerializer(serializers.Serializer):
+    """Documentation of the waiting room's answer (``QueueAnswer.as_dict``)."""
+
+    status = ChoiceField(choices=[("waiting", "Waiting"), ("admitted", "Admitted")])
+    token = serializers.CharField(help_text="Send it in the Queue-Token header to poll.")
+    position = serializers.IntegerField(
+        allow_null=True,
+        help_text="1: you are next; 0 once admitted; null before opening (places are drawn then).",
+    )
+    ahead = serializers.IntegerField(allow_null=True, help_text="Buyers ahead of you still waiting.")
+    estimated_wait_s = serializers.IntegerField(
+        help_text="Seconds until your turn (before opening: until it opens)."
+    )
+    waiting = serializers.IntegerField(help_text="Buyers still waiting in all.")
+    opens_at = serializers.DateTimeField()
+    opened = serializers.BooleanField()
+    admit_per_minute = serializers.IntegerField()
+    poll_after_s = serializers.IntegerField(help_text="Poll again after this many seconds.")
+    requeued = serializers.BooleanField(
+        help_text="Your place was lost (the line restarted): you were queued again."
+    )
+    pass_expired = serializers.BooleanField(help_text="Your pass ran out: you are back in the line.")
+    sold_out = serializers.BooleanField(help_text="No seat is left to sell.")
+    pass_ = serializers.CharField(
+        required=False, help_text="Admitted: send it in the Queue-Pass header of your holds."
+    )
+    pass_expires_at = serializers.DateTimeField(required=False)
+
+    def get_fields(self):  # "pass" is a Python keyword: declared as pass_
+        fields = super().get_fields()
+        fields["pass"] = fields.pop("pass_")
+        fields["pass_expires_at"] = fields.pop("pass_expires_at")
+        return fields

@@ -34,8 +34,21 @@ class Event(models.Model):
     max_seats_per_buyer = models.PositiveIntegerField(
         null=True, blank=True, help_text="Held plus booked seats per buyer; empty = the default."
     )
+    # The waiting room (DESIGN.md, "Waiting room"): both set, or neither (no waiting room).
+    waiting_room_opens_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Waiting room: when its line opens (who joined before gets a random place). "
+        "Empty = no waiting room.",
+    )
+    waiting_room_admit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Waiting room: buyers let through to the seat map per minute."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    #: The bounds of ``waiting_room_admit_per_minute`` (the constraint below, the API, the admin).
+    ADMIT_PER_MINUTE_MAX = 100_000
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -57,6 +70,17 @@ class Event(models.Model):
                 | (Q(max_seats_per_buyer__gte=1) & Q(max_seats_per_buyer__lte=100)),
                 name="event_max_seats_per_buyer_range",
             ),
+            models.CheckConstraint(
+                condition=(
+                    Q(waiting_room_opens_at__isnull=True) & Q(waiting_room_admit_per_minute__isnull=True)
+                )
+                | (
+                    Q(waiting_room_opens_at__isnull=False)
+                    & Q(waiting_room_admit_per_minute__gte=1)
+                    & Q(waiting_room_admit_per_minute__lte=100_000)
+                ),
+                name="event_waiting_room_complete",
+            ),
         ]
         indexes = [
             # The public catalogue lists on-sale events by start time.
@@ -65,6 +89,10 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_waiting_room(self) -> bool:
+        return self.waiting_room_opens_at is not None
 
     @property
     def name(self) -> str:

@@ -29,6 +29,7 @@ from ticketing.services.payments import (
     payments_refund,
 )
 from ticketing.services.tickets import ticket_code_sign
+from ticketing.services.waiting_room import waiting_room_seats_changed
 
 Status = EventSeat.Status
 EVENT_CANCELLED_REASON = "event cancelled"
@@ -109,6 +110,7 @@ def booking_confirm(
         if payment is not None:
             payment_link(payment=payment, booking=booking, now=now)
         booking_confirmed_notify(booking_ids=[booking.pk])
+        waiting_room_seats_changed(event=hold.event)  # the sold-out hint, after commit
     # The state just committed, attached: a caller renders the booking, its tickets and their
     # seats (section, row, number) without reading them back.
     for seat in seats:
@@ -225,6 +227,8 @@ def bookings_cancel(
         if due:
             transaction.on_commit(lambda: payments_refund(payment_ids=due))
         booking_cancelled_notify(booking_ids=ids)
+        for event in {booking.event_id: booking.event for booking in bookings}.values():
+            waiting_room_seats_changed(event=event)  # the sold-out hint, after commit
     for booking in bookings:
         booking.status, booking.cancelled_at = Booking.Status.CANCELLED, now
     return bookings

@@ -8,11 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from config.errors import EventNotOnSale, Invalid
 from ticketing.locking import lock_event, lock_hall_for_event
 from ticketing.models import Event, EventPrice
 from ticketing.services.inventory import inventory_create
+from ticketing.services.waiting_room import waiting_room_validate
 from venues.models import Hall, Seat
 
 ALLOWED_TRANSITIONS = {
@@ -86,12 +88,21 @@ def event_create(
     status: str = Event.Status.DRAFT,
     hold_seconds: int | None = None,
     max_seats_per_buyer: int | None = None,
+    waiting_room_opens_at: datetime | None = None,
+    waiting_room_admit_per_minute: int | None = None,
 ) -> Event:
     """Create an event, its prices and its whole inventory (one INSERT ... SELECT).
 
-    Locks the hall row so that its layout cannot change while the inventory is copied.
+    Locks the hall row so that its layout cannot change while the inventory is copied. A
+    waiting room (both of its fields) is checked by ``waiting_room_validate``.
     """
     event_kind_validate(kind=kind, title=title, home_team=home_team, away_team=away_team)
+    waiting_room_validate(
+        opens_at=waiting_room_opens_at,
+        admit_per_minute=waiting_room_admit_per_minute,
+        event=None,
+        now=timezone.now(),
+    )
     if status not in (Event.Status.DRAFT, Event.Status.ON_SALE):
         raise Invalid("A new event is a draft or on sale.", fields={"status": ["draft or on_sale"]})
     with transaction.atomic():
@@ -113,6 +124,8 @@ def event_create(
             status=status,
             hold_seconds=hold_seconds,
             max_seats_per_buyer=max_seats_per_buyer,
+            waiting_room_opens_at=waiting_room_opens_at,
+            waiting_room_admit_per_minute=waiting_room_admit_per_minute,
         )
         EventPrice.objects.bulk_create(
             EventPrice(event=event, category=category, amount=amount)
@@ -130,6 +143,8 @@ EVENT_UPDATE_FIELDS = {
     "starts_at",
     "hold_seconds",
     "max_seats_per_buyer",
+    "waiting_room_opens_at",
+    "waiting_room_admit_per_minute",
 }
 
 
@@ -137,7 +152,9 @@ def event_update(*, event: Event, **fields: Any) -> Event:
     """Change an event's details, add or change prices, and optionally its status.
 
     ``prices`` is merged: categories given are set, others keep their price. The hall never
-    changes once seats exist. A status change goes through ``event_set_status``.
+    changes once seats exist. A status change goes through ``event_set_status``. A waiting room
+    set, changed or removed is checked by ``waiting_room_validate``; every save is mirrored into
+    the waiting room's Redis after commit (``ticketing.apps``).
     """
     prices = fields.pop("prices", None)
     status = fields.pop("status", None)
@@ -151,6 +168,13 @@ def event_update(*, event: Event, **fields: Any) -> Event:
     fields = {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
     names = ("kind", "title", "home_team", "away_team")
     event_kind_validate(**{name: fields.get(name, getattr(event, name)) for name in names})
+    if {"waiting_room_opens_at", "waiting_room_admit_per_minute"} & set(fields):
+        waiting_room_validate(
+            opens_at=fields.get("waiting_room_opens_at", event.waiting_room_opens_at),
+            admit_per_minute=fields.get("waiting_room_admit_per_minute", event.waiting_room_admit_per_minute),
+            event=event,
+            now=timezone.now(),
+        )
     clean_prices = None
     if prices is not None:
         clean_prices = event_prices_validate(prices=prices, categories=hall_categories(hall=event.hall))

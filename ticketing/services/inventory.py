@@ -14,6 +14,7 @@ from accounts.models import User
 from config.errors import Invalid, SeatsUnavailable
 from ticketing.locking import lock_seats
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
+from ticketing.services.waiting_room import waiting_room_seats_changed
 from venues.models import Seat, Section
 
 Status = EventSeat.Status
@@ -250,6 +251,7 @@ def seats_block(
                 reason=reason[:200],
             )
         )
+        waiting_room_seats_changed(event=event)  # the sold-out hint, after commit
     return len(to_block)
 
 
@@ -271,4 +273,5 @@ def seats_unblock(*, event: Event, seat_ids: Sequence[int], actor: User, now: da
         audit_write(
             audit_rows(seats=blocked, to_status=Status.AVAILABLE, action="unblock", now=now, actor=actor)
         )
+        waiting_room_seats_changed(event=event)  # the sold-out hint, after commit
     return len(blocked)

@@ -6,6 +6,9 @@
 // Live: seat changes come over the seat stream where the site has one (live.js), else the map is
 // polled with If-None-Match; an unchanged map costs a 304 with no body.
 // Polling stops while the tab is hidden and resumes at once when it is shown again.
+//
+// An event with a waiting room shows it (views/queue.js) until the buyer holds a pass for it;
+// holds then send the pass (Queue-Pass), and a pass refused sends the buyer back to the room.
 
 import { api, session } from "../api.js";
 import { BowlOverview, availabilityText } from "../bowl.js";
@@ -16,6 +19,7 @@ import { LiveSeatMap } from "../live.js";
 import { SeatCard } from "../seatcard.js";
 import { SeatList } from "../seatlist.js";
 import { SEAT_MIN, SeatGrid } from "../seatmap.js";
+import { forgetQueuePass, queueHeaders, queuePass, waitingRoomView } from "./queue.js";
 import {
   announce,
   categoryName,
@@ -602,6 +606,11 @@ export function eventView(root, { params }) {
         "Too many seats.",
         `You can have at most ${plural(limit, "seat")} for this event, counting seats you already hold or have booked. Remove some seats from your selection and try again.`,
       );
+    } else if (code === "queue_pass_required" || code === "queue_pass_invalid") {
+      // No pass, or one that ran out: back to the waiting room for a (new) turn.
+      forgetQueuePass(eventId);
+      setNotice("error", "Your turn in the waiting room has ended.", "Taking you back to the waiting room…");
+      setTimeout(() => navigate(`#/events/${eventId}`), 1500);
     } else if (code === "event_not_on_sale") {
       setNotice(
         "error",
@@ -657,6 +666,7 @@ export function eventView(root, { params }) {
       const hold = await api(`/events/${eventId}/holds/`, {
         method: "POST",
         body: { seat_ids: ids },
+        headers: queueHeaders(eventId),
         idempotent: true,
       });
       const seats = takeHold(hold);
@@ -691,6 +701,7 @@ export function eventView(root, { params }) {
       const hold = await api(`/events/${eventId}/holds/`, {
         method: "POST",
         body: { best_available: request },
+        headers: queueHeaders(eventId),
         idempotent: true,
       });
       const seats = takeHold(hold);
@@ -912,6 +923,13 @@ export function eventView(root, { params }) {
         loadMine(),
       ]);
       if (destroyed) return;
+      if (event.waiting_room && !queuePass(eventId)) {
+        // The waiting room first; admitted, this page starts again with the pass kept.
+        live.stop();
+        delete document.documentElement.dataset.seatmap;
+        cleanups.push(waitingRoomView(root, event, { onAdmitted: () => navigate(`#/events/${eventId}`) }));
+        return;
+      }
       state.bowl = BOWL_KINDS.has(event.venue_kind);
       if (!inv.size) {
         if (state.bowl && summary) inv.applySummary(summary);

@@ -510,7 +510,6 @@ def up() -> None:
     new = database_prepare()
 
     # Redis: the machine's own when it answers
-    redis_ours = False
     if not redis_ping():
         (STACK / "redis").mkdir(exist_ok=True)
         redis = Service(
@@ -544,8 +543,11 @@ def up() -> None:
         shutil.chown(pgbouncer_log, "postgres")
         argv[1:1] = ["-u", "postgres"]
     pgbouncer = Service("pgbouncer", argv, ports=(PGBOUNCER_PORT,))
-    start(pgbouncer)
-    wait_for("pgbouncer", lambda: pgbouncer_lock_timeout() == "2s", service=pgbouncer)
+    if not start(pgbouncer):
+        # already running: its open server connections predate this run's set_database_timeouts
+        psql(f"RECONNECT {DATABASE}", port=PGBOUNCER_PORT, database="pgbouncer")
+    wait_for("pgbouncer", lambda: pgbouncer_lock_timeout() is not None, service=pgbouncer)
+    run(PYTHON, "manage.py", "set_database_timeouts", "--check", env=env, quiet=True)  # through it
 
     runnable = services(env, app_ports, publisher_available(env))
     apps = [s for s in runnable if s.name.startswith("app")]
@@ -698,7 +700,13 @@ def main(argv: list[str]) -> None:
     commands = {"up": up, "down": down, "status": status, "reset": reset}
     if len(argv) != 1 or argv[0] not in commands:
         raise SystemExit(f"usage: python tools/stack.py {{{'|'.join(commands)}}}")
-    commands[argv[0]]()
+    try:
+        commands[argv[0]]()
+    except SystemExit as error:
+        if argv[0] == "up" and error.code not in (0, None):
+            print(error.code, file=sys.stderr)
+            raise SystemExit("stack: what did start still runs: `make stack-stop` stops it") from None
+        raise
 
 
 if __name__ == "__main__":

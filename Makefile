@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 AXE    := tests/browser/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench clean stack stack-stop stack-status stack-reset
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,21 @@ test: install
 ## The on-sale rush benchmark against the local PostgreSQL (see README); BENCH_ARGS=--quick for ~2 min
 bench: install
 	$(BIN)/python -m tools.bench.onsale $(BENCH_ARGS)
+
+## The production topology on this machine (README, "make stack"): nginx on 127.0.0.1:8080,
+## Pushpin, STACK_INSTANCES (2) gunicorn instances, PgBouncer, the workers; all files in .stack/
+stack: install
+	$(BIN)/python tools/stack.py up
+
+stack-stop:
+	$(BIN)/python tools/stack.py down
+
+stack-status:
+	$(BIN)/python tools/stack.py status
+
+## Stop the stack and drop its database (the next `make stack` seeds it again)
+stack-reset:
+	$(BIN)/python tools/stack.py reset
 
 lint: install
 	$(BIN)/ruff check .

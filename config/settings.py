@@ -95,6 +95,10 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# What DATABASE_URL points at: PostgreSQL itself (empty) or PgBouncer in transaction mode.
+DB_POOLER = env("DB_POOLER", default="")
+if DB_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured(f"DB_POOLER={DB_POOLER!r}: only 'pgbouncer' (or empty) is known.")
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
 if is_placeholder(str(_db.get("PASSWORD") or "")):  # compose builds it from POSTGRES_PASSWORD
@@ -116,12 +120,24 @@ else:
     # Row lock waits are bounded for the whole session by TICKETING_LOCK_TIMEOUT_MS (below);
     # ticketing.locking only issues SET LOCAL when the setting differs from this value.
     _db["LOCK_TIMEOUT_MS"] = env.int("TICKETING_LOCK_TIMEOUT_MS", default=2000)
-    _db["OPTIONS"]["options"] = (
-        f"-c lock_timeout={_db['LOCK_TIMEOUT_MS']}"
-        f" -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=30000)}"
-        " -c idle_in_transaction_session_timeout="
-        f"{env.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', default=5000)}"
-    )
+    # Every session's defaults; `manage.py set_database_timeouts` writes them for a pooler.
+    _idle_ms = env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=5000)
+    _db["SESSION_DEFAULTS"] = {
+        "lock_timeout": f"{_db['LOCK_TIMEOUT_MS']}ms",
+        "statement_timeout": f"{env.int('DB_STATEMENT_TIMEOUT_MS', default=30000)}ms",
+        "idle_in_transaction_session_timeout": f"{_idle_ms}ms",
+    }
+    if DB_POOLER == "pgbouncer":
+        # PgBouncer in transaction mode (DESIGN.md §9) refuses the `options` startup parameter
+        # and hands each transaction any server connection: the defaults above are the
+        # database's own (ALTER DATABASE ... SET, by set_database_timeouts, which also sets
+        # TimeZone so that Django needs no SET on connect), and no cursor outlives a transaction.
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _db["SESSION_DEFAULTS"]["TimeZone"] = "UTC"
+    else:
+        _db["OPTIONS"]["options"] = " ".join(
+            f"-c {name}={value}" for name, value in _db["SESSION_DEFAULTS"].items()
+        )
     # A database that does not answer at all (network trouble) fails the connect in seconds.
     _db["OPTIONS"]["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT_SECONDS", default=5)
 
@@ -259,6 +275,9 @@ TICKETING_MAX_LAYOUT_SEATS = 100_000
 # publish endpoint and signing key, e.g. http://127.0.0.1:5561?key=<Pushpin's sig_key>; unset,
 # the stream endpoint answers 204 and the web client polls the map.
 GRIP_URL = env("GRIP_URL", default="")
+if "key=change-me" in GRIP_URL:  # compose builds it from GRIP_KEY
+    _placeholders.append("GRIP_URL's key (GRIP_KEY)")
+    GRIP_URL = GRIP_URL if not DEBUG else ""
 # Messages kept for resuming subscribers; the publisher's lease as the one that pushes.
 TICKETING_STREAM_RETAIN_SECONDS = env.int("TICKETING_STREAM_RETAIN_SECONDS", default=300)
 TICKETING_STREAM_LEASE_SECONDS = env.float("TICKETING_STREAM_LEASE_SECONDS", default=10.0)

@@ -3,8 +3,9 @@
 A shell set up for a production-like run (README "Running on PostgreSQL" exports ALLOWED_HOSTS,
 SECRET_KEY, SECURE_SSL_REDIRECT, ...) or a .env written for docker compose must not change what
 the tests see: the values below are forced, every other variable the settings read falls back
-to its default, and no .env is read. Only DATABASE_URL (and SQLITE_TEST_NAME) point the suite
-elsewhere; a test that needs another value sets it itself (``settings``, a subprocess's env).
+to its default, and no .env is read. Only DATABASE_URL (with DB_POOLER when it names PgBouncer)
+and SQLITE_TEST_NAME point the suite elsewhere; a test that needs another value sets it itself
+(``settings``, a subprocess's env).
 """
 
 import os
@@ -20,7 +21,7 @@ SUITE_ENVIRONMENT = {
     "TICKETING_QUEUE_KEY": "test-only-queue-key-0123456789",  # tests only
     "DJANGO_ENV_FILE": os.devnull,
 }
-POINTED_BY_THE_CALLER = {"DATABASE_URL"}
+POINTED_BY_THE_CALLER = {"DATABASE_URL", "DB_POOLER"}  # DB_POOLER: what DATABASE_URL points at
 
 # The names config/settings.py reads with env(...) (the same pattern the .env.example test uses).
 _read = re.findall(

@@ -31,6 +31,28 @@ def holds_url(event) -> str:
     return f"/api/v1/events/{event.id}/holds/"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _pooler_keeps_the_session_timeouts(request):
+    """Through PgBouncer (DB_POOLER=pgbouncer) the timeouts are the test database's own defaults,
+    written before the pooler connects (.ci/run: set_database_timeouts, then --reuse-db). A
+    session without them would let a lock wait hang instead of answering busy: stop at once."""
+    from django.conf import settings
+
+    if getattr(settings, "DB_POOLER", "") != "pgbouncer":
+        return
+    request.getfixturevalue("django_db_setup")
+    with request.getfixturevalue("django_db_blocker").unblock():
+        from config.database import session_defaults_differences
+
+        differences = session_defaults_differences()
+    if differences:
+        pytest.exit(
+            f"through PgBouncer the test database lacks its session defaults {differences}: run"
+            " `manage.py set_database_timeouts` on it before PgBouncer connects (see .ci/run)",
+            returncode=3,
+        )
+
+
 @pytest.fixture(autouse=True)
 def _nothing_remembered_between_tests():
     """The per-process memories of the hot paths (verified tokens, recent event rows, best

@@ -65,6 +65,7 @@ def test_the_sweeper_lag_and_the_outbox_backlog_are_read_at_scrape_time(anon_cli
     assert "ticketing_outbox_backlog 0.0" in text
 
 
+@pytest.mark.django_db(transaction=True)  # the publisher reads committed changes only
 def test_the_stream_publishers_figures_are_read_at_scrape_time(anon_client, buyer, event):
     # given: a publisher that ran and made a message the proxy has not taken (none configured)
     from ticketing.services.stream import stream_run

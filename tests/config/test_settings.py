@@ -96,6 +96,7 @@ PLACEHOLDER_CASES = {
     "JWT_SIGNING_KEY": {"JWT_SIGNING_KEY": "change-me"},
     "TICKETING_QUEUE_KEY": {"TICKETING_QUEUE_KEY": "change-me-to-another-long-random-string"},
     "POSTGRES_PASSWORD": {"DATABASE_URL": "postgres://ticketing:change-me@db:5432/ticketing"},
+    "GRIP_KEY": {"GRIP_URL": "http://pushpin:5561?key=change-me"},
 }
 
 

@@ -1,0 +1,60 @@
+"""tools/stack.py: its nginx configuration is config/nginx.conf with this machine's addresses, and
+Pushpin routes the streams to every instance."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tools import stack
+
+CONFIG = stack.ROOT / "config" / "nginx.conf"
+
+
+def test_the_stack_nginx_conf_is_config_nginx_conf_with_local_upstreams(tmp_path, monkeypatch):
+    monkeypatch.setattr(stack, "RUN", tmp_path)
+    # when
+    rendered = stack.nginx_conf([8101, 8102, 8103])
+    # then: the upstreams and the listen address are this machine's ...
+    assert (
+        "    server 127.0.0.1:8101;\n    server 127.0.0.1:8102;\n    server 127.0.0.1:8103;\n    keepalive"
+        in rendered
+    )
+    assert "    server 127.0.0.1:7999;\n" in rendered
+    assert "listen 127.0.0.1:8080;" in rendered
+    # ... and every other line of config/nginx.conf is there unchanged (one file, not two copies)
+    changed = {"server app1:8000;", "server app2:8000;", "server pushpin:7999;", "listen 8080;"}
+    for line in CONFIG.read_text().splitlines():
+        if line.strip() not in changed:
+            assert line in rendered.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_nginx_accepts_the_stack_conf(tmp_path, monkeypatch):
+    monkeypatch.setattr(stack, "RUN", tmp_path)
+    (tmp_path / "nginx").mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(stack.nginx_conf([8101, 8102]))
+    result = subprocess.run(
+        ["nginx", "-t", "-q", "-e", str(tmp_path / "error.log"), "-p", str(tmp_path), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_pushpin_routes_the_streams_to_every_instance():
+    # several targets on one line, separated by spaces: tried in order (a comma makes one target)
+    assert stack.pushpin_routes([8101, 8102]).splitlines()[-1] == "* 127.0.0.1:8101 127.0.0.1:8102"
+
+
+def test_pushpin_signs_with_the_key_the_app_reads_from_grip_url(tmp_path, monkeypatch):
+    monkeypatch.setattr(stack, "STACK", tmp_path)
+    env = stack.app_environment()
+    key = env["GRIP_URL"].split("?key=", 1)[1]
+    assert env["GRIP_URL"].startswith("http://127.0.0.1:5561?key=")
+    assert f"\nsig_key={key}\n" in stack.pushpin_conf(key)
+    assert env["DB_POOLER"] == "pgbouncer"
+    assert env["DATABASE_URL"].startswith("postgres://postgres@127.0.0.1:6432/")

@@ -24,8 +24,15 @@ def test_the_stack_nginx_conf_is_config_nginx_conf_with_local_upstreams(tmp_path
     )
     assert "    server 127.0.0.1:7999;\n" in rendered
     assert "listen 127.0.0.1:8080;" in rendered
+    assert "listen 127.0.0.1:8081;" in rendered  # Pushpin's way back to the instances
     # ... and every other line of config/nginx.conf is there unchanged (one file, not two copies)
-    changed = {"server app1:8000;", "server app2:8000;", "server pushpin:7999;", "listen 8080;"}
+    changed = {
+        "server app1:8000;",
+        "server app2:8000;",
+        "server pushpin:7999;",
+        "listen 8080;",
+        "listen 8081;",
+    }
     for line in CONFIG.read_text().splitlines():
         if line.strip() not in changed:
             assert line in rendered.splitlines()
@@ -45,9 +52,11 @@ def test_nginx_accepts_the_stack_conf(tmp_path, monkeypatch):
     assert result.returncode == 0, result.stderr
 
 
-def test_pushpin_routes_the_streams_to_every_instance():
-    # several targets on one line, separated by spaces: tried in order (a comma makes one target)
-    assert stack.pushpin_routes([8101, 8102]).splitlines()[-1] == "* 127.0.0.1:8101 127.0.0.1:8102"
+def test_pushpin_routes_the_streams_to_every_instance_through_nginx():
+    # Pushpin tries its targets in order (only the first while it answers): nginx's internal
+    # listener spreads the openings over the instances of its upstream
+    assert stack.pushpin_routes([8101, 8102]).splitlines()[-1] == "* 127.0.0.1:8081"
+    assert "listen 127.0.0.1:8081;" in stack.nginx_conf([8101, 8102])
 
 
 def test_pushpin_signs_with_the_key_the_app_reads_from_grip_url(tmp_path, monkeypatch):

@@ -307,9 +307,10 @@ if is_placeholder(TICKETING_QUEUE_KEY):
     TICKETING_QUEUE_KEY = ""
 if not TICKETING_QUEUE_KEY and DEBUG:
     TICKETING_QUEUE_KEY = "demo-only-queue-key-published-in-the-repository"
-# How long an admission pass lets its buyer hold seats, and how often waiting buyers poll.
+# How long an admission pass lets its buyer hold seats; the longest a waiting buyer is told to
+# wait before asking again (far back in the line; near the front it is every second).
 TICKETING_QUEUE_PASS_MINUTES = env.int("TICKETING_QUEUE_PASS_MINUTES", default=15)
-TICKETING_QUEUE_POLL_SECONDS = env.int("TICKETING_QUEUE_POLL_SECONDS", default=5)
+TICKETING_QUEUE_POLL_SECONDS = env.int("TICKETING_QUEUE_POLL_SECONDS", default=30)
 TICKETING_PAYMENT_GATEWAY = env("TICKETING_PAYMENT_GATEWAY", default="ticketing.payments.FakeGateway")
 TICKETING_CURRENCY = env("TICKETING_CURRENCY", default="EUR")
 TICKETING_PUBLIC_URL = env("TICKETING_PUBLIC_URL", default="http://127.0.0.1:8000")

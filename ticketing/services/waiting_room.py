@@ -283,7 +283,7 @@ def _answer(*, event_id: int, buyer_id: int, visit: waiting_line.Visit, now: dat
             position=None,
             ahead=None,
             estimated_wait_s=wait,
-            poll_after_s=max(1, min(poll, wait)) if wait else 1,
+            poll_after_s=poll_pace(wait, opening=True),
             **common,
         )
     wait = max(0, math.ceil((visit.admit_at or at) - at))
@@ -292,9 +292,24 @@ def _answer(*, event_id: int, buyer_id: int, visit: waiting_line.Visit, now: dat
         position=visit.ahead + 1,
         ahead=visit.ahead,
         estimated_wait_s=wait,
-        poll_after_s=max(1, min(poll, wait)),
+        poll_after_s=poll_pace(wait, opening=False),
         **common,
     )
+
+
+def poll_pace(wait: int, *, opening: bool) -> int:
+    """When a waiting buyer should ask again (seconds), so that a crowd's polls stay few and
+    spread out. Before opening: just after it, each buyer at a random moment of the first third of
+    ``TICKETING_QUEUE_POLL_SECONDS`` (a crowd polling at the same instant was the flash crowd's
+    whole p99: places are drawn already, so asking a little later loses nobody their turn).
+    After: a third to a half of the estimated wait (drawn, so that buyers who asked together do
+    not come back together), at least 1 s and at most ``TICKETING_QUEUE_POLL_SECONDS``: a buyer
+    far back asks rarely, one near the front every second, and the last poll comes at most a
+    second after their turn."""
+    most = settings.TICKETING_QUEUE_POLL_SECONDS
+    if opening:
+        return max(1, wait + random.randint(0, max(0, most // 3)))  # spreading polls, not a secret
+    return max(1, min(most, math.ceil(wait * random.uniform(0.3, 0.5))))  # spread, not in step
 
 
 # --- What buyers carry: the token and the pass --------------------------------------------

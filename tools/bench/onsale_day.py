@@ -128,7 +128,7 @@ class Day:
             "STACK_DIR": str(STACK_DIR),
             "STACK_DB": DB,
             "STACK_INSTANCES": str(instances),
-            "STACK_WORKERS": "2",
+            "STACK_WORKERS": str(self.args.workers),
             # identities rotate in the stampede: the per-buyer rates would only slow the load down
             "STACK_APP_THROTTLE_HOLD": "100000/min",
             "STACK_APP_THROTTLE_BOOK": "100000/min",
@@ -321,6 +321,7 @@ class Day:
         done_at: list[float] = []
         admitted_at: list[float] = []
         errors: Counter = Counter()
+        slow: Counter = Counter()  # answers over 250 ms, by when they came (seconds after opening)
         ledger = checks.Ledger() if hasattr(checks, "Ledger") else None
 
         async def buyer(index: int, who: prepare.Buyer) -> None:
@@ -351,6 +352,8 @@ class Day:
                         "GET", f"/api/v1/events/{event_id}/queue/", headers={"Queue-Token": token}
                     )
                     polls.append((time.perf_counter() - began) * 1000)
+                    if polls[-1] > 250:
+                        slow[f"poll at +{int(time.time() - opens_at)} s"] += 1
                     statuses[("poll", status)] += 1
                     if status != 200:
                         errors[f"poll {status}"] += 1
@@ -368,6 +371,8 @@ class Day:
                         json={"best_available": wanted},
                     )
                     holds.append((time.perf_counter() - began) * 1000)
+                    if holds[-1] > 250:
+                        slow[f"hold at +{int(time.time() - opens_at)} s"] += 1
                     statuses[("hold", status)] += 1
                     if status == 201:
                         hold = orjson.loads(body)
@@ -422,6 +427,7 @@ class Day:
             "book_p99_ms": percentile(books, 99),
             "last_served_s": round(max(done_at) - opens_at, 1) if done_at else None,
             "cores": busy,
+            "slow_answers": dict(sorted(slow.items(), key=lambda item: -item[1])[:12]),
             **fairness,
             "checks": self.check(event_id),
         }
@@ -480,7 +486,7 @@ class Day:
             direct.stop()
         for instances in self.args.instances:
             self.stack_with(instances)
-            label = f"{instances} instance{'s' if instances > 1 else ''} x 2 workers, nginx + PgBouncer"
+            label = f"{instances} instance{'s' if instances > 1 else ''} x {self.args.workers} workers, nginx + PgBouncer"
             runs[label] = self.stampedes(BASE)
         return runs
 
@@ -689,6 +695,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--instances", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--stampede-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--workers", type=int, default=4, help="sync workers per app instance (as config/gunicorn.py)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.crowd = 1, 2000

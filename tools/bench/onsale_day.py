@@ -486,7 +486,8 @@ class Day:
             direct.stop()
         for instances in self.args.instances:
             self.stack_with(instances)
-            label = f"{instances} instance{'s' if instances > 1 else ''} x {self.args.workers} workers, nginx + PgBouncer"
+            plural = "s" if instances > 1 else ""
+            label = f"{instances} instance{plural} x {self.args.workers} workers, nginx + PgBouncer"
             runs[label] = self.stampedes(BASE)
         return runs
 

@@ -424,11 +424,11 @@ in_req_spec=
 defpolicy=allow
 allow=
 deny=127.*,10.*,192.168.*,*.local
-max_open_requests=2000
+max_open_requests=20000
 buffer_size=200000
 timeout=600
-in_hwm=1000
-out_hwm=1000
+in_hwm=20000
+out_hwm=20000
 """
 
 

@@ -301,6 +301,8 @@ TICKETING_QUEUE_REDIS_URL = env(
 )
 # HMAC key of queue tokens and admission passes (any long random string); `check --deploy`
 # refuses an empty one. DEBUG uses a published demo key.
+# Every key of the waiting room's lines starts so (two deployments can share a Redis).
+TICKETING_QUEUE_KEY_PREFIX = env("TICKETING_QUEUE_KEY_PREFIX", default=CACHES["default"]["KEY_PREFIX"] + ":")
 TICKETING_QUEUE_KEY = env("TICKETING_QUEUE_KEY", default="")
 if is_placeholder(TICKETING_QUEUE_KEY):
     _placeholders.append("TICKETING_QUEUE_KEY")

@@ -13,6 +13,8 @@ Per event ``e`` (one hash tag, so a Redis Cluster keeps an event's keys on one n
   their pass runs from then), ``wr:{e}:sold`` ("1" when no seat is left to sell);
 - ``wr:events``: the events with a line (for the metrics).
 
+Every key starts with ``TICKETING_QUEUE_KEY_PREFIX`` (``key``).
+
 **Admission** is a function of time, with no process to run it: the first ``K(now) = bcount +
 floor((now - btime) * rate / 60) + 1`` places are admitted (``btime`` is the opening at first).
 So place p is admitted at ``btime + (p - bcount) * 60 / rate``: the staff-set rate, and nobody
@@ -35,7 +37,14 @@ from django.conf import settings
 
 #: How long the "no waiting room" marker of an event stays (seconds).
 NONE_TTL = 3600
-EVENTS_KEY = "wr:events"
+
+
+def key(event_id: int | None, part: str) -> str:
+    """A key of an event's line, under this deployment's prefix (``TICKETING_QUEUE_KEY_PREFIX``,
+    the cache's by default): two deployments sharing one Redis never see each other's lines."""
+    prefix = settings.TICKETING_QUEUE_KEY_PREFIX
+    return f"{prefix}wr:events" if event_id is None else f"{prefix}wr:{{{event_id}}}:{part}"
+
 
 _FRONTIER = """
 local function frontier(now, bcount, btime, rate)
@@ -166,8 +175,7 @@ return {n, math.max(0, n - frontier(now, tonumber(c[3]), tonumber(c[4]), tonumbe
 
 
 def _keys(event_id: int) -> list[str]:
-    tag = f"wr:{{{event_id}}}"
-    return [f"{tag}:cfg", f"{tag}:line", f"{tag}:seq", f"{tag}:adm", f"{tag}:sold"]
+    return [key(event_id, part) for part in ("cfg", "line", "seq", "adm", "sold")]
 
 
 @dataclass(frozen=True)
@@ -278,13 +286,13 @@ def line_configure(
     the line opened). ``only_if_missing``: the refill after a miss, which never overwrites what a
     staff save wrote meanwhile. Returns whether anything was written."""
     args = [event_id, f"{opens_at:.6f}", admit_per_minute, f"{now:.6f}", epoch, int(only_if_missing)]
-    return bool(_script("configure")(keys=[*_keys(event_id), EVENTS_KEY], args=args))
+    return bool(_script("configure")(keys=[*_keys(event_id), key(None, "events")], args=args))
 
 
 def line_clear(*, event_id: int, only_if_missing: bool) -> bool:
     """Mark the event as having no waiting room (for ``NONE_TTL``), dropping any line it had."""
     args = [event_id, int(only_if_missing), NONE_TTL]
-    return bool(_script("clear")(keys=[*_keys(event_id), EVENTS_KEY], args=args))
+    return bool(_script("clear")(keys=[*_keys(event_id), key(None, "events")], args=args))
 
 
 def line_sold_out_set(*, event_id: int, sold_out: bool) -> None:
@@ -293,7 +301,7 @@ def line_sold_out_set(*, event_id: int, sold_out: bool) -> None:
 
 def lines_length(*, now: float) -> dict[int, tuple[int, int]]:
     """Event id -> (buyers in line, still waiting), for every event with a line."""
-    ids = sorted(int(member) for member in client().smembers(EVENTS_KEY))
+    ids = sorted(int(member) for member in client().smembers(key(None, "events")))
     length = _script("length")
     out = {}
     for event_id in ids:

@@ -92,7 +92,7 @@ def test_the_map_follows_holds_bookings_and_expiries_from_the_stream_without_pol
     started = time.monotonic()
     booked(third, event, [s2])
     seen_booked = wait_for(page, s2, "booked") - started
-    shots(page, "map-updated-from-the-stream", full_page=True)
+    shots(page, "map-updated-from-the-stream", readme="live-map-from-the-stream-phone", full_page=True)
 
     # when: a hold expires, with no write by anyone (it was made to end 1 s from now)
     hold = hold_create(

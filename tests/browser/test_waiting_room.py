@@ -39,7 +39,7 @@ def test_a_buyer_waits_is_admitted_and_holds_a_seat(open_page, shots, queue_redi
     assert "Nobody is ahead of you" in status.inner_text()
     assert page.locator(".queue [role=status]").count() == 1  # the live region
     assert "Sales opened" in page.locator(".queue-opens").inner_text()
-    shots(page, "waiting-room")
+    shots(page, "waiting-room", readme="waiting-room")
     # and a few seconds later: admitted, on the seat map
     page.wait_for_selector("html[data-seatmap=ready] button.seat", timeout=15_000)
     shots(page, "admitted-seat-map")

@@ -447,8 +447,8 @@ class Day:
         from ticketing import waiting_line
 
         client = waiting_line.client()
-        line = client.zrange(f"wr:{{{event_id}}}:line", 0, -1)
-        admitted = client.hgetall(f"wr:{{{event_id}}}:adm")
+        line = client.zrange(waiting_line.key(event_id, "line"), 0, -1)
+        admitted = client.hgetall(waiting_line.key(event_id, "adm"))
         place = {member: rank for rank, member in enumerate(line)}
         order = sorted(admitted, key=lambda member: float(admitted[member]))
         displacement = sorted(abs(place[m] - i) for i, m in enumerate(order) if m in place)

@@ -219,10 +219,10 @@ def test_a_staff_save_mirrors_the_settings(
     room = {"opens_at": timezone.now().isoformat(), "admit_per_minute": 42}
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.patch(f"/api/v1/events/{event.pk}/", {"waiting_room": room}, format="json")
-    assert queue_redis.hget(f"wr:{{{event.pk}}}:cfg", "rate") == b"42"
+    assert queue_redis.hget(waiting_line.key(event.pk, "cfg"), "rate") == b"42"
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.patch(f"/api/v1/events/{event.pk}/", {"waiting_room": None}, format="json")
-    assert queue_redis.hget(f"wr:{{{event.pk}}}:cfg", "none") == b"1"
+    assert queue_redis.hget(waiting_line.key(event.pk, "cfg"), "none") == b"1"
     assert not waiting_line.lines_length(now=timezone.now().timestamp())
 
 

@@ -80,7 +80,7 @@ def test_joining_twice_keeps_the_place_and_the_token(room, opens_at):
         join(room, number, now)
     again = join(room, 3, now + timedelta(seconds=1))
     assert again.token == join(room, 3, now).token
-    assert waiting_line.client().zcard(f"wr:{{{room.pk}}}:line") == 5
+    assert waiting_line.client().zcard(waiting_line.key(room.pk, "line")) == 5
 
 
 def test_no_waiting_room_is_not_found(queue_redis):
@@ -200,7 +200,7 @@ def test_concurrent_joins_of_one_buyer_make_one_place(room, opens_at):
         thread.join()
     assert errors == []
     assert len(set(tokens)) == 1
-    assert waiting_line.client().zcard(f"wr:{{{room.pk}}}:line") == 2
+    assert waiting_line.client().zcard(waiting_line.key(room.pk, "line")) == 2
 
 
 def test_an_admitted_buyer_polling_again_gets_the_same_pass_and_one_admission(room, opens_at):

@@ -50,6 +50,17 @@ def test_database_url() -> str:
     )
 
 
+def process_group_stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the process's group (its own session), SIGKILL after 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -102,13 +113,7 @@ def gunicorn(
             time.sleep(0.2)
         yield LiveServer(url=url, process=process, log_path=Path(log.name))
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process_group_stop(process)
         log.close()
         # closing our own connection lets the test database be flushed or dropped afterwards
         connection.close()

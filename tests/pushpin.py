@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.live_server import process_group_stop
 
 PORT_OFFSET = 50
 SIG_KEY = "pushpin-test-sig-key"
@@ -105,11 +106,5 @@ def pushpin(origin: str, *, timeout: float = 20) -> Iterator[Pushpin]:
             time.sleep(0.1)
         yield found
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process_group_stop(process)
         shutil.rmtree(rundir, ignore_errors=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,3 +230,15 @@ def seat_status(page, seat_id: int) -> str | None:
     classes = seat(page, seat_id).get_attribute("class") or ""
     match = re.search(r"\bst-(\w+)", classes)
     return match.group(1) if match else None
+
+
+def wait_for_status(page, seat_pk: int, status: str, timeout_s: float = 5.0) -> float:
+    """Wait until the seat shows `status` on this page; returns the time.monotonic() it did."""
+    page.wait_for_function(
+        "([id, status]) => document.querySelector(`button.seat[data-id='${id}']`)"
+        "?.classList.contains(`st-${status}`)",
+        arg=[seat_pk, status],
+        polling=25,
+        timeout=timeout_s * 1000,
+    )
+    return time.monotonic()

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.browser.conftest import log_in, seat, seat_status, set_visibility
+from tests.browser.conftest import log_in, seat, seat_status, set_visibility, wait_for_status
 from tests.browser.factories import cinema_event, seat_id, stadium_event
 from tests.factories import UserFactory
 from ticketing.models import Booking, Ticket
@@ -21,18 +21,6 @@ from ticketing.services.holds import hold_create
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LIVE_BUDGET_S = 2.0
-
-
-def wait_for_status(page, seat_pk: int, status: str, timeout_s: float = 5.0) -> float:
-    """Wait until the seat shows `status` on this page; returns the time.monotonic() it did."""
-    page.wait_for_function(
-        "([id, status]) => document.querySelector(`button.seat[data-id='${id}']`)"
-        "?.classList.contains(`st-${status}`)",
-        arg=[seat_pk, status],
-        polling=25,
-        timeout=timeout_s * 1000,
-    )
-    return time.monotonic()
 
 
 def choose_section(page, name: str) -> None:

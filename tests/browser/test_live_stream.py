@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.browser.conftest import log_in, seat_status
+from tests.browser.conftest import log_in, seat_status, wait_for_status
 from tests.browser.factories import cinema_event, seat_id
 from tests.factories import UserFactory
 from tests.pushpin import pushpin, requires_pushpin
@@ -56,17 +56,6 @@ def streamed(live_server, settings):
             publisher.join(10)
 
 
-def wait_for(page, seat_pk: int, status: str, timeout_s: float = 5.0) -> float:
-    page.wait_for_function(
-        "([id, status]) => document.querySelector(`button.seat[data-id='${id}']`)"
-        "?.classList.contains(`st-${status}`)",
-        arg=[seat_pk, status],
-        polling=20,
-        timeout=timeout_s * 1000,
-    )
-    return time.monotonic()
-
-
 def test_the_map_follows_holds_bookings_and_expiries_from_the_stream_without_polling(
     open_page, shots, streamed, settings
 ):
@@ -88,10 +77,10 @@ def test_the_map_follows_holds_bookings_and_expiries_from_the_stream_without_pol
     # when: another buyer holds s1, a third books s2
     started = time.monotonic()
     hold_create(buyer=other, event=event, seat_ids=[s1])
-    seen_held = wait_for(page, s1, "held") - started
+    seen_held = wait_for_status(page, s1, "held") - started
     started = time.monotonic()
     booked(third, event, [s2])
-    seen_booked = wait_for(page, s2, "booked") - started
+    seen_booked = wait_for_status(page, s2, "booked") - started
     shots(page, "map-updated-from-the-stream", readme="live-map-from-the-stream-phone", full_page=True)
 
     # when: a hold expires, with no write by anyone (it was made to end 1 s from now)
@@ -101,11 +90,11 @@ def test_the_map_follows_holds_bookings_and_expiries_from_the_stream_without_pol
         seat_ids=[s3],
         now=timezone.now() - timedelta(seconds=settings.TICKETING_HOLD_SECONDS - 1),
     )
-    wait_for(page, s3, "held")
+    wait_for_status(page, s3, "held")
     remaining = (hold.expires_at - timezone.now()).total_seconds()
     page.wait_for_timeout(max(0, remaining * 1000))
     expired_at = time.monotonic()
-    seen_free = wait_for(page, s3, "available") - expired_at
+    seen_free = wait_for_status(page, s3, "available") - expired_at
 
     # then: every change arrived within the bound, and none by polling
     assert seat_status(page, s1) == "held" and seat_status(page, s2) == "booked"
@@ -131,6 +120,6 @@ def test_the_map_falls_back_to_polling_when_the_stream_is_down(open_page, live_s
     started = time.monotonic()
     hold_create(buyer=buyer, event=event, seat_ids=[s1])
     # then: the page sees it by polling, within its interval
-    seen = wait_for(page, s1, "held") - started
+    seen = wait_for_status(page, s1, "held") - started
     print(f"\nno stream: the hold reached the page by polling in {seen * 1000:.0f} ms")
     assert seen < 3.0

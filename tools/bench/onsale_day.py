@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -46,7 +45,7 @@ from tools.bench.cpu import CpuMeter, pids_named
 from tools.bench.load import Region, percentile
 from tools.bench.report import git_revision
 from tools.bench.server import AppServer, port_answers
-from tools.bench.stampede import stampede_run
+from tools.bench.stampede import med, stampede_run
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_DIR = ROOT / ".stack-bench"
@@ -90,16 +89,6 @@ def cores(used: dict) -> dict:
     """CPU of each group as cores busy over the measured wall time."""
     wall = used["wall"] or 1
     return {name: round((seconds or 0) / wall, 3) for name, seconds in used.items() if name != "wall"}
-
-
-def med(values: list[float | None], digits: int = 1) -> str:
-    values = [v for v in values if v is not None]
-    if not values:
-        return "–"
-    middle = statistics.median(values)
-    if len(values) == 1:
-        return f"{middle:.{digits}f}"
-    return f"{middle:.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
 
 
 class Day:

@@ -528,14 +528,15 @@ def one_line(phase: str, r: dict) -> str:
     )
 
 
-def med(values: list) -> str:
+def med(values: list, digits: int = 1) -> str:
+    """The median of the runs' values with [min–max] (``–`` when there is none)."""
     values = [v for v in values if v is not None]
     if not values:
         return "–"
     m = statistics.median(values)
     if len(values) == 1:
-        return f"{m:,.1f}"
-    return f"{m:,.1f} [{min(values):,.1f}–{max(values):,.1f}]"
+        return f"{m:,.{digits}f}"
+    return f"{m:,.{digits}f} [{min(values):,.{digits}f}–{max(values):,.{digits}f}]"
 
 
 def run_violations(run: dict) -> int:

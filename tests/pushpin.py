@@ -104,6 +104,9 @@ def pushpin(origin: str, *, timeout: float = 20) -> Iterator[Pushpin]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"pushpin did not start:\n{found.log()}")
             time.sleep(0.1)
+        # The ports answer before the proxy and the handler have connected their ZeroMQ sockets:
+        # a stream held that early is answered 500 (seen in CI). A moment more.
+        time.sleep(1.0)
         yield found
     finally:
         process_group_stop(process)

@@ -311,7 +311,6 @@ class Day:
         admitted_at: list[float] = []
         errors: Counter = Counter()
         slow: Counter = Counter()  # answers over 250 ms, by when they came (seconds after opening)
-        ledger = checks.Ledger() if hasattr(checks, "Ledger") else None
 
         async def buyer(index: int, who: prepare.Buyer) -> None:
             client = watchers.RawClient(BASE)
@@ -420,7 +419,6 @@ class Day:
             **fairness,
             "checks": self.check(event_id),
         }
-        del ledger
         log(
             f"  flash crowd #{repeat + 1}: {result['outcomes']}, 5xx {result['five_xx']}, errors"
             f" {result['errors']};"

@@ -277,7 +277,7 @@ TICKETING_MAX_LAYOUT_SEATS = 100_000
 GRIP_URL = env("GRIP_URL", default="")
 if "key=change-me" in GRIP_URL:  # compose builds it from GRIP_KEY
     _placeholders.append("GRIP_URL's key (GRIP_KEY)")
-    GRIP_URL = GRIP_URL if not DEBUG else ""
+    GRIP_URL = ""  # a published key signs nothing: no stream
 # Messages kept for resuming subscribers; the publisher's lease as the one that pushes.
 TICKETING_STREAM_RETAIN_SECONDS = env.int("TICKETING_STREAM_RETAIN_SECONDS", default=300)
 TICKETING_STREAM_LEASE_SECONDS = env.float("TICKETING_STREAM_LEASE_SECONDS", default=10.0)

@@ -25,7 +25,7 @@ import time
 
 import redis
 from django.db import DatabaseError
-from django.db.models import Count, F, Min
+from django.db.models import Count, F, Min, OuterRef, Subquery, Sum
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
@@ -47,16 +47,17 @@ class TicketingCollector:
                 n=Count("id"), oldest=Min("created_at")
             )
             cursor = SeatStreamCursor.objects.filter(pk=1).values_list("expired_through", flat=True).first()
-            behind = SeatStream.objects.filter(seq__gt=F("published_seq")).values_list(
-                "event", "seq", "published_seq"
+            # two statements, whatever the number of events behind
+            unpublished = (
+                SeatStream.objects.filter(seq__gt=F("published_seq")).aggregate(
+                    n=Sum(F("seq") - F("published_seq"))
+                )["n"]
+                or 0
             )
-            unpublished, first_unpublished = 0, []
-            for event, seq, done in behind:
-                unpublished += seq - done
-                first_unpublished += SeatStreamMessage.objects.filter(event=event, seq=done + 1).values_list(
-                    "at", flat=True
-                )
-            oldest_unpublished = min(first_unpublished, default=None)
+            done = SeatStream.objects.filter(event=OuterRef("event")).values("published_seq")
+            oldest_unpublished = SeatStreamMessage.objects.filter(seq__gt=Subquery(done)).aggregate(
+                oldest=Min("at")
+            )["oldest"]
         except DatabaseError:
             return
         yield GaugeMetricFamily(

@@ -47,7 +47,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import BooleanField, ExpressionWrapper, F
 from django.utils import timezone
 
 from ticketing.locking import lock_stream_cursor
@@ -183,16 +183,17 @@ def _collect(run: StreamRun, cursor_row: SeatStreamCursor, *, now: datetime) -> 
 def _append_messages(changed: dict[int, set[int]], *, now: datetime) -> None:
     seat_ids = [seat_id for seats in changed.values() for seat_id in seats]
     status: dict[int, str] = {}
+    live = ExpressionWrapper(Hold.live_q(now, prefix="hold__"), output_field=BooleanField())
     for start in range(0, len(seat_ids), 5000):
-        rows = EventSeat.objects.filter(id__in=seat_ids[start : start + 5000]).values_list(
-            "id", "status", "hold__status", "hold__expires_at"
+        rows = (
+            EventSeat.objects.filter(id__in=seat_ids[start : start + 5000])
+            .annotate(live=live)
+            .values_list("id", "status", "live")
         )
-        for seat_id, seat_status, hold_status, expires_at in rows:
-            if seat_status == EventSeat.Status.HELD and not (
-                hold_status == Hold.Status.ACTIVE and expires_at > now  # Hold.is_live
-            ):
-                seat_status = EventSeat.Status.AVAILABLE
-            status[seat_id] = seat_status
+        for seat_id, seat_status, hold_live in rows:
+            # the expiry rule (Hold.live_q): a seat of an expired hold is available
+            expired = seat_status == EventSeat.Status.HELD and not hold_live
+            status[seat_id] = EventSeat.Status.AVAILABLE if expired else seat_status
     events = Event.objects.in_bulk(list(changed))
     streams = SeatStream.objects.in_bulk(list(changed))
     messages, fresh, moved = [], [], []

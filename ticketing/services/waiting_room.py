@@ -45,6 +45,8 @@ logger = logging.getLogger("ticketing.waiting_room")
 TOKEN_MAX_LENGTH = 200
 #: The randomness of the places drawn at opening (tests seed or replace it).
 rng = random.SystemRandom()
+#: spreads the polls (``poll_pace``); apart from ``rng`` so the places drawn do not depend on it
+_pace = random.Random()
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def waiting_room_event_saved(event: Event) -> None:
 def waiting_room_seats_changed(*, event: Event) -> None:
     """Seats of ``event`` were booked, blocked or given back: once committed, the sold-out hint
     that waiting buyers read is refreshed. Costs an attribute test without a waiting room."""
-    if event.waiting_room_opens_at is None or not waiting_line.configured():
+    if not event.has_waiting_room or not waiting_line.configured():
         return
     transaction.on_commit(lambda: waiting_room_sold_out_refresh(event_id=event.pk))
 
@@ -308,8 +310,8 @@ def poll_pace(wait: int, *, opening: bool) -> int:
     second after their turn."""
     most = settings.TICKETING_QUEUE_POLL_SECONDS
     if opening:
-        return max(1, wait + random.randint(0, max(0, most // 3)))  # spreading polls, not a secret
-    return max(1, min(most, math.ceil(wait * random.uniform(0.3, 0.5))))  # spread, not in step
+        return max(1, wait + _pace.randint(0, max(0, most // 3)))
+    return max(1, min(most, math.ceil(wait * _pace.uniform(0.3, 0.5))))
 
 
 # --- What buyers carry: the token and the pass --------------------------------------------

@@ -1,7 +1,7 @@
 """On-sale day through the production topology (``make stack``), one command, bounded in time:
 
-    .venv/bin/python -m tools.bench.onsale_day            # everything, about 15 minutes
-    .venv/bin/python -m tools.bench.onsale_day --quick    # smaller and shorter, about 5 minutes
+    .venv/bin/python -m tools.bench.onsale_day            # everything, 3 repeats (22 minutes here)
+    .venv/bin/python -m tools.bench.onsale_day --quick    # once each, fewer watchers and buyers
 
 It starts its own stack (``tools/stack.py`` with ``STACK_DIR=.stack-bench``, database
 ``h_bench_day``; nginx on 8080, so a running ``make stack`` must be stopped first) and measures:

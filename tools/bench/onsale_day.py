@@ -85,6 +85,21 @@ def meter() -> CpuMeter:
     )
 
 
+def quiet(*, below: float = 0.05, limit: float = 60.0) -> float:
+    """Wait until the app and the database are idle (under ``below`` cores over a second, both),
+    at most ``limit`` seconds; returns the seconds waited. A phase after 5,000 pollers otherwise
+    starts while the workers still drain that backlog, and its baseline counts their CPU."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        cpu = meter()
+        cpu.start()
+        time.sleep(1.0)
+        busy = cores(cpu.stop())
+        if busy["gunicorn"] < below and busy["postgres"] < below:
+            break
+    return round(time.monotonic() - started, 1)
+
+
 def cores(used: dict) -> dict:
     """CPU of each group as cores busy over the measured wall time."""
     wall = used["wall"] or 1
@@ -194,6 +209,9 @@ class Day:
         seats = region.ranked
         rush_seats, expiring_seats = seats[40:240], seats[:20]
         seconds = self.args.watch_seconds
+        waited = quiet()
+        if waited > 2:
+            log(f"  (waited {waited} s for the app to go idle before {mode} {n})")
 
         async def phase() -> dict:
             stop = asyncio.Event()

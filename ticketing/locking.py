@@ -418,11 +418,11 @@ def lock_ticket_for_transfer(*, ticket_id: int) -> Ticket | None:
     waited for this transfer then reads the tickets after it committed, the new one included, so
     it cannot void a new ticket it did not lock (and a gate could have scanned meanwhile). The
     ticket row is the one a gate scan locks: a transfer and a scan of one ticket serialise.
-    One statement per table, by pk (the booking found by a sub-select of the ticket's
-    ``booking_id``, which never changes).
+    One statement per table, by pk (the ticket's ``booking_id``, which never changes, read first
+    without a lock).
     """
-    booking_id = Ticket.objects.filter(pk=ticket_id).values("booking_id")
-    if not lock_rows(Booking.objects.filter(id=models.Subquery(booking_id)), no_key=True):
+    booking_id = Ticket.objects.filter(pk=ticket_id).values_list("booking_id", flat=True).first()
+    if booking_id is None or not lock_rows(Booking.objects.filter(pk=booking_id), no_key=True):
         return None
     tickets = Ticket.objects.filter(pk=ticket_id).select_related(
         "booking__event__hall__venue", "event_seat__seat__section"

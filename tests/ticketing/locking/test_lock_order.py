@@ -23,6 +23,7 @@ from ticketing.locking import LOCK_ORDER
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from ticketing.services.best_available import hold_create_best_available
 from ticketing.services.bookings import booking_confirm, bookings_cancel
+from ticketing.services.box_office import box_office_sell
 from ticketing.services.checkin import ticket_check_in
 from ticketing.services.event_cancel import event_cancel
 from ticketing.services.events import event_create, event_set_status
@@ -248,6 +249,18 @@ def test_ticket_transfer_through_the_api_with_a_key(sale):
         )
     )
     assert_protocol(locks, [KEY, BOOKING, TICKET])
+
+
+def test_box_office_sell(sale):
+    event, seats = sale
+    clerk = StaffFactory()
+    locks = locks_taken(
+        lambda: box_office_sell(
+            staff=clerk, event=event, seat_ids=seats[:2], method="cash", email="w@example.com"
+        )
+    )
+    # one transaction: the hold's locks (buyer, seats), then the booking's (seats, hold, payment)
+    assert_protocol(locks, [USER, SEAT, SEAT, HOLD, PAYMENT])
 
 
 def test_the_capture_sees_a_plain_write_as_a_lock(sale):

@@ -17,6 +17,7 @@ from ticketing.models import Booking, Hold, Payment, SeatAudit
 from ticketing.selectors.reports import event_sales_report
 from ticketing.services.bookings import bookings_cancel
 from ticketing.services.box_office import box_office_sell
+from ticketing.services.payments import payments_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -161,8 +162,6 @@ def test_the_sale_appears_in_the_sales_report(desk, event):
 
 def test_cancelling_a_desk_sale_records_the_refund_without_a_gateway(event, clerk, fake_gateway):
     booking = box_office_sell(staff=clerk, event=event, seat_ids=seat_ids(event, 1), method="cash")
-    from ticketing.services.payments import payments_refund
-
     bookings_cancel(booking_ids=[booking.pk], actor=clerk)
     payments_refund(payment_ids=Payment.objects.filter(booking=booking).values_list("id", flat=True))
     payment = Payment.objects.get(booking=booking)

@@ -7,7 +7,15 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import AlreadyCheckedIn, Invalid, NotFound, TicketRevoked, TicketTransferred, TransferClosed
+from config.errors import (
+    AlreadyCheckedIn,
+    Invalid,
+    NotFound,
+    TicketCheckedIn,
+    TicketRevoked,
+    TicketTransferred,
+    TransferClosed,
+)
 from tests.factories import UserFactory, on_sale_event
 from tests.ticketing.helpers import assert_inventory_clean, booked, seat_ids
 from ticketing.models import Booking, Notification, SeatAudit, Ticket
@@ -42,7 +50,11 @@ def test_a_transfer_gives_the_seat_a_new_ticket_and_code_owned_by_the_other_acco
     assert new.event_seat_id == ticket.event_seat_id and new.booking_id == ticket.booking_id
     assert new.price == ticket.price and new.code != ticket.code
     claims = ticket_code_verify(new.code)
-    assert (claims.event_seat_id, claims.booking_id, claims.generation) == (ticket.event_seat_id, ticket.booking_id, 1)
+    assert (claims.event_seat_id, claims.booking_id, claims.generation) == (
+        ticket.event_seat_id,
+        ticket.booking_id,
+        1,
+    )
     assert_inventory_clean()
 
 
@@ -182,16 +194,20 @@ def test_cancelling_the_booking_voids_the_transferred_ticket_and_tells_its_owner
 def test_a_checked_in_transferred_ticket_stops_the_buyer_cancelling(ticket, buyer, friend, gate_user):
     new = ticket_transfer(ticket_id=ticket.pk, actor=buyer, to="friend")
     ticket_check_in(code=new.code, actor=gate_user)
-    from config.errors import TicketCheckedIn
-
     with pytest.raises(TicketCheckedIn):
         bookings_cancel(booking_ids=[ticket.booking_id], actor=buyer)
 
 
 def test_the_database_refuses_a_second_successor(ticket, buyer, friend):
     new = ticket_transfer(ticket_id=ticket.pk, actor=buyer, to="friend")
-    Ticket.objects.filter(pk=new.pk).update(status=Ticket.Status.VOID)  # so only the one-successor rule is left
+    Ticket.objects.filter(pk=new.pk).update(
+        status=Ticket.Status.VOID
+    )  # so only the one-successor rule is left
     with pytest.raises(IntegrityError), transaction.atomic():
         Ticket.objects.create(
-            booking_id=ticket.booking_id, event_seat_id=ticket.event_seat_id, code="x", price=1, replaces=ticket
+            booking_id=ticket.booking_id,
+            event_seat_id=ticket.event_seat_id,
+            code="x",
+            price=1,
+            replaces=ticket,
         )

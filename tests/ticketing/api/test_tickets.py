@@ -84,3 +84,9 @@ def test_a_retry_with_the_same_key_replays_the_transfer(buyer_client, ticket, fr
 def test_another_buyers_ticket_is_404(other_client, ticket):
     assert_error(other_client.get(f"/api/v1/tickets/{ticket.pk}/"), 404, "not_found")
     assert_error(transfer(other_client, ticket, "mate"), 404, "not_found")
+
+
+def test_the_old_ticket_page_says_transferred(client, buyer_client, ticket, friend):
+    transfer(buyer_client, ticket, "mate")
+    page = client.get(f"/tickets/{ticket.code}/")
+    assert page.status_code == 200 and "TRANSFERRED" in page.content.decode()

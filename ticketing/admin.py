@@ -483,10 +483,10 @@ class BookingAdmin(ReadOnlyAdmin):
 
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
-    list_display = ("code", "booking", "event", "event_seat", "price", "status", "checked_in_at")
+    list_display = ("code", "booking", "event", "event_seat", "price", "status", "checked_in_at", "owner")
     list_filter = ("status",)
-    search_fields = ("=code", "=booking__id", "booking__buyer__username")
-    list_select_related = ("booking__event", "event_seat")
+    search_fields = ("=code", "=booking__id", "booking__buyer__username", "owner__username")
+    list_select_related = ("booking__event", "event_seat", "owner")
 
     @admin.display(description="event", ordering="booking__event")
     def event(self, ticket: Ticket) -> Event:

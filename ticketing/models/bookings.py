@@ -100,8 +100,3 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"ticket {self.pk} ({self.status})"
-
-    @property
-    def owner_id_effective(self) -> int:
-        """Who holds the ticket: its ``owner``, else the buyer of its booking."""
-        return self.owner_id or self.booking.buyer_id

@@ -27,6 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from ticketing.locking import lock_batch_claim
 from ticketing.models import Booking, Notification, Ticket
 from ticketing.services.tickets import ticket_qr_svg
@@ -93,9 +94,7 @@ def _send_voided_to_new_owners(booking: Booking) -> None:
     told that its ticket is void (the booking, and its refund, stay the buyer's)."""
     given = [t for t in booking.tickets.all() if t.owner_id not in (None, booking.buyer_id)]
     given = [t for t in given if t.status == Ticket.Status.VOID]
-    owners = {
-        user.pk: user for user in type(booking.buyer).objects.filter(id__in={t.owner_id for t in given})
-    }
+    owners = {user.pk: user for user in User.objects.filter(id__in={t.owner_id for t in given})}
     for owner_id, user in owners.items():
         if not user.email:
             continue

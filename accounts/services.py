@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
@@ -120,3 +121,27 @@ def refresh_token_revoke(*, token: RefreshToken, user: User) -> None:
         raise TokenError("Token belongs to another user")  # and says nothing about others' tokens
     with transaction.atomic():
         refresh_token_claim(token=token, user=user)
+
+
+# --- Box office: the account a walk-in buyer's booking belongs to -------------------------------
+
+
+def user_walk_in(*, email: str = "") -> User:
+    """The account of a buyer at the box-office desk (ticketing's box office; inside its
+    transaction, so a sale that fails creates no account).
+
+    With an email: the oldest active account that has it (ignoring case), else a new account
+    with that email. Without one: a new account of its own, so that every anonymous sale is its
+    own buyer (the per-buyer seat limit is per person, not per desk). New accounts are named
+    ``walkin-<random>`` and have no usable password: nobody logs in with them; their tickets
+    are the codes printed at the desk (and emailed when there is an email).
+    """
+    email = email.strip()
+    if email:
+        existing = User.objects.filter(email__iexact=email, is_active=True).order_by("id").first()
+        if existing is not None:
+            return existing
+    user = User(username=f"walkin-{secrets.token_hex(6)}", email=email)
+    user.set_unusable_password()
+    user.save()
+    return user

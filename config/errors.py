@@ -241,6 +241,22 @@ class WrongEvent(Conflict):
     default_detail = "This ticket is for another event."
 
 
+# --- Ticket transfers ----------------------------------------------------------------------------
+
+
+class TicketTransferred(Conflict):
+    """At the gate: the code of a ticket its owner gave to another account. And a transfer of a
+    ticket that was already transferred (its code is dead)."""
+
+    code = "ticket_transferred"
+    default_detail = "This ticket was transferred to another account; this code no longer gives entry."
+
+
+class TransferClosed(Conflict):
+    code = "transfer_closed"
+    default_detail = "The event has started or was cancelled; its tickets can no longer be transferred."
+
+
 # --- The waiting room ------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from django.utils.html import format_html
 
 from config.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, adopt, error_text, run_per_object
 from config.errors import ApiError, Invalid
-from ticketing import admin_reports
+from ticketing import admin_box_office, admin_reports
 from ticketing.models import (
     Booking,
     Event,
@@ -179,13 +179,16 @@ class EventAdmin(ServiceAdmin):
         "availability_summary",
         "seat_map",
         "sales_report",
+        "box_office",
         "created_at",
         "updated_at",
     )
     sales_report = staticmethod(admin_reports.report_link)
+    box_office = staticmethod(admin_box_office.box_office_link)
 
     def get_urls(self):
-        return admin_reports.report_urls(self) + super().get_urls()  # the sales report page and CSV
+        # the sales report page and CSV, the box office's desk sale
+        return admin_reports.report_urls(self) + admin_box_office.box_office_urls(self) + super().get_urls()
 
     def get_changelist(self, request, **kwargs):
         return EventChangeList
@@ -480,10 +483,10 @@ class BookingAdmin(ReadOnlyAdmin):
 
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
-    list_display = ("code", "booking", "event", "event_seat", "price", "status", "checked_in_at")
+    list_display = ("code", "booking", "event", "event_seat", "price", "status", "checked_in_at", "owner")
     list_filter = ("status",)
-    search_fields = ("=code", "=booking__id", "booking__buyer__username")
-    list_select_related = ("booking__event", "event_seat")
+    search_fields = ("=code", "=booking__id", "booking__buyer__username", "owner__username")
+    list_select_related = ("booking__event", "event_seat", "owner")
 
     @admin.display(description="event", ordering="booking__event")
     def event(self, ticket: Ticket) -> Event:

@@ -408,3 +408,24 @@ def lock_stream_cursor() -> SeatStreamCursor | None:
     publisher's run holds it, or before the row exists (the service creates it)."""
     rows = lock_rows(SeatStreamCursor.objects.filter(pk=1), skip_locked=True)
     return rows[0] if rows else None
+
+
+def lock_ticket_for_transfer(*, ticket_id: int) -> Ticket | None:
+    """A ticket transfer: the ticket's booking (FOR NO KEY UPDATE, waits), then the ticket (FOR
+    UPDATE, waits) with its booking's event and its seat; None for no such ticket.
+
+    The booking first, as every cancel takes it before the booking's tickets: a cancel that
+    waited for this transfer then reads the tickets after it committed, the new one included, so
+    it cannot void a new ticket it did not lock (and a gate could have scanned meanwhile). The
+    ticket row is the one a gate scan locks: a transfer and a scan of one ticket serialise.
+    One statement per table, by pk (the ticket's ``booking_id``, which never changes, read first
+    without a lock).
+    """
+    booking_id = Ticket.objects.filter(pk=ticket_id).values_list("booking_id", flat=True).first()
+    if booking_id is None or not lock_rows(Booking.objects.filter(pk=booking_id), no_key=True):
+        return None
+    tickets = Ticket.objects.filter(pk=ticket_id).select_related(
+        "booking__event__hall__venue", "event_seat__seat__section"
+    )
+    locked = lock_rows(tickets)
+    return locked[0] if locked else None

@@ -157,6 +157,10 @@ def aim_at_real_objects(case, world, role: str) -> None:
         "/api/v1/bookings/": [world.booking.pk, world.other_booking.pk],
         "/api/v1/halls/": [world.event.hall_id, world.empty_hall_id],
         "/api/v1/venues/": [world.event.hall.venue_id, world.spare_venue_id],
+        "/api/v1/tickets/": [
+            world.booking.tickets.order_by("id")[0].pk,
+            world.other_booking.tickets.all()[0].pk,
+        ],
     }
     generated = (case.path_parameters or {}).get("id")
     if isinstance(generated, int) and generated % 5:
@@ -174,6 +178,9 @@ def aim_at_real_objects(case, world, role: str) -> None:
     hold_id = body.get("hold_id")
     if isinstance(hold_id, int) and hold_id % 3:
         body["hold_id"] = [world.hold.pk, world.other_hold.pk][hold_id % 2]
+    to = body.get("to")
+    if isinstance(to, str) and len(to) % 3:  # a transfer to an account that exists
+        body["to"] = [world.other.username, world.buyer.email][len(to) % 2]
 
 
 @pytest.mark.parametrize("role", ["anonymous", "buyer", "staff"])

@@ -70,6 +70,10 @@ def ticket_code(world: World, role: str) -> dict:
     return {"code": Ticket.objects.filter(booking=world.booking).order_by("id").first().code}
 
 
+def buyer_ticket(world: World) -> Ticket:
+    return Ticket.objects.filter(booking=world.booking).order_by("id").first()
+
+
 def checked_in_booking(world: World, role: str) -> str:
     """The buyer's booking, after the gate scanned its first ticket (inside the role's savepoint)."""
     Ticket.objects.filter(pk=Ticket.objects.filter(booking=world.booking).order_by("id")[0].pk).update(
@@ -304,6 +308,22 @@ MATRIX = [
         body=lambda w, r: {"void_checked_in": True},
         codes=("not_authenticated", "ticket_checked_in", "not_found", ""),
         note="(a ticket checked in, void_checked_in: only staff void it)",
+    ),
+    # --- tickets: the ones the caller holds; only the holder transfers one (staff neither) ---
+    Row("GET", "/api/v1/tickets/", fixed("/api/v1/tickets/"), (401, 200, 200, 200)),
+    Row(
+        "GET",
+        "/api/v1/tickets/{id}/",
+        lambda w, r: f"/api/v1/tickets/{buyer_ticket(w).pk}/",
+        (401, 200, 404, 404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/tickets/{id}/transfer/",
+        lambda w, r: f"/api/v1/tickets/{buyer_ticket(w).pk}/transfer/",
+        (401, 200, 404, 404),
+        body=lambda w, r: {"to": w.other.username},
+        codes=("not_authenticated", "", "not_found", "not_found"),
     ),
     # --- gates ---
     Row("POST", "/api/v1/checkin/", fixed("/api/v1/checkin/"), (401, 403, 403, 200), body=ticket_code),

@@ -58,6 +58,7 @@ class CheckInKeyView(APIView):
                 "algorithm": "Ed25519",
                 "public_key": ticket_public_key_b64(),
                 "code_format": "base64url(version:u8 | event:u64 | event_seat:u64 | booking:u64 "
-                "| Ed25519(b'ticket:' + those 25 bytes)), no padding",
+                "| Ed25519(b'ticket:' + those 25 bytes)), no padding; a ticket given by a transfer:"
+                " version 2, the same fields then generation:u32 (29 bytes signed)",
             }
         )

@@ -348,7 +348,8 @@ class BookingSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_seats(self, booking: Booking) -> list[int]:
-        return [ticket.event_seat_id for ticket in booking.tickets.all()]
+        # once each: a seat's ticket transferred and its successor are two tickets of one seat
+        return list(dict.fromkeys(ticket.event_seat_id for ticket in booking.tickets.all()))
 
 
 class BookingFilterSerializer(serializers.Serializer):
@@ -479,3 +480,30 @@ class QueueAnswerSerializer(serializers.Serializer):
         fields["pass"] = fields.pop("pass_")
         fields["pass_expires_at"] = fields.pop("pass_expires_at")
         return fields
+
+
+# --- tickets and their transfer -------------------------------------------------------------
+
+
+class OwnedTicketSerializer(TicketSerializer):
+    booking = serializers.IntegerField(source="booking_id")
+    event = serializers.IntegerField(source="booking.event_id")
+    event_name = serializers.CharField(source="booking.event.name")
+    starts_at = serializers.DateTimeField(source="booking.event.starts_at")
+    venue_time_zone = serializers.CharField(source="booking.event.hall.venue.time_zone")
+    checked_in_at = serializers.DateTimeField(allow_null=True)
+    received = serializers.SerializerMethodField(help_text="Whether another account transferred it to you.")
+
+    def get_received(self, ticket: Ticket) -> bool:
+        return ticket.owner_id is not None and ticket.owner_id != ticket.booking.buyer_id
+
+
+class TicketFilterSerializer(serializers.Serializer):
+    status = ChoiceField(choices=Ticket.Status.choices, required=False)
+    event = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+
+class TicketTransferInputSerializer(StrictSerializer):
+    to = serializers.CharField(
+        max_length=254, help_text="The username or email of the account to give it to."
+    )

@@ -45,10 +45,16 @@ class Booking(models.Model):
 class TicketStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     VOID = "void", "Void"
+    TRANSFERRED = "transferred", "Transferred"  # replaced by the new owner's ticket (``replaced_by``)
 
 
 class Ticket(models.Model):
-    """One booked seat. ``code`` is unguessable. At most one active ticket per event seat."""
+    """One booked seat. ``code`` is unguessable. At most one active ticket per event seat.
+
+    A transfer (services/transfers.py) ends a ticket as ``transferred`` and gives its seat a new
+    active ticket in the same booking, with a new code, owned by the other account: ``owner``
+    (null: the booking's buyer, which every ticket a booking made has) and ``replaces``.
+    """
 
     Status = TicketStatus
 
@@ -56,8 +62,24 @@ class Ticket(models.Model):
     event_seat = models.ForeignKey("ticketing.EventSeat", on_delete=models.PROTECT, related_name="tickets")
     code = models.CharField(max_length=200, unique=True)
     price = models.DecimalField(max_digits=10, decimal_places=2)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets_received",
+        help_text="Who holds the ticket after a transfer; empty: the booking's buyer.",
+    )
+    replaces = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        help_text="The ticket this one replaced by a transfer (at most one successor each).",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -70,6 +92,10 @@ class Ticket(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"),
             models.CheckConstraint(condition=Q(price__gte=0), name="ticket_price_not_negative"),
+        ]
+        indexes = [
+            # GET /tickets/: the tickets a buyer received by transfer (the others by their booking).
+            models.Index(fields=["owner"], name="ticket_owner_idx", condition=Q(owner__isnull=False)),
         ]
 
     def __str__(self) -> str:

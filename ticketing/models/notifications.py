@@ -15,9 +15,14 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         CONFIRMED = "confirmed", "Booking confirmed"
         CANCELLED = "cancelled", "Booking cancelled"
+        TICKET_GIVEN = "given", "Ticket transferred away"  # to the old owner; ``ticket``: the old one
+        TICKET_RECEIVED = "received", "Ticket received"  # to the new owner; ``ticket``: the new one
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     booking = models.ForeignKey("ticketing.Booking", on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(
+        "ticketing.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

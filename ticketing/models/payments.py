@@ -41,6 +41,14 @@ class Payment(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     refunded_at = models.DateTimeField(null=True, blank=True)
+    taken_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Box office: the staff member who took the payment at the desk (cash or card present).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -88,6 +88,8 @@ PARAMS = {
     "confirmed": Booking.Status.CONFIRMED,
     "cancelled": Booking.Status.CANCELLED,
     "ticket_active": Ticket.Status.ACTIVE,
+    "ticket_transferred": Ticket.Status.TRANSFERRED,
+    "transfer": "transfer",
     "void_checked_in": "void_checked_in",
 }
 
@@ -204,6 +206,32 @@ RULES = [
         ),
     ),
     Rule(
+        # A transfer (services/transfers.py) ends a ticket that was not checked in as
+        # ``transferred`` and gives its seat exactly one successor in the same booking, audited
+        # (the action "transfer"); a ticket with a predecessor replaced a transferred one.
+        "transferred_ticket",
+        """SELECT es.event_id AS event_id, t.id AS ticket, t.status AS status,
+                  t.checked_in_at AS checked_in_at, n.id AS successor, p.status AS predecessor_status
+             FROM {t} t JOIN {es} es ON es.id = t.event_seat_id
+             LEFT JOIN {t} n ON n.replaces_id = t.id
+             LEFT JOIN {t} p ON p.id = t.replaces_id
+            WHERE ((t.status = %(ticket_transferred)s
+                    AND (n.id IS NULL OR n.booking_id <> t.booking_id OR n.event_seat_id <> t.event_seat_id
+                         OR t.checked_in_at IS NOT NULL
+                         OR NOT EXISTS (SELECT 1 FROM {a} a WHERE a.booking_id = t.booking_id
+                                         AND a.event_seat_id = t.event_seat_id AND a.action = %(transfer)s)))
+                   OR (t.status <> %(ticket_transferred)s AND n.id IS NOT NULL)
+                   OR (t.replaces_id IS NOT NULL
+                       AND (p.status IS NULL OR p.status <> %(ticket_transferred)s)))
+              {event}""",
+        "es.event_id",
+        lambda r: (
+            f"ticket {r['ticket']} ({r['status']}, checked in {r['checked_in_at']}) has successor"
+            f" {r['successor']} and a predecessor {r['predecessor_status'] or 'none'}: a transferred"
+            " ticket needs one audited successor of its booking and seat, and only it may have one"
+        ),
+    ),
+    Rule(
         "hold_seat_count",
         """SELECT h.event_id AS event_id, h.id AS hold, h.seat_count AS seat_count,
                   COUNT(es.id) AS held, h.expires_at AS expires_at
@@ -221,11 +249,13 @@ RULES = [
     Rule(
         "booked_hold",
         """SELECT h.event_id AS event_id, h.id AS hold, h.seat_count AS seat_count, b.id AS booking,
-                  (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id) AS tickets
+                  (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id
+                      AND t.status <> %(ticket_transferred)s) AS tickets
              FROM {h} h LEFT JOIN {b} b ON b.hold_id = h.id
             WHERE h.status = %(hold_booked)s {event}
               AND (b.id IS NULL OR b.event_id <> h.event_id
-                   OR h.seat_count <> (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id))""",
+                   OR h.seat_count <> (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id
+                                         AND t.status <> %(ticket_transferred)s))""",
         "h.event_id",
         lambda r: (
             f"booked hold {r['hold']} of {r['seat_count']} seats has booking {r['booking']} with"
@@ -237,7 +267,7 @@ RULES = [
         """SELECT b.event_id AS event_id, b.id AS booking, b.total AS total,
                   COALESCE(SUM(t.price), 0) AS tickets_total, h.total AS hold_total
              FROM {b} b
-             LEFT JOIN {t} t ON t.booking_id = b.id
+             LEFT JOIN {t} t ON t.booking_id = b.id AND t.status <> %(ticket_transferred)s
              LEFT JOIN {h} h ON h.id = b.hold_id
             WHERE 1 = 1 {event}
             GROUP BY b.event_id, b.id, b.total, h.total

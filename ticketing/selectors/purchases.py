@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
 from ticketing.models import Booking, EventSeat, Hold, Ticket
@@ -25,8 +25,12 @@ def holds_live_of(*, buyer: User, now: datetime) -> QuerySet[Hold]:
 
 
 def bookings_visible_to(*, user: User) -> QuerySet[Booking]:
-    """A buyer's own bookings; staff see all."""
+    """A buyer's own bookings; staff see all. A buyer sees the tickets of a booking that they
+    hold (or held: one they transferred stays, ``transferred``), not the code of the ticket its
+    new owner holds; staff see every ticket."""
     tickets = Ticket.objects.select_related("event_seat__seat__section").order_by("id")
+    if not user.is_staff:
+        tickets = tickets.filter(Q(owner__isnull=True) | Q(owner=user))
     bookings = Booking.objects.select_related("event__hall__venue").prefetch_related(
         Prefetch("tickets", queryset=tickets)
     )

@@ -11,7 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import AlreadyCheckedIn, Invalid, TicketCheckedIn, TicketRevoked, WrongEvent
+from config.errors import (
+    AlreadyCheckedIn,
+    Invalid,
+    TicketCheckedIn,
+    TicketRevoked,
+    TicketTransferred,
+    WrongEvent,
+)
 from ticketing.locking import lock_ticket
 from ticketing.models import Ticket
 from ticketing.services.tickets import ticket_code_verify
@@ -32,8 +39,9 @@ def ticket_check_in(
     same ticket rows (``bookings_ensure_cancellable``) before it decides, so a scan and a cancel
     of one booking serialise on the ticket: the scan after a cancel finds it void, the cancel
     after a scan finds it checked in.
-    Checks under the lock: the ticket exists (else Invalid), is active (else TicketRevoked: its
-    booking or event was cancelled), and was not scanned before (else AlreadyCheckedIn with the
+    Checks under the lock: the ticket exists (else Invalid), is active (else TicketTransferred:
+    its owner gave it to another account, services/transfers.py; or TicketRevoked: its booking
+    or event was cancelled), and was not scanned before (else AlreadyCheckedIn with the
     first scan's time). Writes ``checked_in_at``. Returns the ticket with its seat and event.
     """
     now = now or timezone.now()
@@ -44,6 +52,8 @@ def ticket_check_in(
         ticket = lock_ticket(code=code, booking_id=claims.booking_id)
         if ticket is None:
             raise Invalid("No such ticket.", fields={"code": ["Unknown ticket."]})
+        if ticket.status == Ticket.Status.TRANSFERRED:
+            raise TicketTransferred()  # its owner gave it away: the new owner has a new code
         if ticket.status != Ticket.Status.ACTIVE:
             raise TicketRevoked()
         if ticket.checked_in_at is not None:

@@ -27,8 +27,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from ticketing.locking import lock_batch_claim
-from ticketing.models import Booking, Notification
+from ticketing.models import Booking, Notification, Ticket
 from ticketing.services.tickets import ticket_qr_svg
 
 logger = logging.getLogger("ticketing.notifications")
@@ -49,15 +50,27 @@ def _booking_load(booking_id: int) -> Booking | None:
     )
 
 
-def _send(booking_id: int, kind: str) -> None:
+def _held_by_buyer(ticket: Ticket, booking: Booking) -> bool:
+    """The booking's buyer's own ticket (not one given away by a transfer, nor its successor)."""
+    return ticket.owner_id in (None, booking.buyer_id) and ticket.status != Ticket.Status.TRANSFERRED
+
+
+def _send(booking_id: int, kind: str, ticket_id: int | None = None) -> None:
     """Build and send one email; raises what the mail backend raises."""
+    if kind in (Notification.Kind.TICKET_GIVEN, Notification.Kind.TICKET_RECEIVED):
+        _send_transfer(ticket_id, kind)
+        return
     booking = _booking_load(booking_id)
-    if booking is None or not booking.buyer.email:
+    if booking is None:
+        return
+    if kind == "cancelled":
+        _send_voided_to_new_owners(booking)
+    if not booking.buyer.email:
         return
     tickets = [
         {"ticket": ticket, "url": ticket_page_url(ticket.code)}
         for ticket in booking.tickets.all()
-        if kind == "cancelled" or ticket.status == ticket.Status.ACTIVE
+        if _held_by_buyer(ticket, booking) and (kind == "cancelled" or ticket.status == ticket.Status.ACTIVE)
     ]
     context = {"booking": booking, "event": booking.event, "tickets": tickets}
     subject = {
@@ -76,14 +89,94 @@ def _send(booking_id: int, kind: str) -> None:
     message.send()
 
 
+def _send_voided_to_new_owners(booking: Booking) -> None:
+    """With a cancellation's email: each account a ticket of the booking was transferred to is
+    told that its ticket is void (the booking, and its refund, stay the buyer's)."""
+    given = [t for t in booking.tickets.all() if t.owner_id not in (None, booking.buyer_id)]
+    given = [t for t in given if t.status == Ticket.Status.VOID]
+    owners = {user.pk: user for user in User.objects.filter(id__in={t.owner_id for t in given})}
+    for owner_id, user in owners.items():
+        if not user.email:
+            continue
+        tickets = [{"ticket": t, "url": ticket_page_url(t.code)} for t in given if t.owner_id == owner_id]
+        context = {"booking": booking, "event": booking.event, "tickets": tickets, "owner": user}
+        with timezone.override(booking.event.hall.venue.zone):
+            body = render_to_string("ticketing/tickets/email_transfer_voided.txt", context)
+        subject = f"Your ticket for {booking.event.name} is void"
+        EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
+
+
+def _send_transfer(ticket_id: int | None, kind: str) -> None:
+    """The email of a transfer: to the old owner (``given``, ``ticket_id`` the old ticket) or to
+    the new one (``received``, the new ticket, its QR code attached)."""
+    ticket = (
+        Ticket.objects.select_related(
+            "booking__buyer", "booking__event__hall__venue", "owner", "event_seat__seat__section"
+        )
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        return
+    if kind == Notification.Kind.TICKET_GIVEN:
+        other = Ticket.objects.select_related("owner").filter(replaces=ticket).first()
+        to, partner = ticket.owner or ticket.booking.buyer, other.owner if other else None
+    else:
+        previous = Ticket.objects.select_related("owner").filter(pk=ticket.replaces_id).first()
+        to, partner = ticket.owner, (previous.owner or ticket.booking.buyer) if previous else None
+    if to is None or not to.email:
+        return
+    event = ticket.booking.event
+    context = {
+        "ticket": ticket,
+        "event": event,
+        "to": to,
+        "partner": partner,
+        "url": ticket_page_url(ticket.code),
+    }
+    with timezone.override(event.hall.venue.zone):
+        body = render_to_string(f"ticketing/tickets/email_{kind}.txt", context)
+    subject = {
+        Notification.Kind.TICKET_GIVEN: f"Your ticket for {event.name} was transferred",
+        Notification.Kind.TICKET_RECEIVED: f"A ticket for {event.name} for you",
+    }[kind]
+    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [to.email])
+    if kind == Notification.Kind.TICKET_RECEIVED:
+        message.attach(
+            f"ticket-{ticket.pk}.svg", ticket_qr_svg(ticket.code, standalone=True), "image/svg+xml"
+        )
+    message.send()
+
+
+def _send_inline(rows: list[Notification]) -> None:
+    if rows and settings.TICKETING_NOTIFICATIONS_INLINE:
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: notifications_send(ids=ids))
+
+
+def ticket_transferred_notify(*, old: Ticket, new: Ticket) -> None:
+    """In the transfer's transaction: owe the old owner the news (``given``) and the new owner
+    their ticket (``received``): one INSERT of two rows."""
+    now = timezone.now()
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                kind=Notification.Kind.TICKET_GIVEN, booking_id=old.booking_id, ticket=old, created_at=now
+            ),
+            Notification(
+                kind=Notification.Kind.TICKET_RECEIVED, booking_id=new.booking_id, ticket=new, created_at=now
+            ),
+        ]
+    )
+    _send_inline(rows)
+
+
 def _enqueue(kind: str, booking_ids: Iterable[int]) -> None:
     now = timezone.now()
     rows = Notification.objects.bulk_create(
         [Notification(kind=kind, booking_id=booking_id, created_at=now) for booking_id in booking_ids]
     )
-    if rows and settings.TICKETING_NOTIFICATIONS_INLINE:
-        ids = [row.pk for row in rows]
-        transaction.on_commit(lambda: notifications_send(ids=ids))
+    _send_inline(rows)
 
 
 def booking_confirmed_notify(*, booking_ids: Iterable[int]) -> None:
@@ -132,7 +225,7 @@ def notifications_send(
         for row in batch:
             tried.add(row.id)
             try:
-                _send(row.booking_id, row.kind)
+                _send(row.booking_id, row.kind, row.ticket_id)
             except Exception as error:  # any backend error: record it, retry later
                 logger.exception("could not send the %s email of booking %s", row.kind, row.booking_id)
                 Notification.objects.filter(pk=row.pk).update(

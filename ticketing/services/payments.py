@@ -34,12 +34,16 @@ from accounts.models import User
 from config.errors import AccountDisabled, HoldExpired, Invalid, NotFound, PaymentInProgress, PaymentNotUsable
 from ticketing.locking import hold_read
 from ticketing.models import Booking, Hold, Payment
-from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
+from ticketing.payments import PaymentDeclined, PaymentUnavailable, Refund, payment_gateway
 from ticketing.services.events import event_ensure_on_sale
 
 logger = logging.getLogger("ticketing.payments")
 
 PStatus = Payment.Status
+
+#: Money taken at the box-office desk (services/box_office.py), the Payment's ``gateway``: no
+#: gateway charged it, so none refunds it; the desk hands it back and the refund is recorded.
+DESK_METHODS = ("cash", "card_present")
 
 #: A ``pending`` payment older than this is taken to belong to a crashed process: a new attempt
 #: re-sends its charge with the same idempotency key (the gateway answers the first outcome).
@@ -178,16 +182,19 @@ def payments_refund(*, payment_ids: Iterable[int]) -> int:
     gateway = payment_gateway()
     refunded = 0
     for payment in Payment.objects.filter(id__in=list(payment_ids), status=PStatus.REFUNDING):
-        try:
-            refund = gateway.refund(
-                charge_id=payment.charge_id,
-                amount=payment.amount,
-                currency=payment.currency,
-                idempotency_key=f"refund-{payment.idempotency_key}",
-            )
-        except PaymentUnavailable:
-            logger.warning("refund of payment %s failed; it stays due", payment.pk)
-            continue
+        if payment.gateway in DESK_METHODS:  # paid at the desk: refunded there, not by a gateway
+            refund = Refund(refund_id=f"desk-{payment.pk}")
+        else:
+            try:
+                refund = gateway.refund(
+                    charge_id=payment.charge_id,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    idempotency_key=f"refund-{payment.idempotency_key}",
+                )
+            except PaymentUnavailable:
+                logger.warning("refund of payment %s failed; it stays due", payment.pk)
+                continue
         now = timezone.now()
         refunded += Payment.objects.filter(pk=payment.pk, status=PStatus.REFUNDING).update(
             status=PStatus.REFUNDED, refund_id=refund.refund_id, refunded_at=now, updated_at=now

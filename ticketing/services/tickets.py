@@ -5,6 +5,10 @@ A code is ``base64url(payload || signature)`` without padding, 119 characters:
     payload   = version (1 byte, = 1) | event id | event seat id | booking id   (3 × uint64, big-endian)
     signature = Ed25519 over b"ticket:" + payload                               (64 bytes)
 
+A ticket given to another account by a transfer gets a version-2 code, 124 characters: the same
+fields, then its generation (uint32, 1 for the first transfer of the seat in that booking, 2
+for the next...), so each owner's code differs and the old one can be refused at the gate.
+
 A scanner that holds only the public key (``ticket_public_key_b64``) can tell a genuine ticket
 from a forged one and read which event and seat it is for, with no network. Whether the ticket
 was since cancelled or already scanned is the server's answer (services/checkin.py). The
@@ -31,7 +35,9 @@ from django.core.exceptions import ImproperlyConfigured
 from config.errors import Invalid
 
 CODE_VERSION = 1
+TRANSFERRED_CODE_VERSION = 2
 _PAYLOAD = struct.Struct(">BQQQ")
+_PAYLOAD_V2 = struct.Struct(">BQQQI")
 _SIGNATURE_BYTES = 64
 _CONTEXT = b"ticket:"
 
@@ -43,6 +49,7 @@ class TicketClaims:
     event_id: int
     event_seat_id: int
     booking_id: int
+    generation: int = 0  # how many transfers of the seat in its booking came before this code
 
 
 @cache
@@ -73,9 +80,13 @@ def ticket_public_key_b64() -> str:
     return base64.b64encode(raw).decode()
 
 
-def ticket_code_sign(*, event_id: int, event_seat_id: int, booking_id: int) -> str:
-    """The signed code of the ticket for ``event_seat_id`` in ``booking_id``."""
-    payload = _PAYLOAD.pack(CODE_VERSION, event_id, event_seat_id, booking_id)
+def ticket_code_sign(*, event_id: int, event_seat_id: int, booking_id: int, generation: int = 0) -> str:
+    """The signed code of the ticket for ``event_seat_id`` in ``booking_id``; ``generation``: the
+    ticket's place among the transfers of that seat (0, the booking's own ticket: a version-1 code)."""
+    if generation:
+        payload = _PAYLOAD_V2.pack(TRANSFERRED_CODE_VERSION, event_id, event_seat_id, booking_id, generation)
+    else:
+        payload = _PAYLOAD.pack(CODE_VERSION, event_id, event_seat_id, booking_id)
     signature = _signing_key().sign(_CONTEXT + payload)
     return base64.urlsafe_b64encode(payload + signature).rstrip(b"=").decode()
 
@@ -89,17 +100,23 @@ def ticket_code_verify(code: object) -> TicketClaims:
         raw = base64.urlsafe_b64decode(code + "=" * (-len(code) % 4))
     except (binascii.Error, ValueError):
         raise forged from None
-    if len(raw) != _PAYLOAD.size + _SIGNATURE_BYTES:
+    layout = {_PAYLOAD.size + _SIGNATURE_BYTES: _PAYLOAD, _PAYLOAD_V2.size + _SIGNATURE_BYTES: _PAYLOAD_V2}
+    struct_ = layout.get(len(raw))
+    if struct_ is None:
         raise forged
-    payload, signature = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
+    payload, signature = raw[: struct_.size], raw[struct_.size :]
     try:
         _public_key(settings.TICKETING_SIGNING_KEY).verify(signature, _CONTEXT + payload)
     except InvalidSignature:
         raise forged from None
-    version, event_id, event_seat_id, booking_id = _PAYLOAD.unpack(payload)
-    if version != CODE_VERSION:
+    version, event_id, event_seat_id, booking_id, *rest = struct_.unpack(payload)
+    generation = rest[0] if rest else 0
+    expected = TRANSFERRED_CODE_VERSION if struct_ is _PAYLOAD_V2 else CODE_VERSION
+    if version != expected or (struct_ is _PAYLOAD_V2 and generation < 1):
         raise forged
-    return TicketClaims(event_id=event_id, event_seat_id=event_seat_id, booking_id=booking_id)
+    return TicketClaims(
+        event_id=event_id, event_seat_id=event_seat_id, booking_id=booking_id, generation=generation
+    )
 
 
 def ticket_qr_svg(code: str, *, scale: int = 4, standalone: bool = False) -> str:

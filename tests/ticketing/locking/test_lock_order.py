@@ -23,11 +23,13 @@ from ticketing.locking import LOCK_ORDER
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from ticketing.services.best_available import hold_create_best_available
 from ticketing.services.bookings import booking_confirm, bookings_cancel
+from ticketing.services.box_office import box_office_sell
 from ticketing.services.checkin import ticket_check_in
 from ticketing.services.event_cancel import event_cancel
 from ticketing.services.events import event_create, event_set_status
 from ticketing.services.holds import hold_create, holds_release, holds_release_expired
 from ticketing.services.inventory import seats_block, seats_unblock
+from ticketing.services.transfers import ticket_transfer
 
 pytestmark = [requires_postgres, pytest.mark.django_db]
 
@@ -222,6 +224,43 @@ def test_ticket_check_in(sale):
     gate = StaffFactory()
     locks = locks_taken(lambda: ticket_check_in(code=code, actor=gate, event_id=event.pk))
     assert_protocol(locks, [TICKET])
+
+
+def test_ticket_transfer(sale):
+    event, seats = sale
+    buyer, friend = UserFactory(), UserFactory()
+    ticket = booked(buyer, event, seats[:1]).tickets.get()
+    locks = locks_taken(lambda: ticket_transfer(ticket_id=ticket.pk, actor=buyer, to=friend.username))
+    # the booking first (as every cancel), then the ticket (the row a gate scan locks)
+    assert_protocol(locks, [BOOKING, TICKET])
+
+
+def test_ticket_transfer_through_the_api_with_a_key(sale):
+    event, seats = sale
+    buyer, friend = UserFactory(), UserFactory()
+    ticket = booked(buyer, event, seats[:1]).tickets.get()
+    client = client_for(buyer)
+    locks = locks_taken(
+        lambda: client.post(
+            f"/api/v1/tickets/{ticket.pk}/transfer/",
+            {"to": friend.username},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="give-1",
+        )
+    )
+    assert_protocol(locks, [KEY, BOOKING, TICKET])
+
+
+def test_box_office_sell(sale):
+    event, seats = sale
+    clerk = StaffFactory()
+    locks = locks_taken(
+        lambda: box_office_sell(
+            staff=clerk, event=event, seat_ids=seats[:2], method="cash", email="w@example.com"
+        )
+    )
+    # one transaction: the hold's locks (buyer, seats), then the booking's (seats, hold, payment)
+    assert_protocol(locks, [USER, SEAT, SEAT, HOLD, PAYMENT])
 
 
 def test_the_capture_sees_a_plain_write_as_a_lock(sale):

@@ -6,12 +6,14 @@ import { loginView, signupView } from "./views/account.js";
 import { bookingView, bookingsView } from "./views/bookings.js";
 import { eventView } from "./views/event.js";
 import { eventsView } from "./views/events.js";
+import { ticketsView } from "./views/tickets.js";
 
 const routes = [
   [/^\/?$/, eventsView, "events"],
   [/^\/events\/(\d+)$/, eventView, "events"],
   [/^\/bookings$/, bookingsView, "bookings", { login: true }],
   [/^\/bookings\/(\d+)$/, bookingView, "bookings", { login: true }],
+  [/^\/tickets$/, ticketsView, "tickets", { login: true }],
   [/^\/login$/, loginView, "login"],
   [/^\/signup$/, signupView, "signup"],
 ];
@@ -101,7 +103,7 @@ session.onChange(({ reason, elsewhere }) => {
       "warning",
     );
     const { path } = parseHash();
-    if (/^\/bookings/.test(path)) location.replace(`#/login?next=${encodeURIComponent(path)}`);
+    if (/^\/(bookings|tickets)/.test(path)) location.replace(`#/login?next=${encodeURIComponent(path)}`);
   }
 });
 

@@ -2,16 +2,17 @@
 
 import { api } from "../api.js";
 import { announce, categoryName, h, message, money, when } from "../ui.js";
+import { transferControl } from "./transfer.js";
 
 const CANCEL_ERRORS = {
   cancellation_closed: "This event has already started, so the booking can no longer be cancelled.",
   already_cancelled: "This booking was already cancelled.",
 };
 
-function ticketCard(ticket) {
+function ticketCard(ticket, booking) {
   const void_ = ticket.status !== "active";
   const where = `${ticket.section} · Row ${ticket.row} · Seat ${ticket.number}`;
-  return h(
+  const card = h(
     "li",
     { class: `ticket${void_ ? " ticket-void" : ""}` },
     h(
@@ -23,7 +24,11 @@ function ticketCard(ticket) {
     h(
       "div",
       { class: "ticket-code" },
-      h("span", { class: "muted" }, void_ ? "Void" : "Ticket code"),
+      h(
+        "span",
+        { class: "muted" },
+        ticket.status === "transferred" ? "Transferred" : void_ ? "Void" : "Ticket code",
+      ),
       h("code", {}, ticket.code),
     ),
     void_
@@ -40,6 +45,23 @@ function ticketCard(ticket) {
           "Printable ticket with QR code",
         ),
   );
+  const transferable =
+    !void_ && booking && booking.status === "confirmed" && new Date(booking.starts_at) > new Date();
+  if (transferable) {
+    card.append(
+      transferControl(ticket, {
+        onDone: (_fresh, to) => {
+          const done = ticketCard({ ...ticket, status: "transferred" }, booking);
+          done.append(message("success", "Ticket transferred.", `It is now ${to}'s.`));
+          card.replaceWith(done);
+          const seat = done.querySelector("strong");
+          seat.setAttribute("tabindex", "-1");
+          seat.focus();
+        },
+      }),
+    );
+  }
+  return card;
 }
 
 function statusBadge(booking) {
@@ -71,7 +93,11 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
       h("time", { datetime: booking.starts_at }, when(booking.starts_at, booking.venue_time_zone)),
       ` · Booking #${booking.id}`,
     ),
-    h("ul", { class: "tickets" }, booking.tickets.map(ticketCard)),
+    h(
+      "ul",
+      { class: "tickets" },
+      booking.tickets.map((ticket) => ticketCard(ticket, booking)),
+    ),
     h("p", { class: "cart-total" }, "Total ", h("strong", {}, money(booking.total))),
     box,
     actions,

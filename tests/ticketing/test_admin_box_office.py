@@ -1,0 +1,169 @@
+"""The box office's desk sale: the admin page and ``box_office_sell`` behind it."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import Invalid, NotPermitted, SeatsUnavailable
+from tests.factories import StaffFactory, UserFactory
+from tests.ticketing.helpers import assert_inventory_clean, held, seat_ids
+from ticketing.models import Booking, Hold, Payment, SeatAudit
+from ticketing.selectors.reports import event_sales_report
+from ticketing.services.bookings import bookings_cancel
+from ticketing.services.box_office import box_office_sell
+from ticketing.services.payments import payments_refund
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clerk():
+    return StaffFactory(is_superuser=True)
+
+
+@pytest.fixture
+def desk(client, clerk):
+    client.force_login(clerk)
+    return client
+
+
+def page(event) -> str:
+    return reverse("admin:ticketing_event_box_office", args=[event.pk])
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_the_page_lists_the_available_seats_and_the_event_page_links_to_it(desk, event):
+    ids = seat_ids(event)
+    held(UserFactory(), event, ids[:1])
+    response = desk.get(page(event))
+    assert response.status_code == 200
+    shown = {value for value, _ in response.context["form"].fields["seats"].choices}
+    assert shown == {str(i) for i in ids[1:]}  # the held seat is not offered
+    change = desk.get(reverse("admin:ticketing_event_change", args=[event.pk]))
+    assert page(event) in change.content.decode()
+    picker = desk.get(reverse("admin:ticketing_event_box_office_events"))
+    assert page(event) in picker.content.decode()
+
+
+def test_a_cash_sale_books_the_seats_records_the_payment_and_shows_the_tickets(
+    desk, clerk, event, django_capture_on_commit_callbacks, fake_gateway
+):
+    ids = seat_ids(event, 2)
+    mail.outbox.clear()
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = desk.post(
+            page(event), {"seats": [str(i) for i in ids], "email": "walkin@example.com", "method": "cash"}
+        )
+    # then
+    assert response.status_code == 200
+    booking = Booking.objects.get(event=event)
+    assert booking.status == "confirmed" and sorted(t.event_seat_id for t in booking.tickets.all()) == ids
+    assert booking.buyer.email == "walkin@example.com" and not booking.buyer.has_usable_password()
+    payment = Payment.objects.get(booking=booking)
+    assert (payment.gateway, payment.status, payment.taken_by, payment.amount) == (
+        "cash",
+        "charged",
+        clerk,
+        booking.total,
+    )
+    assert fake_gateway.calls == []  # no gateway charged the money taken at the desk
+    body = response.content.decode()
+    for ticket in booking.tickets.all():
+        assert reverse("ticket-page", args=[ticket.code]) in body
+    assert any("Sold: booking" in text for text in messages_of(response))
+    assert [message.to for message in mail.outbox] == [["walkin@example.com"]]  # the tickets, emailed
+    assert_inventory_clean()
+
+
+def test_a_card_sale_by_seat_ids_without_email_is_its_own_walk_in_account(desk, event):
+    ids = seat_ids(event, 3)
+    desk.post(page(event), {"seat_ids": f"{ids[0]}, {ids[1]}", "method": "card_present"})
+    desk.post(page(event), {"seat_ids": str(ids[2]), "method": "card_present"})
+    bookings = list(Booking.objects.filter(event=event).order_by("id"))
+    assert len(bookings) == 2 and bookings[0].buyer != bookings[1].buyer
+    assert all(b.buyer.username.startswith("walkin-") and b.buyer.email == "" for b in bookings)
+    assert set(Payment.objects.values_list("gateway", flat=True)) == {"card_present"}
+
+
+def test_an_existing_account_of_the_email_gets_the_booking(desk, event, buyer):
+    desk.post(
+        page(event), {"seats": [str(seat_ids(event, 1)[0])], "email": buyer.email.upper(), "method": "cash"}
+    )
+    assert Booking.objects.get(event=event).buyer == buyer
+
+
+def test_seats_taken_meanwhile_are_a_message_and_nothing_is_sold(desk, event):
+    ids = seat_ids(event, 2)
+    users_before = User.objects.count()
+    held(UserFactory(), event, ids[1:])  # taken after the page was drawn
+    users_before += 1
+    response = desk.post(page(event), {"seats": [str(ids[0])], "seat_ids": str(ids[1]), "method": "cash"})
+    assert response.status_code == 200
+    assert any(text.startswith("Nothing was sold") for text in messages_of(response))
+    assert not Booking.objects.exists() and not Payment.objects.exists()
+    assert Hold.objects.count() == 1 and User.objects.count() == users_before  # no walk-in account left
+    assert not SeatAudit.objects.filter(event_seat_id=ids[0]).exists()
+    assert_inventory_clean()
+
+
+def test_a_form_without_seats_is_refused(desk, event):
+    response = desk.post(page(event), {"method": "cash"})
+    assert response.status_code == 200 and response.context["form"].errors
+    assert not Booking.objects.exists()
+
+
+def test_non_staff_are_refused_and_staff_need_the_booking_permission(client, event):
+    url = page(event)
+    client.force_login(UserFactory())
+    response = client.post(url, {"seats": [str(seat_ids(event, 1)[0])], "method": "cash"})
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    plain_staff = StaffFactory()
+    client.force_login(plain_staff)
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("admin:ticketing_event_box_office_events")).status_code == 403
+    plain_staff.user_permissions.add(Permission.objects.get(codename="change_booking"))
+    client.force_login(User.objects.get(pk=plain_staff.pk))
+    assert client.get(url).status_code == 200
+    assert not Booking.objects.exists()
+
+
+def test_the_service_refuses_non_staff_and_unknown_methods(event, buyer, clerk):
+    with pytest.raises(NotPermitted):
+        box_office_sell(staff=buyer, event=event, seat_ids=seat_ids(event, 1), method="cash")
+    with pytest.raises(Invalid):
+        box_office_sell(staff=clerk, event=event, seat_ids=seat_ids(event, 1), method="cheque")
+
+
+def test_the_service_refuses_seats_taken_like_the_api(event, clerk):
+    ids = seat_ids(event, 1)
+    box_office_sell(staff=clerk, event=event, seat_ids=ids, method="cash")
+    with pytest.raises(SeatsUnavailable):
+        box_office_sell(staff=clerk, event=event, seat_ids=ids, method="cash")
+
+
+def test_the_sale_appears_in_the_sales_report(desk, event):
+    ids = seat_ids(event, 2)
+    desk.post(page(event), {"seats": [str(i) for i in ids], "method": "cash"})
+    report = event_sales_report(event=event, now=timezone.now())
+    booking = Booking.objects.get(event=event)
+    assert report.totals.tickets_sold == 2 and report.totals.booked == 2
+    assert Decimal(report.totals.revenue) == booking.total and report.bookings_confirmed == 1
+
+
+def test_cancelling_a_desk_sale_records_the_refund_without_a_gateway(event, clerk, fake_gateway):
+    booking = box_office_sell(staff=clerk, event=event, seat_ids=seat_ids(event, 1), method="cash")
+    bookings_cancel(booking_ids=[booking.pk], actor=clerk)
+    payments_refund(payment_ids=Payment.objects.filter(booking=booking).values_list("id", flat=True))
+    payment = Payment.objects.get(booking=booking)
+    assert payment.status == "refunded" and payment.refund_id.startswith("desk-")
+    assert fake_gateway.calls == []

@@ -174,6 +174,12 @@ def aim_at_real_objects(case, world, role: str) -> None:
     hold_id = body.get("hold_id")
     if isinstance(hold_id, int) and hold_id % 3:
         body["hold_id"] = [world.hold.pk, world.other_hold.pk][hold_id % 2]
+    picked = body.get("ticket_types")
+    if isinstance(picked, dict) and picked and body.get("hold_id") == world.hold.pk:
+        # the hold's own seats, at full, a type of the event, or a code it does not have
+        seats = sorted(world.hold.seats.values_list("id", flat=True))
+        codes = ["reduced", "full", "child", "senior"]
+        body["ticket_types"] = {str(seats[i % len(seats)]): codes[i % len(codes)] for i in range(len(picked))}
 
 
 @pytest.mark.parametrize("role", ["anonymous", "buyer", "staff"])

@@ -502,7 +502,7 @@ class EventCancelSerializer(serializers.Serializer):
 
 
 class ReportQuerySerializer(serializers.Serializer):
-    part = ChoiceField(choices=["inventory", "sales"], required=False, default="inventory")
+    part = ChoiceField(choices=["inventory", "sales", "types"], required=False, default="inventory")
     bucket = ChoiceField(choices=["hour", "day"], required=False)
 
 

@@ -26,7 +26,11 @@ class TicketType(models.Model):
         ordering = ["event_id", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "code"], name="ticket_type_unique_per_event"),
-            models.CheckConstraint(condition=~Q(code=FULL) & ~Q(code=""), name="ticket_type_code_not_full"),
+            models.CheckConstraint(
+                condition=~Q(code=FULL) & ~Q(code=""),
+                name="ticket_type_code_not_full",
+                violation_error_message="full is the event's own prices: it cannot be a ticket type.",
+            ),
             models.CheckConstraint(
                 condition=Q(max_per_booking__isnull=True)
                 | (Q(max_per_booking__gte=1) & Q(max_per_booking__lte=100)),

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from config.serializers import ChoiceField
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
-from ticketing.services.ticket_types import ticket_types_of
+from ticketing.selectors.ticket_types import ticket_types_of
 from venues.models import Hall
 
 

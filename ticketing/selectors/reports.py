@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce, Trunc
 from ticketing.models import Booking, Event, EventSeat, Ticket, TicketType
 from ticketing.models.ticket_types import FULL
 from ticketing.selectors.events import live_hold_q
+from ticketing.selectors.ticket_types import FULL_NAME
 
 Status = EventSeat.Status
 ZERO = Decimal("0.00")
@@ -166,7 +167,7 @@ def _type_lines(*, active, event: Event) -> list[TypeLine]:
     category = "event_seat__seat__category"
     rows = active.values("ticket_type", category).annotate(n=Count("id"), revenue=Sum("price")).order_by()
     known = list(TicketType.objects.filter(event_id=event.pk).values_list("code", "name"))
-    names = {FULL: "Full price", **dict(known)}
+    names = {FULL: FULL_NAME, **dict(known)}
     order = {FULL: -1, **{code: position for position, (code, _) in enumerate(known)}}
     lines = [
         TypeLine(

@@ -30,7 +30,6 @@ from ticketing.locking import hold_read
 from ticketing.models import Event, EventSeat, Ticket, TicketType
 from ticketing.models.ticket_types import FULL
 
-FULL_NAME = "Full price"
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 MAX_TYPES = 20
 
@@ -132,30 +131,6 @@ def ticket_types_set(*, event: Event, ticket_types: Sequence[TicketTypeSpec]) ->
         unique_fields=["event", "code"],
         update_fields=["name", "prices", "max_per_booking", "position"],
     )
-
-
-def ticket_types_of(*, event: Event) -> list[dict[str, Any]]:
-    """What buyers are shown: ``full`` first (the event's prices), then the event's types.
-    Reads ``event.prices`` and ``event.ticket_types`` (prefetched by the catalogue)."""
-    full_prices = {price.category: str(price.amount) for price in event.prices.all()}
-    types = [{"code": FULL, "name": FULL_NAME, "prices": full_prices, "max_per_booking": None}]
-    for ticket_type in event.ticket_types.all():
-        types.append(
-            {
-                "code": ticket_type.code,
-                "name": ticket_type.name,
-                "prices": dict(ticket_type.prices),
-                "max_per_booking": ticket_type.max_per_booking,
-            }
-        )
-    return types
-
-
-def ticket_type_names(*, event_id: int) -> dict[str, str]:
-    """Code to name of an event's types, ``full`` included (one query): for the ticket page,
-    the email and the reports. A code no longer known is named by its code by the caller."""
-    names = dict(TicketType.objects.filter(event_id=event_id).values_list("code", "name"))
-    return {FULL: FULL_NAME, **names}
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from config.errors import HoldExpired, Invalid, PaymentNotUsable, TicketTypeLimi
 from tests.factories import UserFactory, on_sale_event
 from tests.ticketing.helpers import after_expiry, assert_inventory_clean, held, seat_ids
 from ticketing.models import Booking, Payment, TicketType
+from ticketing.selectors.ticket_types import ticket_types_of
 from ticketing.services.bookings import booking_confirm, booking_create
 from ticketing.services.events import event_update
 from ticketing.services.payments import payment_charge
-from ticketing.services.ticket_types import booking_price, ticket_types_of
+from ticketing.services.ticket_types import booking_price
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +248,22 @@ def test_a_typed_booking_runs_a_constant_number_of_queries(
     # booking_confirm: its 10 and the savepoint's 2 (inside the test transaction)
     with django_assert_num_queries(3 + 3 + 10 + 2):
         booking_create(buyer=buyer, hold_id=hold.id, ticket_types=dict.fromkeys(ids, "reduced"))
+
+
+# --- the ticket page and the email name the type ----------------------------------------------
+
+
+def test_the_ticket_page_and_the_email_name_a_type(
+    typed_event, buyer, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    ids = standard(typed_event, 2)
+    hold = held(buyer, typed_event, ids)
+    with django_capture_on_commit_callbacks(execute=True):  # the email is sent after commit
+        booking = booking_create(buyer=buyer, hold_id=hold.id, ticket_types={ids[0]: "child"})
+    tickets = {t.ticket_type: t for t in booking.tickets.all()}
+    child_page = client.get(f"/tickets/{tickets['child'].code}/").content.decode()
+    full_page = client.get(f"/tickets/{tickets['full'].code}/").content.decode()
+    assert "Child ·" in child_page and "10.00" in child_page
+    assert "Child" not in full_page and "Full price" not in full_page
+    (email,) = mailoutbox
+    assert "standard, Child, 10.00" in email.body and "(standard, 35.00)" in email.body

@@ -8,6 +8,11 @@ const CANCEL_ERRORS = {
   already_cancelled: "This booking was already cancelled.",
 };
 
+/** " · Reduced" for a ticket of a type beside the full price (named from its code). */
+function typeLabel(ticket) {
+  return ticket.type && ticket.type !== "full" ? ` · ${categoryName(ticket.type)}` : "";
+}
+
 function ticketCard(ticket) {
   const void_ = ticket.status !== "active";
   const where = `${ticket.section} · Row ${ticket.row} · Seat ${ticket.number}`;
@@ -18,7 +23,7 @@ function ticketCard(ticket) {
       "div",
       { class: "ticket-seat" },
       h("strong", {}, where),
-      h("span", { class: "muted" }, `${categoryName(ticket.category)} · ${money(ticket.price)}`),
+      h("span", { class: "muted" }, `${categoryName(ticket.category)}${typeLabel(ticket)} · ${money(ticket.price)}`),
     ),
     h(
       "div",

@@ -172,14 +172,28 @@ class TicketTypeFormSet(BaseInlineFormSet):
             raise forms.ValidationError(str(error.detail)) from error
 
 
+class TicketTypeForm(forms.ModelForm):
+    class Meta:
+        model = TicketType
+        fields = ("code", "name", "prices", "max_per_booking")
+
+    def validate_unique(self):
+        """The service checks the list and upserts by code (a retired code may come back)."""
+
+
 class TicketTypeInline(admin.TabularInline):
     """Types beside the full price (its prices are the inline above): prices per category as
-    JSON, e.g. {"vip": "40.00", "standard": "15.00"}; a category left out is not sold at it."""
+    JSON, e.g. {"vip": "40.00", "standard": "15.00"}; a category left out is not sold at it.
+    Deleting a row retires the type (its tickets keep it)."""
 
     model = TicketType
+    form = TicketTypeForm
     formset = TicketTypeFormSet
     fields = ("code", "name", "prices", "max_per_booking")
     extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(active=True)
 
 
 class EventChangeList(ChangeList):

@@ -115,3 +115,61 @@ def test_the_admin_shows_the_ticket_type_of_tickets(sold, admin_client):
     ticket = Ticket.objects.filter(ticket_type="child").first()
     page = admin_client.get(url(Ticket, "changelist") + "?ticket_type=child").content.decode()
     assert ticket.code[:20] in page
+
+
+def test_deleting_a_type_in_the_admin_retires_it_and_its_code_can_come_back(admin_client):
+    event = on_sale_event(ticket_types=TYPES)
+    reduced, child = TicketType.objects.filter(event=event).order_by("position")
+    price_ids = dict(event.prices.values_list("category", "id"))
+
+    def post(**types):
+        data = event_form(
+            event.hall,
+            kind="match",
+            title="",
+            home_team=event.home_team,
+            away_team=event.away_team,
+            **{
+                "prices-TOTAL_FORMS": "2",
+                "prices-INITIAL_FORMS": "2",
+                "prices-0-id": str(price_ids["standard"]),
+                "prices-0-event": str(event.pk),
+                "prices-0-category": "standard",
+                "prices-0-amount": "35.00",
+                "prices-1-id": str(price_ids["vip"]),
+                "prices-1-event": str(event.pk),
+                "prices-1-category": "vip",
+                "prices-1-amount": "80.00",
+                **types,
+            },
+        )
+        data.pop("hall")
+        data["starts_at_0"], data["starts_at_1"] = event.starts_at.strftime("%Y-%m-%d"), "20:00:00"
+        return admin_client.post(url(Event, "change", event.pk), data)
+
+    def row(i, obj, **fields):
+        values = {"id": obj.pk, "event": event.pk, "code": obj.code, "name": obj.name, "prices": "{}"}
+        values |= {"max_per_booking": "", **fields}
+        return {f"ticket_types-{i}-{name}": str(value) for name, value in values.items()}
+
+    # when: child is deleted in the inline
+    response = post(
+        **{"ticket_types-TOTAL_FORMS": "2", "ticket_types-INITIAL_FORMS": "2"},
+        **row(0, reduced, prices='{"vip": "50"}'),
+        **row(1, child, DELETE="on"),
+    )
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    # then: retired, and no longer in the inline
+    child.refresh_from_db()
+    assert child.active is False
+    page = admin_client.get(url(Event, "change", event.pk)).content.decode()
+    assert 'value="reduced"' in page and 'value="child"' not in page
+    # and a new row with the retired code offers it again
+    response = post(
+        **{"ticket_types-TOTAL_FORMS": "2", "ticket_types-INITIAL_FORMS": "1"},
+        **row(0, reduced, prices='{"vip": "50"}'),
+        **{"ticket_types-1-code": "child", "ticket_types-1-name": "Kids", "ticket_types-1-prices": "{}"},
+    )
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    child.refresh_from_db()
+    assert (child.active, child.name) == (True, "Kids")

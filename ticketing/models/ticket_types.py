@@ -8,7 +8,9 @@ FULL = "full"
 class TicketType(models.Model):
     """A kind of ticket sold beside the full price (reduced, child, member...): its own price per
     seat category. A category it has no price for cannot be sold at this type. ``Ticket.ticket_type``
-    keeps the code, so a ticket tells its type without this row."""
+    keeps the code. A type staff remove is retired (``active`` false: no longer offered), never
+    deleted, so every ticket's type stays known by name, even one booked from a price quoted just
+    before the removal."""
 
     event = models.ForeignKey("ticketing.Event", on_delete=models.CASCADE, related_name="ticket_types")
     code = models.CharField(max_length=20)
@@ -21,6 +23,9 @@ class TicketType(models.Model):
         help_text="At most this many tickets of this type in one booking; empty = no limit.",
     )
     position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(
+        default=True, help_text="Offered to buyers; a removed type is kept, inactive."
+    )
 
     class Meta:
         ordering = ["event_id", "position", "id"]

@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import HoldExpired, Invalid, NotFound, TicketTypeLimitExceeded
 from ticketing.locking import hold_read
-from ticketing.models import Event, EventSeat, Ticket, TicketType
+from ticketing.models import Event, EventSeat, TicketType
 from ticketing.models.ticket_types import FULL
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
@@ -99,22 +99,14 @@ def ticket_types_validate(
 
 
 def ticket_types_set(*, event: Event, ticket_types: Sequence[TicketTypeSpec]) -> None:
-    """Inside the caller's transaction (``event_create``, ``event_update``): the event's ticket
-    types become exactly ``ticket_types`` (the full price is not one of them). A type that
-    tickets of the event already carry cannot be removed (Invalid): its tickets keep their code
-    and price, and the reports and the ticket page still name it."""
-    codes = [spec.code for spec in ticket_types]
-    removed = TicketType.objects.filter(event=event).exclude(code__in=codes)
-    sold = sorted(
-        set(
-            Ticket.objects.filter(booking__event=event, ticket_type__in=removed.values("code")).values_list(
-                "ticket_type", flat=True
-            )
-        )
+    """Inside the caller's transaction (``event_create``, ``event_update``): the event offers
+    exactly ``ticket_types`` (the full price is not one of them), in this order. A type left out
+    is retired, not deleted: a booking priced at it a moment before still books it, and every
+    ticket's type keeps its name (``check_inventory``'s ``ticket_type_known``). Giving a retired
+    code again offers it again. Two statements: one upsert, one UPDATE."""
+    TicketType.objects.filter(event=event).exclude(code__in=[spec.code for spec in ticket_types]).update(
+        active=False
     )
-    if sold:
-        raise _invalid(f"Tickets of type {', '.join(sold)} were sold: keep the type (its prices may change).")
-    removed.delete()
     TicketType.objects.bulk_create(
         [
             TicketType(
@@ -124,12 +116,13 @@ def ticket_types_set(*, event: Event, ticket_types: Sequence[TicketTypeSpec]) ->
                 prices=spec.prices,
                 max_per_booking=spec.max_per_booking,
                 position=position,
+                active=True,
             )
             for position, spec in enumerate(ticket_types)
         ],
         update_conflicts=True,
         unique_fields=["event", "code"],
-        update_fields=["name", "prices", "max_per_booking", "position"],
+        update_fields=["name", "prices", "max_per_booking", "position", "active"],
     )
 
 
@@ -166,7 +159,7 @@ def booking_price(
             "id", "seat__category"
         )
     )
-    types = {t.code: t for t in TicketType.objects.filter(event_id=hold.event_id)}
+    types = {t.code: t for t in TicketType.objects.filter(event_id=hold.event_id, active=True)}
     problems: dict[str, list[str]] = {}
     for seat_id, code in ticket_types.items():
         if seat_id not in seats:

@@ -30,6 +30,7 @@ from ticketing.services.inventory import audit_rows, audit_write, prefetched_set
 from ticketing.services.notifications import booking_cancelled_notify, booking_confirmed_notify
 from ticketing.services.payments import (
     payment_charge,
+    payment_fits,
     payment_link,
     payment_settle,
     payments_mark_refund_due,
@@ -97,7 +98,7 @@ def booking_confirm(
         else:  # the hold lost a seat since it was priced
             raise HoldExpired()
         total = sum((amount for _, amount in lines.values()), Decimal(0))
-        if payment is not None and payment.amount != total:
+        if payment is not None and not payment_fits(payment=payment, amount=total):
             raise PaymentNotUsable()
         booking = Booking.objects.create(
             buyer=buyer, event=hold.event, hold=hold, total=total, created_at=now

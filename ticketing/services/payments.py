@@ -123,11 +123,11 @@ def payment_charge(
     if amount <= 0:
         return None
     payment = _payment_open(buyer=buyer, hold=hold, amount=amount, now=now)
-    if payment.status == PStatus.CHARGED and payment.amount != amount:
+    if payment.status == PStatus.CHARGED and not payment_fits(payment=payment, amount=amount):
         payment_settle(payment=payment)  # it paid for nothing: refunded
         payment = _payment_open(buyer=buyer, hold=hold, amount=amount, now=now)
     if payment.status == PStatus.CHARGED:
-        if payment.amount != amount:
+        if not payment_fits(payment=payment, amount=amount):
             raise PaymentInProgress()  # another request charged meanwhile: retry
         return payment
     gateway = payment_gateway()
@@ -148,6 +148,13 @@ def payment_charge(
         raise
     _payment_set(payment, PStatus.CHARGED, charge_id=charge.charge_id)
     return payment
+
+
+def payment_fits(*, payment: Payment, amount: Decimal) -> bool:
+    """A charge pays for a booking only if it is of the booking's amount (ticket types make the
+    amount a choice of the buyer's, made again on each attempt): the reuse of a charge by
+    ``payment_charge`` and the link by ``booking_confirm`` both ask."""
+    return payment.amount == amount
 
 
 def _payment_set(payment: Payment, status: str, **fields) -> None:

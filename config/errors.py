@@ -149,6 +149,17 @@ class SeatLimitExceeded(Conflict):
         super().__init__(f"You can hold or book at most {limit} seats for this event.", limit=limit)
 
 
+class TicketTypeLimitExceeded(Conflict):
+    """More tickets of one ticket type in a booking than the type allows (``max_per_booking``)."""
+
+    code = "ticket_type_limit_exceeded"
+
+    def __init__(self, ticket_type: str, limit: int) -> None:
+        super().__init__(
+            f"At most {limit} tickets of type {ticket_type} per booking.", type=ticket_type, limit=limit
+        )
+
+
 class AlreadyCancelled(Conflict):
     code = "already_cancelled"
     default_detail = "This booking is already cancelled."

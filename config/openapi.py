@@ -55,7 +55,10 @@ class ErrorSerializer(serializers.Serializer):
     seats = serializers.ListField(
         child=serializers.DictField(), required=False, help_text="`seats_unavailable`: [{id, status}]."
     )
-    limit = serializers.IntegerField(required=False, help_text="`seat_limit_exceeded`: the limit.")
+    limit = serializers.IntegerField(
+        required=False, help_text="`seat_limit_exceeded`, `ticket_type_limit_exceeded`: the limit."
+    )
+    type = serializers.CharField(required=False, help_text="`ticket_type_limit_exceeded`: the type's code.")
 
 
 DESCRIPTIONS = {

@@ -59,7 +59,13 @@ def access_token(user: User) -> str:
 
 def make_world() -> World:
     buyer, other, staff = UserFactory(), UserFactory(), StaffFactory()
-    event = on_sale_event(hall=hall_with_layout(sections=3, rows=2, seats=5))
+    event = on_sale_event(
+        hall=hall_with_layout(sections=3, rows=2, seats=5),
+        ticket_types=[
+            {"code": "reduced", "name": "Reduced", "prices": {"vip": "40.00", "standard": "20.00"}},
+            {"code": "child", "name": "Child", "prices": {"standard": "10.00"}, "max_per_booking": 1},
+        ],
+    )
     draft = on_sale_event(status=Event.Status.DRAFT, starts_in=timedelta(days=30))
     seats = list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True))
     booking = booking_confirm(

@@ -33,6 +33,7 @@ from ticketing.models import (
     Payment,
     SeatAudit,
     Ticket,
+    TicketType,
 )
 from ticketing.selectors.events import events_availability
 from ticketing.services.bookings import bookings_cancel
@@ -46,6 +47,7 @@ from ticketing.services.events import (
 )
 from ticketing.services.holds import holds_release
 from ticketing.services.inventory import seat_effective_status, seats_block, seats_unblock
+from ticketing.services.ticket_types import ticket_types_validate
 from ticketing.services.waiting_room import waiting_room_validate
 
 EVENT_FORM_FIELDS = (
@@ -142,6 +144,58 @@ class EventPriceInline(admin.TabularInline):
     can_delete = False
 
 
+class TicketTypeFormSet(BaseInlineFormSet):
+    """The ticket types are checked by the service (codes, names, prices of the hall's
+    categories, limits) before anything is saved; saving passes the whole list to it."""
+
+    def ticket_types(self) -> list[dict]:
+        return [
+            {
+                "code": (form.cleaned_data.get("code") or "").strip(),
+                "name": form.cleaned_data.get("name") or "",
+                "prices": form.cleaned_data.get("prices") or {},
+                "max_per_booking": form.cleaned_data.get("max_per_booking"),
+            }
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.instance.hall_id:
+            return
+        try:
+            ticket_types_validate(
+                ticket_types=self.ticket_types(), categories=hall_categories(hall=self.instance.hall)
+            )
+        except Invalid as error:
+            raise forms.ValidationError(str(error.detail)) from error
+
+
+class TicketTypeForm(forms.ModelForm):
+    class Meta:
+        model = TicketType
+        fields = ("code", "name", "prices", "max_per_booking")
+
+    def validate_unique(self):
+        """The service checks the list and upserts by code (a retired code may come back)."""
+
+
+class TicketTypeInline(admin.TabularInline):
+    """Types beside the full price (its prices are the inline above): prices per category as
+    JSON, e.g. {"vip": "40.00", "standard": "15.00"}; a category left out is not sold at it.
+    Deleting a row retires the type (its tickets keep it)."""
+
+    model = TicketType
+    form = TicketTypeForm
+    formset = TicketTypeFormSet
+    fields = ("code", "name", "prices", "max_per_booking")
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(active=True)
+
+
 class EventChangeList(ChangeList):
     """Adds each listed event's seat counts, in one query for the whole page."""
 
@@ -155,7 +209,7 @@ class EventChangeList(ChangeList):
 @admin.register(Event)
 class EventAdmin(ServiceAdmin):
     form = EventAdminForm
-    inlines = [EventPriceInline]
+    inlines = [EventPriceInline, TicketTypeInline]
     list_display = (
         "__str__",
         "kind",
@@ -247,16 +301,19 @@ class EventAdmin(ServiceAdmin):
 
     def save_related(self, request, form, formsets, change):
         prices: dict[str, Decimal] = {}
+        types: dict = {}  # ticket_types, only when their inline changed
         for formset in formsets:
             if isinstance(formset, EventPriceFormSet):
                 prices.update(formset.prices())
+            if isinstance(formset, TicketTypeFormSet) and formset.has_changed():
+                types["ticket_types"] = formset.ticket_types()
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         fields = {name: form.cleaned_data[name] for name in EVENT_FORM_FIELDS if name in form.cleaned_data}
         if change:
             changed = {name: fields[name] for name in form.changed_data if name in fields and name != "hall"}
-            event_update(event=form.instance, prices=prices or None, **changed)
+            event_update(event=form.instance, prices=prices or None, **changed, **types)
         else:
-            adopt(form.instance, event_create(**fields, prices=prices))
+            adopt(form.instance, event_create(**fields, prices=prices, **types))
 
     # Actions: one service call per event; refusals are reported per event.
     @admin.action(description="Open sales (on sale)", permissions=["change"])
@@ -430,7 +487,7 @@ class HoldAdmin(ReadOnlyAdmin):
 
 class TicketInline(ReadOnlyInline):
     model = Ticket
-    fields = ("id", "event_seat", "code", "price", "status", "checked_in_at")
+    fields = ("id", "event_seat", "code", "ticket_type", "price", "status", "checked_in_at")
     readonly_fields = fields
 
 
@@ -483,8 +540,18 @@ class BookingAdmin(ReadOnlyAdmin):
 
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
-    list_display = ("code", "booking", "event", "event_seat", "price", "status", "checked_in_at", "owner")
-    list_filter = ("status",)
+    list_display = (
+        "code",
+        "booking",
+        "event",
+        "event_seat",
+        "ticket_type",
+        "price",
+        "status",
+        "checked_in_at",
+        "owner",
+    )
+    list_filter = ("status", "ticket_type")
     search_fields = ("=code", "=booking__id", "booking__buyer__username", "owner__username")
     list_select_related = ("booking__event", "event_seat", "owner")
 

@@ -206,7 +206,7 @@ def report_view(request: HttpRequest, object_id: str, *, model_admin: admin.Mode
 
 def report_csv_view(request: HttpRequest, object_id: str, *, model_admin: admin.ModelAdmin) -> HttpResponse:
     event = _event_for(request, model_admin, object_id)
-    part = "sales" if request.GET.get("part") == "sales" else "inventory"
+    part = request.GET.get("part") if request.GET.get("part") in ("sales", "types") else "inventory"
     report = event_sales_report(event=event, now=timezone.now())
     response = HttpResponse(sales_report_csv(report, part=part), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="event-{event.pk}-{part}.csv"'

@@ -23,6 +23,8 @@ from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 from config.errors import Invalid
 from ticketing.models import Ticket
+from ticketing.models.ticket_types import FULL
+from ticketing.selectors.ticket_types import ticket_type_names
 from ticketing.services.tickets import ticket_code_verify, ticket_qr_svg
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -126,6 +128,13 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _type_name(ticket: Ticket) -> str:
+    """The ticket type's name, or "" for the full price (one read, only for another type)."""
+    if ticket.ticket_type == FULL:
+        return ""
+    return ticket_type_names(event_id=ticket.booking.event_id).get(ticket.ticket_type, ticket.ticket_type)
+
+
 @require_safe
 def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
     ticket = _ticket_by_code(code)
@@ -136,6 +145,7 @@ def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
         "event": event,
         "seat": seat,
         "category": _category_name(seat.category),
+        "type_name": _type_name(ticket),
         "price": _money(ticket.price),
         "qr": mark_safe(ticket_qr_svg(ticket.code, scale=5)),  # noqa: S308 - segno's own SVG of a base64url code
         "service_worker_scope": SERVICE_WORKER_SCOPE,

@@ -34,6 +34,7 @@ SAMPLES = {
     "detail": None,
     "fields": None,
     "checked_in_at": datetime(2026, 5, 1, 19, 30, tzinfo=UTC),
+    "ticket_type": "child",
 }
 
 

@@ -181,6 +181,12 @@ def aim_at_real_objects(case, world, role: str) -> None:
     to = body.get("to")
     if isinstance(to, str) and len(to) % 3:  # a transfer to an account that exists
         body["to"] = [world.other.username, world.buyer.email][len(to) % 2]
+    picked = body.get("ticket_types")
+    if isinstance(picked, dict) and picked and body.get("hold_id") == world.hold.pk:
+        # the hold's own seats, at full, a type of the event, or a code it does not have
+        seats = sorted(world.hold.seats.values_list("id", flat=True))
+        codes = ["reduced", "full", "child", "senior"]
+        body["ticket_types"] = {str(seats[i % len(seats)]): codes[i % len(codes)] for i in range(len(picked))}
 
 
 @pytest.mark.parametrize("role", ["anonymous", "buyer", "staff"])

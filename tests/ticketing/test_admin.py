@@ -166,6 +166,10 @@ def event_form(hall, **fields) -> dict:
         "prices-0-amount": "50.00",
         "prices-1-category": "standard",
         "prices-1-amount": "20.00",
+        "ticket_types-TOTAL_FORMS": "0",
+        "ticket_types-INITIAL_FORMS": "0",
+        "ticket_types-MIN_NUM_FORMS": "0",
+        "ticket_types-MAX_NUM_FORMS": "1000",
     }
     return {**data, **fields}
 

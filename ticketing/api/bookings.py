@@ -59,6 +59,7 @@ class BookingViewSet(
             request,
             hold_id=data.validated_data["hold_id"],
             payment_token=data.validated_data.get("payment_token"),
+            ticket_types=data.validated_data.get("ticket_types"),
         )
 
     @extend_schema(
@@ -88,7 +89,9 @@ def _answer(error: ApiError) -> Callable[[], tuple[int, Any]]:
     return operation
 
 
-def booking_create_answer(request: Request, *, hold_id: int, payment_token: str | None) -> Response:
+def booking_create_answer(
+    request: Request, *, hold_id: int, payment_token: str | None, ticket_types: dict[int, str] | None = None
+) -> Response:
     """POST /bookings/: pay, then book, under the request's Idempotency-Key.
 
     The charge must happen with no transaction open, so it runs before ``idempotent`` opens
@@ -108,7 +111,11 @@ def booking_create_answer(request: Request, *, hold_id: int, payment_token: str 
 
     try:
         return booking_create(
-            buyer=request.user, hold_id=hold_id, payment_token=payment_token, transaction_runner=under_the_key
+            buyer=request.user,
+            hold_id=hold_id,
+            payment_token=payment_token,
+            ticket_types=ticket_types,
+            transaction_runner=under_the_key,
         )
     except (Busy, PaymentUnavailable):  # "retry" (PaymentInProgress is a Busy): never stored
         raise

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from config.serializers import ChoiceField
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
+from ticketing.selectors.ticket_types import ticket_types_of
 from venues.models import Hall
 
 
@@ -63,6 +64,31 @@ def waiting_room_fields(data: dict) -> dict:
     }
 
 
+class TicketTypeSerializer(StrictSerializer):
+    code = serializers.CharField(max_length=20, help_text="1-20 of a-z, 0-9, _ and -; never `full`.")
+    name = serializers.CharField(max_length=60)
+    prices = serializers.DictField(
+        child=serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0),
+        help_text="Per seat category; a category left out is not sold at this type.",
+    )
+    max_per_booking = serializers.IntegerField(
+        min_value=1,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        help_text="At most this many per booking.",
+    )
+
+    def to_internal_value(self, data):
+        # nested, it has no initial_data of its own: unknown keys are refused here
+        if isinstance(data, dict) and (unknown := set(data) - set(self.fields)):
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return super().to_internal_value(data)
+
+
+TICKET_TYPES_HELP = "Ticket types beside the full price (replaces the event's list when given)."
+
+
 class EventSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
     venue = serializers.IntegerField(source="hall.venue_id", read_only=True)
@@ -76,6 +102,9 @@ class EventSerializer(serializers.ModelSerializer):
     city = serializers.CharField(source="hall.venue.city", read_only=True)
     hall_name = serializers.CharField(source="hall.name", read_only=True)
     prices = serializers.SerializerMethodField()
+    ticket_types = serializers.SerializerMethodField(
+        help_text="`full` (the event's `prices`) first, then the event's other ticket types."
+    )
     availability = serializers.SerializerMethodField()
     waiting_room = serializers.SerializerMethodField(help_text=WAITING_ROOM_HELP)
 
@@ -98,12 +127,17 @@ class EventSerializer(serializers.ModelSerializer):
             "starts_at",
             "status",
             "prices",
+            "ticket_types",
             "hold_seconds",
             "max_seats_per_buyer",
             "waiting_room",
             "availability",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(TicketTypeSerializer(many=True))
+    def get_ticket_types(self, event: Event) -> list[dict]:
+        return ticket_types_of(event=event)
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
     def get_prices(self, event: Event) -> dict[str, str]:
@@ -145,6 +179,7 @@ class EventInputSerializer(StrictSerializer):
         min_value=1, max_value=100, required=False, allow_null=True
     )
     waiting_room = WaitingRoomSerializer(required=False, allow_null=True, help_text=WAITING_ROOM_HELP)
+    ticket_types = TicketTypeSerializer(many=True, required=False, help_text=TICKET_TYPES_HELP)
 
 
 class EventUpdateSerializer(StrictSerializer):
@@ -161,6 +196,7 @@ class EventUpdateSerializer(StrictSerializer):
         min_value=1, max_value=100, required=False, allow_null=True
     )
     waiting_room = WaitingRoomSerializer(required=False, allow_null=True, help_text=WAITING_ROOM_HELP)
+    ticket_types = TicketTypeSerializer(many=True, required=False, help_text=TICKET_TYPES_HELP)
 
 
 class EventFilterSerializer(serializers.Serializer):
@@ -289,10 +325,36 @@ class HoldSerializer(serializers.ModelSerializer):
         return self.context["now"]
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "maxLength": 20}})
+class SeatTicketTypesField(serializers.DictField):
+    """``{"<event seat id>": "<ticket type code>"}``: the keys become ints."""
+
+    child = serializers.CharField(max_length=20)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        out, bad = {}, []
+        for key, code in value.items():
+            if not (key.isascii() and key.isdigit() and 0 < len(key) < 19 and int(key) > 0):
+                bad.append(key)
+            else:
+                out[int(key)] = code
+        if bad:
+            raise serializers.ValidationError(
+                f"Keys are event seat ids: {', '.join(sorted(bad))[:200]} are not."
+            )
+        return out
+
+
 class BookingInputSerializer(StrictSerializer):
     hold_id = serializers.IntegerField(min_value=1)
     payment_token = serializers.CharField(
         max_length=200, required=False, help_text="From the payment provider (fake gateway default: tok_ok)."
+    )
+    ticket_types = SeatTicketTypesField(
+        required=False,
+        help_text="The ticket type of each seat of the hold, by event seat id (`GET /events/{id}/`"
+        " lists the event's `ticket_types`); seats left out are `full`.",
     )
 
 
@@ -313,6 +375,7 @@ class TicketSerializer(serializers.Serializer):
     number = serializers.IntegerField(source="event_seat.seat.number")
     category = serializers.CharField(source="event_seat.seat.category")
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    type = serializers.CharField(source="ticket_type", help_text="The ticket type's code (`full`, ...).")
     code = serializers.CharField()
     status = ChoiceField(choices=Ticket.Status.choices)
 
@@ -440,7 +503,7 @@ class EventCancelSerializer(serializers.Serializer):
 
 
 class ReportQuerySerializer(serializers.Serializer):
-    part = ChoiceField(choices=["inventory", "sales"], required=False, default="inventory")
+    part = ChoiceField(choices=["inventory", "sales", "types"], required=False, default="inventory")
     bucket = ChoiceField(choices=["hour", "day"], required=False)
 
 

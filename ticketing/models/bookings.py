@@ -62,6 +62,8 @@ class Ticket(models.Model):
     event_seat = models.ForeignKey("ticketing.EventSeat", on_delete=models.PROTECT, related_name="tickets")
     code = models.CharField(max_length=200, unique=True)
     price = models.DecimalField(max_digits=10, decimal_places=2)
+    #: the ticket type's code (``full``, or a ``TicketType`` of the event); ``price`` is its price
+    ticket_type = models.CharField(max_length=20, default="full", db_default="full")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     owner = models.ForeignKey(

@@ -20,7 +20,7 @@ Status = EventSeat.Status
 
 def events_visible_to(*, user: User | None) -> QuerySet[Event]:
     """Staff see every event; everyone else sees all but drafts."""
-    events = Event.objects.select_related("hall__venue").prefetch_related("prices")
+    events = Event.objects.select_related("hall__venue").prefetch_related("prices", "ticket_types")
     if user is None or not user.is_staff:
         events = events.exclude(status=Event.Status.DRAFT)
     return events

@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ticketing.locking import dict_rows
-from ticketing.models import Booking, Event, EventSeat, Hold, SeatAudit, Ticket
+from ticketing.models import Booking, Event, EventSeat, Hold, Payment, SeatAudit, Ticket, TicketType
 from ticketing.selectors.events import events_availability
 from venues.models import Seat, Section
 
@@ -64,6 +64,8 @@ TABLES = {
     "s": Seat._meta.db_table,
     "sec": Section._meta.db_table,
     "a": SeatAudit._meta.db_table,
+    "tt": TicketType._meta.db_table,
+    "p": Payment._meta.db_table,
 }
 
 
@@ -91,6 +93,7 @@ PARAMS = {
     "ticket_transferred": Ticket.Status.TRANSFERRED,
     "transfer": "transfer",
     "void_checked_in": "void_checked_in",
+    "full": "full",  # the ticket type of the full price (ticketing/models/ticket_types.py FULL)
 }
 
 #: The checker's own statement of the expiry rule, for a hold row ``h``.
@@ -272,12 +275,36 @@ RULES = [
             WHERE 1 = 1 {event}
             GROUP BY b.event_id, b.id, b.total, h.total
            HAVING ABS(b.total - COALESCE(SUM(t.price), 0)) >= 0.005
-               OR (h.total IS NOT NULL AND ABS(h.total - b.total) >= 0.005)""",
+               OR (h.total IS NOT NULL AND ABS(h.total - b.total) >= 0.005
+                   AND SUM(CASE WHEN t.ticket_type <> %(full)s THEN 1 ELSE 0 END) = 0)""",
         "b.event_id",
         lambda r: (
             f"booking {r['booking']} totals {r['total']} but its tickets sum to {r['tickets_total']}"
-            f" (its hold: {r['hold_total']})"
+            f" (its hold: {r['hold_total']}; all full price, they must agree)"
         ),
+    ),
+    Rule(
+        # Ticket types (services/ticket_types.py): a ticket's type is the full price or a type of
+        # its event, which cannot be removed once sold (the reports and the ticket page name it).
+        "ticket_type_known",
+        """SELECT b.event_id AS event_id, t.id AS ticket, t.ticket_type AS ticket_type
+             FROM {t} t JOIN {b} b ON b.id = t.booking_id
+            WHERE t.ticket_type <> %(full)s {event}
+              AND NOT EXISTS (SELECT 1 FROM {tt} tt
+                               WHERE tt.event_id = b.event_id AND tt.code = t.ticket_type)""",
+        "b.event_id",
+        lambda r: f"ticket {r['ticket']} is of type {r['ticket_type']!r}, which its event does not have",
+    ),
+    Rule(
+        # What was charged is what was booked: a payment linked to a booking is of its total
+        # (booking_confirm refuses any other amount; the total is the tickets' prices).
+        "payment_amount",
+        """SELECT b.event_id AS event_id, b.id AS booking, b.total AS total, p.id AS payment,
+                  p.amount AS amount
+             FROM {p} p JOIN {b} b ON b.id = p.booking_id
+            WHERE ABS(p.amount - b.total) >= 0.005 {event}""",
+        "b.event_id",
+        lambda r: f"payment {r['payment']} charged {r['amount']} for booking {r['booking']} of {r['total']}",
     ),
     Rule(
         "seat_not_in_hall",

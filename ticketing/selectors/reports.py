@@ -1,8 +1,10 @@
 """The per-event sales report: inventory by section and category, revenue, sales over time.
 
-Four grouped queries whatever the size of the event. A seat of an expired hold counts as
-available (as everywhere). Revenue is the price of the tickets that are active now (bookings
-cancelled since are not revenue; their value is reported as ``cancelled_value``).
+Five grouped queries and the ticket types' names, whatever the size of the event. A seat of
+an expired hold counts as available (as everywhere). Revenue is the price of the tickets that
+are active now (bookings cancelled since are not revenue; their value is reported as
+``cancelled_value``). Sold tickets and revenue are also split by ticket type and category
+(``types``: full first, then the event's types in their order).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from decimal import Decimal
 from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 
-from ticketing.models import Booking, Event, EventSeat, Ticket
+from ticketing.models import Booking, Event, EventSeat, Ticket, TicketType
+from ticketing.models.ticket_types import FULL
 from ticketing.selectors.events import live_hold_q
+from ticketing.selectors.ticket_types import FULL_NAME
 
 Status = EventSeat.Status
 ZERO = Decimal("0.00")
@@ -34,6 +38,17 @@ class InventoryLine:
     blocked: int = 0
     tickets_sold: int = 0
     revenue: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class TypeLine:
+    """Active tickets of one ticket type in one seat category."""
+
+    ticket_type: str  # the code
+    name: str
+    category: str
+    tickets_sold: int
+    revenue: Decimal
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,7 @@ class SalesReport:
     cancelled_value: Decimal
     bucket: str  # "hour" or "day"
     sales: list[SalesPoint] = field(default_factory=list)
+    types: list[TypeLine] = field(default_factory=list)
 
 
 def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None) -> SalesReport:
@@ -94,6 +110,8 @@ def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None
         line = lines.get((row[ticket_section], row[ticket_category]))
         if line is not None:
             line.tickets_sold, line.revenue = row["n"], _money(row["revenue"])
+
+    types = _type_lines(active=active, event=event)
 
     bookings = Booking.objects.filter(event_id=event.pk).aggregate(
         confirmed=Count("id", filter=Q(status=Booking.Status.CONFIRMED)),
@@ -139,6 +157,30 @@ def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None
         cancelled_value=_money(bookings["cancelled_value"]),
         bucket=bucket,
         sales=sales,
+        types=types,
+    )
+
+
+def _type_lines(*, active, event: Event) -> list[TypeLine]:
+    """Sold tickets and revenue per (ticket type, category): one grouped query, and the names
+    of the event's types (a code no longer known is named by its code)."""
+    category = "event_seat__seat__category"
+    rows = active.values("ticket_type", category).annotate(n=Count("id"), revenue=Sum("price")).order_by()
+    known = list(TicketType.objects.filter(event_id=event.pk).values_list("code", "name"))
+    names = {FULL: FULL_NAME, **dict(known)}
+    order = {FULL: -1, **{code: position for position, (code, _) in enumerate(known)}}
+    lines = [
+        TypeLine(
+            ticket_type=row["ticket_type"],
+            name=names.get(row["ticket_type"], row["ticket_type"]),
+            category=row[category],
+            tickets_sold=row["n"],
+            revenue=_money(row["revenue"]),
+        )
+        for row in rows
+    ]
+    return sorted(
+        lines, key=lambda line: (order.get(line.ticket_type, len(order)), line.ticket_type, line.category)
     )
 
 
@@ -159,13 +201,29 @@ INVENTORY_COLUMNS = [
     "revenue",
 ]
 SALES_COLUMNS = ["period_start", "tickets", "revenue", "cumulative_tickets", "cumulative_revenue"]
+TYPE_COLUMNS = ["ticket_type", "name", "category", "tickets_sold", "revenue"]
 
 
 def sales_report_csv(report: SalesReport, *, part: str = "inventory") -> str:
-    """The report as CSV: ``inventory`` (one row per section and category, then TOTAL) or
-    ``sales`` (one row per hour or day with sales)."""
+    """The report as CSV: ``inventory`` (one row per section and category, then TOTAL),
+    ``sales`` (one row per hour or day with sales) or ``types`` (one row per ticket type and
+    category with tickets sold, then TOTAL)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    if part == "types":
+        writer.writerow(TYPE_COLUMNS)
+        for line in report.types:
+            writer.writerow([_cell(getattr(line, name)) for name in TYPE_COLUMNS])
+        writer.writerow(
+            [
+                "TOTAL",
+                "",
+                "",
+                sum(line.tickets_sold for line in report.types),
+                sum((line.revenue for line in report.types), ZERO),
+            ]
+        )
+        return out.getvalue()
     if part == "sales":
         writer.writerow(SALES_COLUMNS)
         for point in report.sales:

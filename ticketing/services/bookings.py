@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,7 +10,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import AccountDisabled, AlreadyCancelled, CancellationClosed, HoldExpired, NotFound
+from config.errors import (
+    AccountDisabled,
+    AlreadyCancelled,
+    CancellationClosed,
+    HoldExpired,
+    NotFound,
+    PaymentNotUsable,
+)
 from ticketing.locking import lock_bookings, lock_for_booking
 from ticketing.models import Booking, EventSeat, Hold, Payment, Ticket
 from ticketing.services.checkin import (
@@ -23,11 +30,13 @@ from ticketing.services.inventory import audit_rows, audit_write, prefetched_set
 from ticketing.services.notifications import booking_cancelled_notify, booking_confirmed_notify
 from ticketing.services.payments import (
     payment_charge,
+    payment_fits,
     payment_link,
     payment_settle,
     payments_mark_refund_due,
     payments_refund,
 )
+from ticketing.services.ticket_types import FULL, BookingPrice, booking_price
 from ticketing.services.tickets import ticket_code_sign
 from ticketing.services.waiting_room import waiting_room_seats_changed
 
@@ -41,7 +50,12 @@ def ticket_code_new(*, booking: Booking, event_seat: EventSeat) -> str:
 
 
 def booking_confirm(
-    *, buyer: User, hold_id: int, payment: Payment | None = None, now: datetime | None = None
+    *,
+    buyer: User,
+    hold_id: int,
+    payment: Payment | None = None,
+    price: BookingPrice | None = None,
+    now: datetime | None = None,
 ) -> Booking:
     """The booking transaction: the buyer's live hold becomes a confirmed booking, one ticket a
     seat, paid by ``payment`` (``booking_create`` charges it before; None for a free hold or a
@@ -56,7 +70,11 @@ def booking_confirm(
     HoldExpired: expired, released or already booked; a seat taken over after expiry is no
     longer held by it); the event is on sale and has not started (EventNotOnSale).
     Then the payment is linked (``payment_link``: the protocol's implicit payment lock, after
-    the booking's rows; PaymentNotUsable rolls the booking back).
+    the booking's rows; PaymentNotUsable rolls the booking back, as does a payment whose amount
+    is not the booking's total).
+    ``price``: the seats priced at the buyer's ticket types (``booking_price``, before the
+    charge); without it every ticket is ``full`` at the price the hold captured. The total is
+    the sum of the tickets' prices.
     Writes: one INSERT of the Booking, one of the Tickets (unguessable codes, the prices the
     hold captured), one UPDATE of the seats, one of the hold, one INSERT of audit rows, the
     payment link, and the confirmation email queued (sent after commit).
@@ -73,15 +91,25 @@ def booking_confirm(
         if not hold.is_live(now) or len(seats) != hold.seat_count:
             raise HoldExpired()
         event_ensure_on_sale(event=hold.event, now=now)
+        if price is None:
+            lines = {seat.id: (FULL, Decimal(hold.prices.get(seat.seat.category, "0"))) for seat in seats}
+        elif set(price.lines) == {seat.id for seat in seats}:
+            lines = price.lines
+        else:  # the hold lost a seat since it was priced
+            raise HoldExpired()
+        total = sum((amount for _, amount in lines.values()), Decimal(0))
+        if payment is not None and not payment_fits(payment=payment, amount=total):
+            raise PaymentNotUsable()
         booking = Booking.objects.create(
-            buyer=buyer, event=hold.event, hold=hold, total=hold.total, created_at=now
+            buyer=buyer, event=hold.event, hold=hold, total=total, created_at=now
         )
         tickets = Ticket.objects.bulk_create(
             Ticket(
                 booking=booking,
                 event_seat=seat,
                 code=ticket_code_new(booking=booking, event_seat=seat),
-                price=Decimal(hold.prices.get(seat.seat.category, "0")),
+                ticket_type=lines[seat.id][0],
+                price=lines[seat.id][1],
             )
             for seat in seats
         )
@@ -124,11 +152,15 @@ def booking_create[T](
     buyer: User,
     hold_id: int,
     payment_token: str | None = None,
+    ticket_types: Mapping[int, str] | None = None,
     now: datetime | None = None,
     transaction_runner: Callable[[Callable[[], Booking]], T] | None = None,
 ) -> Booking | T:
     """Book the buyer's live hold, paying for it: the one use case of a purchase.
 
+    0. with ``ticket_types`` (event seat id -> type code, the others ``full``): ``booking_price``
+       prices the seats (its refusals raise: invalid, ticket_type_limit_exceeded), and that
+       price is what is charged and booked;
     1. ``payment_charge``, with no transaction open (the gateway is never called under a lock);
        its refusals (declined, hold expired, event not on sale, payment in progress) raise;
     2. ``booking_confirm`` (the booking transaction), which links the payment;
@@ -137,11 +169,19 @@ def booking_create[T](
     request's Idempotency-Key in the same transaction (``idempotent``); it is given the step
     and returns what the caller returns.
     """
-    payment = payment_charge(buyer=buyer, hold_id=hold_id, payment_token=payment_token, now=now)
+    price = (
+        booking_price(buyer=buyer, hold_id=hold_id, ticket_types=ticket_types, now=now)
+        if ticket_types
+        else None
+    )
+    amount = price.total if price is not None else None
+    payment = payment_charge(
+        buyer=buyer, hold_id=hold_id, payment_token=payment_token, amount=amount, now=now
+    )
     try:
 
         def confirm() -> Booking:
-            return booking_confirm(buyer=buyer, hold_id=hold_id, payment=payment, now=now)
+            return booking_confirm(buyer=buyer, hold_id=hold_id, payment=payment, price=price, now=now)
 
         return confirm() if transaction_runner is None else transaction_runner(confirm)
     finally:

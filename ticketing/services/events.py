@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +14,7 @@ from config.errors import EventNotOnSale, Invalid
 from ticketing.locking import lock_event, lock_hall_for_event
 from ticketing.models import Event, EventPrice
 from ticketing.services.inventory import inventory_create
+from ticketing.services.ticket_types import ticket_types_set, ticket_types_validate
 from ticketing.services.waiting_room import waiting_room_validate
 from venues.models import Hall, Seat
 
@@ -90,8 +91,9 @@ def event_create(
     max_seats_per_buyer: int | None = None,
     waiting_room_opens_at: datetime | None = None,
     waiting_room_admit_per_minute: int | None = None,
+    ticket_types: Sequence[Mapping[str, Any]] | None = None,
 ) -> Event:
-    """Create an event, its prices and its whole inventory (one INSERT ... SELECT).
+    """Create an event, its prices, its ticket types and its whole inventory (one INSERT ... SELECT).
 
     Locks the hall row so that its layout cannot change while the inventory is copied. A
     waiting room (both of its fields) is checked by ``waiting_room_validate``.
@@ -114,6 +116,7 @@ def event_create(
         clean_prices = event_prices_validate(prices=prices or {}, categories=categories)
         if status == Event.Status.ON_SALE:
             _ensure_priced(categories, clean_prices)
+        clean_types = ticket_types_validate(ticket_types=ticket_types or [], categories=categories)
         event = Event.objects.create(
             kind=kind,
             hall=hall,
@@ -131,6 +134,8 @@ def event_create(
             EventPrice(event=event, category=category, amount=amount)
             for category, amount in clean_prices.items()
         )
+        if clean_types:
+            ticket_types_set(event=event, ticket_types=clean_types)
         inventory_create(event=event)
     return event
 
@@ -154,9 +159,11 @@ def event_update(*, event: Event, **fields: Any) -> Event:
     ``prices`` is merged: categories given are set, others keep their price. The hall never
     changes once seats exist. A status change goes through ``event_set_status``. A waiting room
     set, changed or removed is checked by ``waiting_room_validate``; every save is mirrored into
-    the waiting room's Redis after commit (``ticketing.apps``).
+    the waiting room's Redis after commit (``ticketing.apps``). ``ticket_types``, when given,
+    replaces the event's ticket types (``ticket_types_set``).
     """
     prices = fields.pop("prices", None)
+    ticket_types = fields.pop("ticket_types", None)
     status = fields.pop("status", None)
     if status is not None and status != event.status:
         event_status_validate(status=status)  # before any write
@@ -178,6 +185,11 @@ def event_update(*, event: Event, **fields: Any) -> Event:
     clean_prices = None
     if prices is not None:
         clean_prices = event_prices_validate(prices=prices, categories=hall_categories(hall=event.hall))
+    clean_types = None
+    if ticket_types is not None:
+        clean_types = ticket_types_validate(
+            ticket_types=ticket_types, categories=hall_categories(hall=event.hall)
+        )
     with transaction.atomic():
         for name, value in fields.items():
             setattr(event, name, value)
@@ -190,6 +202,8 @@ def event_update(*, event: Event, **fields: Any) -> Event:
                 unique_fields=["event", "category"],
                 update_fields=["amount"],
             )
+        if clean_types is not None:
+            ticket_types_set(event=event, ticket_types=clean_types)
         if status is not None and status != event.status:
             event_set_status(event=event, status=status)
     return event

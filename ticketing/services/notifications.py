@@ -30,6 +30,8 @@ from django.utils import timezone
 from accounts.models import User
 from ticketing.locking import lock_batch_claim
 from ticketing.models import Booking, Notification, Ticket
+from ticketing.models.ticket_types import FULL
+from ticketing.selectors.ticket_types import ticket_type_names
 from ticketing.services.tickets import ticket_qr_svg
 
 logger = logging.getLogger("ticketing.notifications")
@@ -72,6 +74,11 @@ def _send(booking_id: int, kind: str, ticket_id: int | None = None) -> None:
         for ticket in booking.tickets.all()
         if _held_by_buyer(ticket, booking) and (kind == "cancelled" or ticket.status == ticket.Status.ACTIVE)
     ]
+    if any(item["ticket"].ticket_type != FULL for item in tickets):  # named, beside the full price
+        names = ticket_type_names(event_id=booking.event_id)
+        for item in tickets:
+            if item["ticket"].ticket_type != FULL:
+                item["type_name"] = names.get(item["ticket"].ticket_type, item["ticket"].ticket_type)
     context = {"booking": booking, "event": booking.event, "tickets": tickets}
     subject = {
         "confirmed": f"Your tickets for {booking.event.name}",

@@ -25,6 +25,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -57,7 +58,7 @@ def _token(payment_token: str | None) -> str:
     return token
 
 
-def _payment_open(*, buyer: User, hold: Hold, now: datetime) -> Payment | None:
+def _payment_open(*, buyer: User, hold: Hold, amount: Decimal, now: datetime) -> Payment | None:
     """The payment to charge (new, or a stale pending one), or a charged one to reuse (None:
     nothing to charge). Raises PaymentInProgress while another request is charging.
 
@@ -69,7 +70,7 @@ def _payment_open(*, buyer: User, hold: Hold, now: datetime) -> Payment | None:
         hold=hold,
         gateway=payment_gateway().name,
         idempotency_key=f"hold-{hold.pk}-{uuid.uuid4().hex}",
-        amount=hold.total,
+        amount=amount,
         currency=settings.TICKETING_CURRENCY,
         status=PStatus.PENDING,
         created_at=now,
@@ -94,15 +95,23 @@ def _payment_open(*, buyer: User, hold: Hold, now: datetime) -> Payment | None:
 
 
 def payment_charge(
-    *, buyer: User, hold_id: int, payment_token: str | None = None, now: datetime | None = None
+    *,
+    buyer: User,
+    hold_id: int,
+    payment_token: str | None = None,
+    amount: Decimal | None = None,
+    now: datetime | None = None,
 ) -> Payment | None:
     """Charge the buyer for their live hold, outside any transaction; None for a free hold.
+    ``amount``: the booking's price at the buyer's ticket types (``booking_price``); None is the
+    hold's own total (every seat ``full``).
 
     Raises NotFound (not the buyer's hold), AccountDisabled (the buyer's account is deactivated),
     HoldExpired, EventNotOnSale, PaymentInProgress,
     PaymentDeclined (402, the hold is untouched), PaymentUnavailable (503), Invalid (no token).
     A ``charged`` payment of this hold that paid for nothing yet (an earlier attempt that was
-    interrupted) is reused, not charged again.
+    interrupted) is reused, not charged again, if it is of this amount; of another amount (the
+    buyer picked other ticket types since) it is refunded and a new charge made.
     """
     now = now or timezone.now()
     token = _token(payment_token)
@@ -114,10 +123,16 @@ def payment_charge(
     if not hold.is_live(now):
         raise HoldExpired()
     event_ensure_on_sale(event=hold.event, now=now)
-    if hold.total <= 0:
+    amount = hold.total if amount is None else amount
+    if amount <= 0:
         return None
-    payment = _payment_open(buyer=buyer, hold=hold, now=now)
+    payment = _payment_open(buyer=buyer, hold=hold, amount=amount, now=now)
+    if payment.status == PStatus.CHARGED and not payment_fits(payment=payment, amount=amount):
+        payment_settle(payment=payment)  # it paid for nothing: refunded
+        payment = _payment_open(buyer=buyer, hold=hold, amount=amount, now=now)
     if payment.status == PStatus.CHARGED:
+        if not payment_fits(payment=payment, amount=amount):
+            raise PaymentInProgress()  # another request charged meanwhile: retry
         return payment
     gateway = payment_gateway()
     try:
@@ -137,6 +152,13 @@ def payment_charge(
         raise
     _payment_set(payment, PStatus.CHARGED, charge_id=charge.charge_id)
     return payment
+
+
+def payment_fits(*, payment: Payment, amount: Decimal) -> bool:
+    """A charge pays for a booking only if it is of the booking's amount (ticket types make the
+    amount a choice of the buyer's, made again on each attempt): the reuse of a charge by
+    ``payment_charge`` and the link by ``booking_confirm`` both ask."""
+    return payment.amount == amount
 
 
 def _payment_set(payment: Payment, status: str, **fields) -> None:

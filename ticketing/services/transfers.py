@@ -97,6 +97,7 @@ def ticket_transfer(*, ticket_id: int, actor: User, to: str, now: datetime | Non
                 generation=generation,
             ),
             price=ticket.price,
+            ticket_type=ticket.ticket_type,
             owner=recipient,
             replaces=ticket,
         )

@@ -173,8 +173,8 @@ def _events(count: int) -> None:
 @pytest.mark.parametrize("count", [1, 5])
 def test_the_event_list_runs_a_constant_number_of_queries(anon_client, django_assert_num_queries, count):
     _events(count)
-    # count, events with hall and venue, prices, availability
-    with django_assert_num_queries(4):
+    # count, events with hall and venue, prices, ticket types, availability
+    with django_assert_num_queries(5):
         response = anon_client.get("/api/v1/events/")
     assert len(response.json()["results"]) == count
 
@@ -182,8 +182,8 @@ def test_the_event_list_runs_a_constant_number_of_queries(anon_client, django_as
 @pytest.mark.parametrize("seats", [3, 300])
 def test_event_detail_runs_a_constant_number_of_queries(anon_client, django_assert_num_queries, seats):
     event = on_sale_event(hall=hall_with_layout(rows=1, seats=seats), prices={"vip": 1})
-    # event with hall and venue, prices, availability
-    with django_assert_num_queries(3):
+    # event with hall and venue, prices, ticket types, availability
+    with django_assert_num_queries(4):
         anon_client.get(f"/api/v1/events/{event.pk}/")
 
 

@@ -1,6 +1,7 @@
 """Ticket transfer: ``ticket_transfer`` and the gate, the booking, the emails, the audit after it."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -21,9 +22,10 @@ from tests.ticketing.helpers import assert_inventory_clean, booked, seat_ids
 from ticketing.models import Booking, Notification, SeatAudit, Ticket
 from ticketing.selectors.purchases import bookings_visible_to
 from ticketing.selectors.tickets import tickets_of
-from ticketing.services.bookings import bookings_cancel
+from ticketing.services.bookings import booking_create, bookings_cancel
 from ticketing.services.checkin import ticket_check_in
 from ticketing.services.events import event_set_status
+from ticketing.services.holds import hold_create
 from ticketing.services.tickets import ticket_code_verify
 from ticketing.services.transfers import ticket_transfer
 
@@ -211,3 +213,16 @@ def test_the_database_refuses_a_second_successor(ticket, buyer, friend):
             price=1,
             replaces=ticket,
         )
+
+
+def test_a_transferred_ticket_keeps_its_type_and_price(buyer, friend):
+    # given: a reduced ticket (50.00 instead of the full 80.00)
+    event = on_sale_event(ticket_types=[{"code": "reduced", "name": "Reduced", "prices": {"vip": "50.00"}}])
+    hold = hold_create(buyer=buyer, event=event, seat_ids=seat_ids(event, 1))
+    booking = booking_create(buyer=buyer, hold_id=hold.id, ticket_types={hold.seats.get().id: "reduced"})
+    ticket = booking.tickets.get()
+    # when
+    new = ticket_transfer(ticket_id=ticket.pk, actor=buyer, to="friend")
+    # then: the new owner's ticket is the same reduced ticket, and the inventory agrees
+    assert (new.ticket_type, new.price) == ("reduced", ticket.price) == ("reduced", Decimal("50.00"))
+    assert_inventory_clean(event.pk)

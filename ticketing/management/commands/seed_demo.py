@@ -155,14 +155,23 @@ class Command(BaseCommand):
         )
         stadium_prices = {"vip": Decimal("80.00"), "standard": Decimal("35.00")}
         cinema_prices = {"vip": Decimal("16.50"), "standard": Decimal("11.00")}
+        # Ticket types beside the full price (DESIGN.md, "Ticket types").
+        stadium_types = [
+            {"code": "reduced", "name": "Reduced", "prices": {"vip": "60.00", "standard": "25.00"}},
+            {"code": "child", "name": "Child", "prices": {"standard": "15.00"}, "max_per_booking": 4},
+        ]
+        cinema_types = [
+            {"code": "reduced", "name": "Reduced", "prices": {"vip": "12.50", "standard": "8.00"}},
+            {"code": "child", "name": "Child", "prices": {"standard": "6.50"}, "max_per_booking": 4},
+        ]
         for days, (home, away) in enumerate(
             [("Lyon VB", "Tours VB"), ("Lyon VB", "Montpellier HSC"), ("Lyon VB", "Paris Volley")], start=1
         ):
-            self._event(stadium, days * 7, stadium_prices, home_team=home, away_team=away)
+            self._event(stadium, days * 7, stadium_prices, stadium_types, home_team=home, away_team=away)
         for days, (hall, title) in enumerate(
             [(screen1, "The Last Rally"), (screen1, "Midnight at the Opera"), (screen2, "Set Point")], start=1
         ):
-            self._event(hall, days * 3, cinema_prices, title=title)
+            self._event(hall, days * 3, cinema_prices, cinema_types, title=title)
         # Two halls with no seats and no events (ids 4 and 5 on a fresh database): the README's
         # import_layout examples lay them out.
         self._hall("Théâtre des Célestins", Venue.Kind.THEATRE, "Lyon", "Main", layout=None)
@@ -171,7 +180,7 @@ class Command(BaseCommand):
             started = time.monotonic()
             layout, arena_prices = arena_layout()
             big = self._hall("Grand Stade", Venue.Kind.STADIUM, "Marseille", "Bowl", layout)
-            self._event(big, 30, arena_prices, home_team="France", away_team="Brazil")
+            self._event(big, 30, arena_prices, None, home_team="France", away_team="Brazil")
             self.stdout.write(f"Large stadium ready in {time.monotonic() - started:.1f} s.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
         for username, password, is_staff in USERS:
@@ -204,7 +213,7 @@ class Command(BaseCommand):
             self.stdout.write("")
         return hall
 
-    def _event(self, hall: Hall, days: int, prices, **names) -> Event:
+    def _event(self, hall: Hall, days: int, prices, ticket_types, **names) -> Event:
         existing = Event.objects.filter(hall=hall, **names).first()
         if existing:
             return existing
@@ -214,7 +223,13 @@ class Command(BaseCommand):
         starts_at = datetime.combine(day, clock(19, 30), tzinfo=zone).astimezone(UTC)
         started = time.monotonic()
         event = event_create(
-            kind=kind, hall=hall, starts_at=starts_at, prices=prices, status=Event.Status.ON_SALE, **names
+            kind=kind,
+            hall=hall,
+            starts_at=starts_at,
+            prices=prices,
+            ticket_types=ticket_types,
+            status=Event.Status.ON_SALE,
+            **names,
         )
         self.stdout.write(
             f"Event {event.name}: {event.seats.count()} seats in {time.monotonic() - started:.2f} s"

@@ -9,10 +9,14 @@
 // €240" and the one button that matters next: Book, else Hold) above the details, which fold
 // away. The bar's button is the same action as the panel's, so the panel's copy of it is hidden
 // there (`.in-bar`): one Book button per hold, whatever the width.
+//
+// Ticket types: when the event sells types beside the full price (reduced, child...), each
+// held seat has a select of the types priced for its category, and the hold's total (panel,
+// bar, Book button) is the sum of the picked prices; Book sends them (`holdPricing`).
 
 import { categoryName, clock, h, message, money, plural, seatName } from "./ui.js";
 
-function seatLine(seat, swatch, extra = null) {
+function seatLine(seat, swatch, extra = null, { price = seat.price, picker = null } = {}) {
   return h(
     "li",
     { class: "cart-seat" },
@@ -21,9 +25,69 @@ function seatLine(seat, swatch, extra = null) {
       "span",
       { class: "cart-seat-name" },
       h("strong", {}, `${seat.section} · Row ${seat.row} · Seat ${seat.number}`),
-      h("span", { class: "muted" }, `${categoryName(seat.category)} · ${money(seat.price)}`),
+      h("span", { class: "muted" }, `${categoryName(seat.category)} · ${money(price)}`),
+      picker,
     ),
     extra,
+  );
+}
+
+/** The ticket types a held seat can be booked at: full (at the price its hold captured), then
+ * the event's types priced for the seat's category. */
+function typesFor(seat, ticketTypes) {
+  return (ticketTypes || [])
+    .filter((type) => type.code === "full" || type.prices[seat.category] != null)
+    .map((type) => ({
+      code: type.code,
+      name: type.name,
+      price: type.code === "full" ? (seat.heldPrice ?? seat.price) : type.prices[seat.category],
+    }));
+}
+
+/**
+ * A hold priced at the picked types: `lines` (seat id -> {code, price}), `total`, and
+ * `ticketTypes` (the body's {"<seat id>": code} of the seats not at full; null when none).
+ * @param {{seats}} hold  its seats with `heldPrice` (the price the hold captured)
+ * @param {Array} ticketTypes  the event's `ticket_types`
+ * @param {Map<number, string>} picks  seat id -> picked code
+ */
+export function holdPricing(hold, ticketTypes, picks) {
+  const lines = new Map();
+  let total = 0;
+  const body = {};
+  for (const seat of hold.seats) {
+    const options = typesFor(seat, ticketTypes);
+    const line = options.find((type) => type.code === picks.get(seat.id)) ||
+      options[0] || { code: "full", price: seat.heldPrice ?? seat.price };
+    lines.set(seat.id, line);
+    total += Number(line.price || 0);
+    if (line.code !== "full") body[String(seat.id)] = line.code;
+  }
+  return { lines, total: total.toFixed(2), ticketTypes: Object.keys(body).length ? body : null };
+}
+
+function hasTypes(view) {
+  return (view.ticketTypes || []).length > 1;
+}
+
+function typePicker(seat, hold, view, actions, line) {
+  const id = `type-${hold.id}-${seat.id}`;
+  return h(
+    "span",
+    { class: "cart-type" },
+    h("label", { for: id, class: "sr-only" }, `Ticket type, ${seatName(seat)}`),
+    h(
+      "select",
+      {
+        id,
+        "data-key": `type-${seat.id}`,
+        disabled: view.busy,
+        onchange: (event) => actions.pickType(seat, event.target.value),
+      },
+      typesFor(seat, view.ticketTypes).map((type) =>
+        h("option", { value: type.code, selected: type.code === line.code }, `${type.name} · ${money(type.price)}`),
+      ),
+    ),
   );
 }
 
@@ -48,6 +112,7 @@ function sheetBar(view, actions) {
   const { selected } = view;
   if (!hold && !selected.length) return null;
   const parts = [];
+  const holdTotal = hold ? holdPricing(hold, view.ticketTypes, view.picks).total : null;
   if (hold) {
     const left = (hold.deadline - Date.now()) / 1000;
     parts.push(
@@ -56,7 +121,7 @@ function sheetBar(view, actions) {
         { class: `sheet-summary hold-timer${left <= 60 ? " urgent" : ""}` },
         h("span", { role: "timer", "data-bar-timer": String(hold.id) }, clock(left)),
         " left · ",
-        h("strong", {}, `held ${plural(hold.seats.length, "seat")} · ${money(hold.total)}`),
+        h("strong", {}, `held ${plural(hold.seats.length, "seat")} · ${money(holdTotal)}`),
       ),
     );
   }
@@ -80,7 +145,7 @@ function sheetBar(view, actions) {
       onclick: actions.hold,
     });
   } else {
-    action = button(`Book ${plural(hold.seats.length, "seat")} · ${money(hold.total)}`, {
+    action = button(`Book ${plural(hold.seats.length, "seat")} · ${money(holdTotal)}`, {
       key: `bar-book-${hold.id}`,
       primary: true,
       class: "btn btn-primary",
@@ -116,6 +181,8 @@ function newest(holds) {
 function holdPanel(hold, view, actions, inBar) {
   const left = (hold.deadline - Date.now()) / 1000;
   const count = plural(hold.seats.length, "seat");
+  const pricing = holdPricing(hold, view.ticketTypes, view.picks);
+  const typed = hasTypes(view);
   return h(
     "section",
     { class: "hold", "aria-label": `Held seats, ${count}` },
@@ -129,13 +196,17 @@ function holdPanel(hold, view, actions, inBar) {
     h(
       "ul",
       { class: "cart-list" },
-      hold.seats.map((seat) => seatLine(seat, view.swatch)),
+      hold.seats.map((seat) => {
+        const line = pricing.lines.get(seat.id);
+        const picker = typed ? typePicker(seat, hold, view, actions, line) : null;
+        return seatLine(seat, view.swatch, null, { price: line.price, picker });
+      }),
     ),
-    h("p", { class: "cart-total" }, "Total ", h("strong", {}, money(hold.total))),
+    h("p", { class: "cart-total" }, "Total ", h("strong", { "aria-live": "polite" }, money(pricing.total))),
     h(
       "div",
       { class: "cart-actions" },
-      button(`Book ${count} · ${money(hold.total)}`, {
+      button(`Book ${count} · ${money(pricing.total)}`, {
         key: `book-${hold.id}`,
         class: inBar ? "btn btn-primary btn-block in-bar" : undefined,
         primary: true,
@@ -195,8 +266,9 @@ function selectionPanel(view, actions, inBar) {
 
 /**
  * @param {HTMLElement} container
- * @param {{notice, holds, selected, busy, loggedIn, empty, limit, mine, next, swatch, expanded}} view
- * @param {{book, release, hold, remove, clear, toggleSheet}} actions
+ * @param {{notice, holds, selected, busy, loggedIn, empty, limit, mine, next, swatch, expanded,
+ *   ticketTypes, picks}} view  `ticketTypes`: the event's; `picks`: seat id -> picked type code
+ * @param {{book, release, hold, remove, clear, toggleSheet, pickType}} actions
  * @param {string} [focusKey] the data-key of the button to focus afterwards
  */
 export function drawCart(container, view, actions, focusKey) {

@@ -9,6 +9,11 @@ const CANCEL_ERRORS = {
   already_cancelled: "This booking was already cancelled.",
 };
 
+/** " · Reduced" for a ticket of a type beside the full price (named from its code). */
+function typeLabel(ticket) {
+  return ticket.type && ticket.type !== "full" ? ` · ${categoryName(ticket.type)}` : "";
+}
+
 function ticketCard(ticket, booking) {
   const void_ = ticket.status !== "active";
   const where = `${ticket.section} · Row ${ticket.row} · Seat ${ticket.number}`;
@@ -19,7 +24,7 @@ function ticketCard(ticket, booking) {
       "div",
       { class: "ticket-seat" },
       h("strong", {}, where),
-      h("span", { class: "muted" }, `${categoryName(ticket.category)} · ${money(ticket.price)}`),
+      h("span", { class: "muted" }, `${categoryName(ticket.category)}${typeLabel(ticket)} · ${money(ticket.price)}`),
     ),
     h(
       "div",

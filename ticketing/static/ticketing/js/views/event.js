@@ -12,7 +12,7 @@
 
 import { api, session } from "../api.js";
 import { BowlOverview, availabilityText } from "../bowl.js";
-import { drawCart } from "../cart.js";
+import { drawCart, holdPricing } from "../cart.js";
 import { SeatFinder } from "../finder.js";
 import { SeatInventory } from "../inventory.js";
 import { LiveSeatMap } from "../live.js";
@@ -80,6 +80,7 @@ export function eventView(root, { params }) {
     live: "connecting",
     filter: { category: null, accessible: false },
     expanded: false, // the phone's bottom sheet shows its details
+    picks: new Map(), // held seat id -> the ticket type picked for it (else full)
   };
   const inv = new SeatInventory();
   const live = new LiveSeatMap(eventId, {
@@ -740,12 +741,14 @@ export function eventView(root, { params }) {
     state.notice = null;
     renderCart();
     try {
+      const { ticketTypes } = holdPricing(pricedHold(hold), state.event.ticket_types, state.picks);
       const booking = await api("/bookings/", {
         method: "POST",
-        body: { hold_id: hold.id },
+        body: ticketTypes ? { hold_id: hold.id, ticket_types: ticketTypes } : { hold_id: hold.id },
         idempotent: true,
       });
       state.holds = state.holds.filter((h0) => h0.id !== hold.id);
+      for (const seat of hold.seats) state.picks.delete(seat.id);
       sessionStorage.setItem(`frontrow.booking.${booking.id}`, JSON.stringify(booking));
       navigate(`#/bookings/${booking.id}?new=1`);
       return;
@@ -847,6 +850,17 @@ export function eventView(root, { params }) {
     document.documentElement.style.removeProperty("--sheet-h");
   });
 
+  /** A hold as the cart shows it: its seats as on the map, each with the price the hold captured. */
+  function pricedHold(hold) {
+    return {
+      ...hold,
+      seats: hold.seats.map((s) => ({
+        ...(inv.get(s.id) || { ...s, status: "held", mine: true }),
+        heldPrice: s.heldPrice ?? s.price,
+      })),
+    };
+  }
+
   function renderCart(focusKey) {
     const selected = [...state.selection].map((id) => inv.get(id)).filter(Boolean);
     let empty = "Seats are not on sale.";
@@ -860,10 +874,9 @@ export function eventView(root, { params }) {
       cart,
       {
         notice: state.notice,
-        holds: state.holds.map((hold) => ({
-          ...hold,
-          seats: hold.seats.map((s) => inv.get(s.id) || { ...s, status: "held", mine: true }),
-        })),
+        holds: state.holds.map(pricedHold),
+        ticketTypes: state.event.ticket_types,
+        picks: state.picks,
         selected,
         busy: state.busy,
         loggedIn: session.loggedIn,
@@ -888,6 +901,10 @@ export function eventView(root, { params }) {
         toggleSheet: () => {
           state.expanded = !state.expanded;
           renderCart("sheet-toggle");
+        },
+        pickType: (seat, code) => {
+          state.picks.set(seat.id, code);
+          renderCart(`type-${seat.id}`);
         },
       },
       focusKey,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ticketing', '0008_event_waiting_room'),
+        ('ticketing', '0009_ticket_types'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -17,6 +17,9 @@ and pins its tables, their order and the pk ordering: swapping two locks fails i
 
 Implicit locks, by writes, follow the same order: the idempotency key's upsert (first, in
 ``ticketing.services.idempotency``), the payment's conditional UPDATEs after the booking's rows.
+A foreign key is checked at commit (Django's constraints are deferred) with FOR KEY SHARE on the
+row it points at: a transaction that inserts a row referencing an event seat it did not lock
+(a transfer's new ticket) locks that seat first, in its place in the order.
 Tickets come after the booking: a gate scan locks only its ticket, and every cancel locks the
 booking's tickets after the booking (``bookings_ensure_cancellable``), so a scan and a cancel of
 the same booking serialise on the ticket row.
@@ -411,18 +414,27 @@ def lock_stream_cursor() -> SeatStreamCursor | None:
 
 
 def lock_ticket_for_transfer(*, ticket_id: int) -> Ticket | None:
-    """A ticket transfer: the ticket's booking (FOR NO KEY UPDATE, waits), then the ticket (FOR
-    UPDATE, waits) with its booking's event and its seat; None for no such ticket.
+    """A ticket transfer: the ticket's event seat (FOR NO KEY UPDATE, waits), its booking (FOR NO
+    KEY UPDATE, waits), then the ticket (FOR UPDATE, waits) with its booking's event and its seat;
+    None for no such ticket.
 
-    The booking first, as every cancel takes it before the booking's tickets: a cancel that
-    waited for this transfer then reads the tickets after it committed, the new one included, so
-    it cannot void a new ticket it did not lock (and a gate could have scanned meanwhile). The
-    ticket row is the one a gate scan locks: a transfer and a scan of one ticket serialise.
-    One statement per table, by pk (the ticket's ``booking_id``, which never changes, read first
-    without a lock).
+    The event seat first, as every cancel locks the booking's seats before the booking: the new
+    ticket's INSERT checks its foreign key to the seat (FOR KEY SHARE at commit), which would
+    otherwise wait for a cancel holding the seat while the cancel waits for this booking (a
+    deadlock). The booking before the tickets, as every cancel takes it: a cancel that waited for
+    this transfer then reads the tickets after it committed, the new one included, so it cannot
+    void a new ticket it did not lock (and a gate could have scanned meanwhile). The ticket row is
+    the one a gate scan locks: a transfer and a scan of one ticket serialise.
+    One statement per table, by pk (the ticket's ``event_seat_id`` and ``booking_id``, which never
+    change, read first without a lock).
     """
-    booking_id = Ticket.objects.filter(pk=ticket_id).values_list("booking_id", flat=True).first()
-    if booking_id is None or not lock_rows(Booking.objects.filter(pk=booking_id), no_key=True):
+    row = Ticket.objects.filter(pk=ticket_id).values_list("event_seat_id", "booking_id").first()
+    if row is None:
+        return None
+    event_seat_id, booking_id = row
+    if not lock_rows(EventSeat.objects.filter(pk=event_seat_id), no_key=True):
+        return None
+    if not lock_rows(Booking.objects.filter(pk=booking_id), no_key=True):
         return None
     tickets = Ticket.objects.filter(pk=ticket_id).select_related(
         "booking__event__hall__venue", "event_seat__seat__section"

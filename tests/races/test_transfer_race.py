@@ -6,6 +6,10 @@ or transferred and the old code refused (ticket_transferred); two transfers of o
 one new ticket, the other gets ticket_transferred. Each use case is slowed a little after its
 locking read, in the test and in its control alike, so that the two overlap every round; the
 controls switch the row locks off (TICKETING_LOCKING_ENABLED) and see both win.
+A transfer and a cancel of the same booking never deadlock: the transfer locks the ticket's
+seat before the booking, as every cancel does (its new ticket's foreign key to the seat is
+checked at commit); the control locks as before that fix (booking, ticket) and sees PostgreSQL
+break the deadlock (40P01).
 Run with ``pytest -s`` to see the numbers.
 """
 
@@ -18,8 +22,9 @@ from tests.factories import UserFactory, hall_with_layout, on_sale_event
 from tests.races.harness import outcome, race, requires_postgres
 from tests.ticketing.helpers import assert_inventory_clean, booked, seat_ids
 from ticketing import locking
-from ticketing.models import Ticket
+from ticketing.models import Booking, Ticket
 from ticketing.services import checkin, transfers
+from ticketing.services.bookings import bookings_cancel
 from ticketing.services.checkin import ticket_check_in
 from ticketing.services.transfers import ticket_transfer
 
@@ -29,20 +34,22 @@ ROUNDS = 15
 PAUSE = 0.02  # seconds each use case waits after its locking read: the window a lock must close
 
 
+def slowed_lock(lock):
+    """``lock``, then a pause: the window the other use case runs in."""
+
+    def locked(**kwargs):
+        row = lock(**kwargs)
+        time.sleep(PAUSE)
+        return row
+
+    return locked
+
+
 @pytest.fixture
 def slowed(monkeypatch):
     """Both use cases pause after reading their ticket, as under load."""
-
-    def slow(lock):
-        def locked(**kwargs):
-            row = lock(**kwargs)
-            time.sleep(PAUSE)
-            return row
-
-        return locked
-
-    monkeypatch.setattr(checkin, "lock_ticket", slow(locking.lock_ticket))
-    monkeypatch.setattr(transfers, "lock_ticket_for_transfer", slow(locking.lock_ticket_for_transfer))
+    monkeypatch.setattr(checkin, "lock_ticket", slowed_lock(locking.lock_ticket))
+    monkeypatch.setattr(transfers, "lock_ticket_for_transfer", slowed_lock(locking.lock_ticket_for_transfer))
 
 
 def world(rounds: int):
@@ -82,6 +89,53 @@ def race_two_transfers(rounds: int) -> Counter:
         outcomes = sorted(map(outcome, result.results))
         seen[(*outcomes, Ticket.objects.filter(replaces=ticket).count())] += 1
     return seen
+
+
+def race_transfer_and_cancel(rounds: int) -> Counter:
+    """Per one-ticket booking, a transfer and the buyer's cancel at once:
+    (transfer, cancel, booking status, active tickets left)."""
+    buyer, _gate, friends, tickets = world(rounds)
+    seen: Counter = Counter()
+    for ticket in tickets:
+        result = race(
+            [
+                lambda: ticket_transfer(ticket_id=ticket.pk, actor=buyer, to=friends[0].username),
+                lambda: bookings_cancel(booking_ids=[ticket.booking_id], actor=buyer),
+            ]
+        )
+        status = Booking.objects.get(pk=ticket.booking_id).status
+        active = Ticket.objects.filter(booking_id=ticket.booking_id, status=Ticket.Status.ACTIVE).count()
+        seen[(*map(outcome, result.results), status, active)] += 1
+    return seen
+
+
+def lock_ticket_for_transfer_booking_first(*, ticket_id: int) -> Ticket | None:
+    """The transfer's locks before the fix: the booking, then the ticket (the seat left to the
+    new ticket's foreign-key check at commit)."""
+    booking_id = Ticket.objects.filter(pk=ticket_id).values_list("booking_id", flat=True).first()
+    if booking_id is None or not locking.lock_rows(Booking.objects.filter(pk=booking_id), no_key=True):
+        return None
+    locked = locking.lock_rows(Ticket.objects.filter(pk=ticket_id).select_related("booking__event"))
+    return locked[0] if locked else None
+
+
+def test_a_transfer_and_a_cancel_of_one_booking_never_deadlock(slowed):
+    seen = race_transfer_and_cancel(ROUNDS)
+    print(f"\n[transfer vs cancel] {ROUNDS} rounds: {dict(seen)}")
+    assert set(seen) <= {
+        ("ok", "ok", "cancelled", 0),  # the transfer first; the cancel voided the new ticket too
+        ("ticket_revoked", "ok", "cancelled", 0),  # the cancel first; nothing left to transfer
+    }, dict(seen)
+    assert_inventory_clean()
+
+
+def test_control_locking_the_booking_first_deadlocks_with_a_cancel(monkeypatch, settings):
+    monkeypatch.setattr(
+        transfers, "lock_ticket_for_transfer", slowed_lock(lock_ticket_for_transfer_booking_first)
+    )
+    seen = race_transfer_and_cancel(ROUNDS)
+    print(f"\n[transfer vs cancel control] booking first: {dict(seen)}")
+    assert any("db:40P01" in key for key in seen), dict(seen)
 
 
 def test_a_transfer_and_a_scan_of_one_ticket_have_exactly_one_winner(slowed):

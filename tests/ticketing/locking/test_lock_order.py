@@ -231,8 +231,8 @@ def test_ticket_transfer(sale):
     buyer, friend = UserFactory(), UserFactory()
     ticket = booked(buyer, event, seats[:1]).tickets.get()
     locks = locks_taken(lambda: ticket_transfer(ticket_id=ticket.pk, actor=buyer, to=friend.username))
-    # the booking first (as every cancel), then the ticket (the row a gate scan locks)
-    assert_protocol(locks, [BOOKING, TICKET])
+    # the seat and the booking first (as every cancel), then the ticket (the row a gate scan locks)
+    assert_protocol(locks, [SEAT, BOOKING, TICKET])
 
 
 def test_ticket_transfer_through_the_api_with_a_key(sale):
@@ -248,7 +248,7 @@ def test_ticket_transfer_through_the_api_with_a_key(sale):
             HTTP_IDEMPOTENCY_KEY="give-1",
         )
     )
-    assert_protocol(locks, [KEY, BOOKING, TICKET])
+    assert_protocol(locks, [KEY, SEAT, BOOKING, TICKET])
 
 
 def test_box_office_sell(sale):

@@ -47,6 +47,7 @@ from ticketing.services.events import (
 )
 from ticketing.services.holds import holds_release
 from ticketing.services.inventory import seat_effective_status, seats_block, seats_unblock
+from ticketing.services.payments import payments_desk_refund_record
 from ticketing.services.ticket_types import ticket_types_validate
 from ticketing.services.waiting_room import waiting_room_validate
 
@@ -593,6 +594,25 @@ class PaymentAdmin(ReadOnlyAdmin):
     search_fields = ("=id", "charge_id", "refund_id", "idempotency_key", "buyer__username")
     list_select_related = ("buyer", "hold", "booking")
     date_hierarchy = "created_at"
+    actions = ["record_desk_refunds"]
+
+    def has_refund_permission(self, request) -> bool:
+        return request.user.has_perm("ticketing.change_booking")
+
+    @admin.action(
+        description="Record the refund as handed back at the desk (cash or card present, refund due)",
+        permissions=["refund"],
+    )
+    def record_desk_refunds(self, request, queryset):
+        ids = queryset.values_list("pk", flat=True)
+        recorded = payments_desk_refund_record(payment_ids=ids, staff=request.user)
+        skipped = queryset.count() - recorded
+        self.message_user(
+            request,
+            f"Desk refunds recorded: {recorded}."
+            + (f" {skipped} not a desk payment with a refund due, left as they were." if skipped else ""),
+            messages.SUCCESS if recorded else messages.WARNING,
+        )
 
 
 @admin.register(IdempotencyKey)

@@ -17,7 +17,7 @@ from ticketing.models import Booking, Hold, Payment, SeatAudit
 from ticketing.selectors.reports import event_sales_report
 from ticketing.services.bookings import bookings_cancel
 from ticketing.services.box_office import box_office_sell
-from ticketing.services.payments import payments_refund
+from ticketing.services.payments import payments_refund, payments_refund_due
 
 pytestmark = pytest.mark.django_db
 
@@ -160,10 +160,32 @@ def test_the_sale_appears_in_the_sales_report(desk, event):
     assert Decimal(report.totals.revenue) == booking.total and report.bookings_confirmed == 1
 
 
-def test_cancelling_a_desk_sale_records_the_refund_without_a_gateway(event, clerk, fake_gateway):
-    booking = box_office_sell(staff=clerk, event=event, seat_ids=seat_ids(event, 1), method="cash")
-    bookings_cancel(booking_ids=[booking.pk], actor=clerk)
-    payments_refund(payment_ids=Payment.objects.filter(booking=booking).values_list("id", flat=True))
+def test_a_cancelled_desk_sale_stays_refund_due_until_the_desk_records_the_payout(
+    event, clerk, desk, fake_gateway, django_capture_on_commit_callbacks
+):
+    # given: a cash sale to a buyer with an email, cancelled
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = box_office_sell(
+            staff=clerk, event=event, seat_ids=seat_ids(event, 1), method="cash", email="walk@example.com"
+        )
+        bookings_cancel(booking_ids=[booking.pk], actor=clerk)
     payment = Payment.objects.get(booking=booking)
-    assert payment.status == "refunded" and payment.refund_id.startswith("desk-")
+    # when: the refund worker runs
+    assert payments_refund(payment_ids=[payment.pk]) == 0
+    assert payments_refund_due() == 0
+    # then: no gateway is called and the money is still owed, by the desk
+    payment.refresh_from_db()
+    assert payment.status == "refunding" and fake_gateway.calls == []
+    cancelled = [m for m in mail.outbox if "cancelled" in m.subject]
+    assert cancelled and "refunded at the box office" in cancelled[-1].body
+    # when: staff record the payout from the payments admin
+    response = desk.post(
+        reverse("admin:ticketing_payment_changelist"),
+        {"action": "record_desk_refunds", "_selected_action": [payment.pk]},
+        follow=True,
+    )
+    # then
+    assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == "refunded" and payment.refund_id == f"desk-{payment.pk}"
     assert fake_gateway.calls == []

@@ -29,9 +29,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from ticketing.locking import lock_batch_claim
-from ticketing.models import Booking, Notification, Ticket
+from ticketing.models import Booking, Notification, Payment, Ticket
 from ticketing.models.ticket_types import FULL
 from ticketing.selectors.ticket_types import ticket_type_names
+from ticketing.services.payments import DESK_METHODS
 from ticketing.services.tickets import ticket_qr_svg
 
 logger = logging.getLogger("ticketing.notifications")
@@ -80,6 +81,8 @@ def _send(booking_id: int, kind: str, ticket_id: int | None = None) -> None:
             if item["ticket"].ticket_type != FULL:
                 item["type_name"] = names.get(item["ticket"].ticket_type, item["ticket"].ticket_type)
     context = {"booking": booking, "event": booking.event, "tickets": tickets}
+    if kind == "cancelled":  # paid at the box office: refunded there (services/payments.py)
+        context["refund_at_desk"] = Payment.objects.filter(booking=booking, gateway__in=DESK_METHODS).exists()
     subject = {
         "confirmed": f"Your tickets for {booking.event.name}",
         "cancelled": f"Booking {booking.pk} for {booking.event.name} is cancelled",

@@ -35,7 +35,7 @@ from accounts.models import User
 from config.errors import AccountDisabled, HoldExpired, Invalid, NotFound, PaymentInProgress, PaymentNotUsable
 from ticketing.locking import hold_read
 from ticketing.models import Booking, Hold, Payment
-from ticketing.payments import PaymentDeclined, PaymentUnavailable, Refund, payment_gateway
+from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
 from ticketing.services.events import event_ensure_on_sale
 
 logger = logging.getLogger("ticketing.payments")
@@ -200,28 +200,46 @@ def payments_refund(*, payment_ids: Iterable[int]) -> int:
     Each refund uses a key derived from the payment, so re-driving one that was interrupted
     never refunds twice. A gateway failure leaves the payment ``refunding`` for a later retry.
     Returns how many were refunded.
+
+    Payments taken at the desk (``DESK_METHODS``) are left ``refunding``: their money is handed
+    back at the desk, and staff record it (``payments_desk_refund_record``).
     """
     gateway = payment_gateway()
     refunded = 0
-    for payment in Payment.objects.filter(id__in=list(payment_ids), status=PStatus.REFUNDING):
-        if payment.gateway in DESK_METHODS:  # paid at the desk: refunded there, not by a gateway
-            refund = Refund(refund_id=f"desk-{payment.pk}")
-        else:
-            try:
-                refund = gateway.refund(
-                    charge_id=payment.charge_id,
-                    amount=payment.amount,
-                    currency=payment.currency,
-                    idempotency_key=f"refund-{payment.idempotency_key}",
-                )
-            except PaymentUnavailable:
-                logger.warning("refund of payment %s failed; it stays due", payment.pk)
-                continue
+    due = Payment.objects.filter(id__in=list(payment_ids), status=PStatus.REFUNDING).exclude(
+        gateway__in=DESK_METHODS
+    )
+    for payment in due:
+        try:
+            refund = gateway.refund(
+                charge_id=payment.charge_id,
+                amount=payment.amount,
+                currency=payment.currency,
+                idempotency_key=f"refund-{payment.idempotency_key}",
+            )
+        except PaymentUnavailable:
+            logger.warning("refund of payment %s failed; it stays due", payment.pk)
+            continue
         now = timezone.now()
         refunded += Payment.objects.filter(pk=payment.pk, status=PStatus.REFUNDING).update(
             status=PStatus.REFUNDED, refund_id=refund.refund_id, refunded_at=now, updated_at=now
         )
     return refunded
+
+
+def payments_desk_refund_record(*, payment_ids: Iterable[int], staff: User) -> int:
+    """Staff record that the desk handed back the money of these payments taken at the desk and
+    due a refund (``refunding``, cash or card present); returns how many were recorded. Others
+    are left as they are: a gateway's refunds are its own."""
+    now = timezone.now()
+    recorded = 0
+    due = Payment.objects.filter(id__in=list(payment_ids), status=PStatus.REFUNDING, gateway__in=DESK_METHODS)
+    for payment_id in due.values_list("id", flat=True):
+        recorded += Payment.objects.filter(pk=payment_id, status=PStatus.REFUNDING).update(
+            status=PStatus.REFUNDED, refund_id=f"desk-{payment_id}", refunded_at=now, updated_at=now
+        )
+        logger.info("desk refund of payment %s recorded by %s", payment_id, staff.pk)
+    return recorded
 
 
 def payments_refund_due(*, older_than: timedelta = timedelta(0), batch_size: int = 200) -> int:
@@ -231,6 +249,7 @@ def payments_refund_due(*, older_than: timedelta = timedelta(0), batch_size: int
     while True:
         ids = list(
             Payment.objects.filter(status=PStatus.REFUNDING, updated_at__lte=cutoff)
+            .exclude(gateway__in=DESK_METHODS)
             .order_by("id")
             .values_list("id", flat=True)[:batch_size]
         )

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -41,6 +41,7 @@ class SaleForm(forms.Form):
     )
     email = forms.EmailField(
         required=False,
+        max_length=254,  # as User.email
         label="Buyer email (optional)",
         help_text="The tickets are emailed there, and the sale joins that account's bookings.",
     )
@@ -87,6 +88,14 @@ def _available_seats(event: Event, *, section_id: int | None) -> list[tuple[str,
     ]
 
 
+def _pk(value: str | None) -> int | None:
+    """A primary key from the URL or the query string; None for anything else (hostile input
+    such as "abc", "²" or 30 digits is not a crash)."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value) or None
+
+
 def _ensure_allowed(request: HttpRequest) -> None:
     if not request.user.has_perm("ticketing.change_booking"):
         raise PermissionDenied
@@ -96,10 +105,12 @@ def box_office_view(
     request: HttpRequest, object_id: str, *, model_admin: admin.ModelAdmin
 ) -> TemplateResponse:
     _ensure_allowed(request)
-    event = get_object_or_404(Event.objects.select_related("hall__venue"), pk=object_id)
+    event_id = _pk(object_id)
+    if event_id is None:
+        raise Http404("No such event.")
+    event = get_object_or_404(Event.objects.select_related("hall__venue"), pk=event_id)
     sections = list(event.hall.sections.order_by("position", "id").values("id", "name"))
-    section_id = request.GET.get("section")
-    section_id = int(section_id) if section_id and section_id.isdigit() else None
+    section_id = _pk(request.GET.get("section"))
     choices = _available_seats(event, section_id=section_id)
     form = SaleForm(request.POST or None, seat_choices=choices)
     booking = None

@@ -189,3 +189,26 @@ def test_a_cancelled_desk_sale_stays_refund_due_until_the_desk_records_the_payou
     payment.refresh_from_db()
     assert payment.status == "refunded" and payment.refund_id == f"desk-{payment.pk}"
     assert fake_gateway.calls == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/ticketing/event/abc/box-office/",
+        "/admin/ticketing/event/99999999999999999999999/box-office/",
+        "/admin/ticketing/event/{event}/box-office/?section=%C2%B2",
+        "/admin/ticketing/event/{event}/box-office/?section=" + "9" * 5000,
+        "/admin/ticketing/event/{event}/box-office/?section=99999999999999999999999",
+    ],
+)
+def test_hostile_ids_are_not_found_or_ignored_never_a_crash(desk, event, path):
+    response = desk.get(path.format(event=event.pk))
+    assert response.status_code in (200, 404)
+
+
+def test_an_email_longer_than_an_account_allows_is_refused_by_the_form(desk, event):
+    long = "a" * 250 + "@example.com"
+    seat = str(seat_ids(event, 1)[0])
+    response = desk.post(page(event), {"seats": [seat], "email": long, "method": "cash"})
+    assert response.status_code == 200 and "email" in response.context["form"].errors
+    assert not Booking.objects.exists()

@@ -111,7 +111,9 @@ def test_the_emails_are_sent_to_each_owner(ticket, buyer, friend, django_capture
         new = ticket_transfer(ticket_id=ticket.pk, actor=buyer, to="friend")
     by_to = {message.to[0]: message for message in mail.outbox}
     assert set(by_to) == {buyer.email, friend.email}
-    assert "transferred to Friend" in by_to[buyer.email].body
+    # the giver is not told the username behind an email they typed
+    assert "transferred to the account you named" in by_to[buyer.email].body
+    assert "Friend" not in by_to[buyer.email].body
     assert new.code in by_to[friend.email].body and by_to[friend.email].attachments
     assert ticket.code not in by_to[friend.email].body
 

@@ -10,7 +10,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import AccountDisabled, AlreadyCancelled, CancellationClosed, HoldExpired, NotFound
+from config.errors import (
+    AccountDisabled,
+    AlreadyCancelled,
+    CancellationClosed,
+    HoldExpired,
+    Invalid,
+    NotFound,
+)
 from ticketing.locking import lock_bookings, lock_for_booking
 from ticketing.models import Booking, EventSeat, Hold, Payment, Ticket
 from ticketing.services.checkin import (
@@ -28,6 +35,7 @@ from ticketing.services.payments import (
     payments_mark_refund_due,
     payments_refund,
 )
+from ticketing.services.seasons import season_booking_write, season_bookings_cancel_locked
 from ticketing.services.tickets import ticket_code_sign
 from ticketing.services.waiting_room import waiting_room_seats_changed
 
@@ -72,6 +80,8 @@ def booking_confirm(
             raise AccountDisabled()
         if not hold.is_live(now) or len(seats) != hold.seat_count:
             raise HoldExpired()
+        if hold.season_id is not None:  # one booking, a ticket per event and hall seat
+            return season_booking_write(buyer=buyer, hold=hold, seats=seats, payment=payment, now=now)
         event_ensure_on_sale(event=hold.event, now=now)
         booking = Booking.objects.create(
             buyer=buyer, event=hold.event, hold=hold, total=hold.total, created_at=now
@@ -181,6 +191,12 @@ def bookings_cancel(
     with transaction.atomic():
         locked = lock_bookings(booking_ids=wanted, confirmed_only=event_cancelled)
         bookings = locked.bookings
+        if bookings and all(booking.season_id for booking in bookings):  # seasons: a part stays
+            return season_bookings_cancel_locked(
+                locked=locked, actor=actor, void_checked_in=void_checked_in, now=now
+            )
+        if any(booking.season_id for booking in bookings):
+            raise Invalid("Cancel season bookings apart from event bookings.")
         if not event_cancelled:
             if any(booking.status == Booking.Status.CANCELLED for booking in bookings):
                 raise AlreadyCancelled()

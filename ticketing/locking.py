@@ -397,7 +397,7 @@ def lock_ticket(*, code: str, booking_id: int) -> Ticket | None:
     """A gate scan: the ticket of ``code`` in its booking (waits, bounded), with its booking's
     event and its seat; the only lock a scan takes."""
     tickets = Ticket.objects.filter(code=code, booking_id=booking_id).select_related(
-        "booking__event", "event_seat__seat__section"
+        "booking__event", "event_seat__event", "event_seat__seat__section"
     )
     locked = lock_rows(tickets)
     return locked[0] if locked else None

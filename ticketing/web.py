@@ -110,7 +110,7 @@ def _ticket_by_code(code: str) -> Ticket:
     except Invalid:
         raise Http404("No such ticket.") from None
     ticket = (
-        Ticket.objects.select_related("booking__event__hall__venue", "event_seat__seat__section")
+        Ticket.objects.select_related("event_seat__event__hall__venue", "event_seat__seat__section")
         .filter(code=code, booking_id=claims.booking_id)
         .first()
     )
@@ -130,7 +130,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
     ticket = _ticket_by_code(code)
     seat = ticket.event_seat.seat
-    event = ticket.booking.event
+    event = ticket.event_seat.event  # the ticket's own event (a season booking spans several)
     context = {
         "ticket": ticket,
         "event": event,

@@ -238,6 +238,8 @@ class SeatMapSummarySerializer(serializers.Serializer):
 
 class HeldSeatSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    event = serializers.IntegerField(source="event_id", help_text="Its event (a season hold spans several).")
+    hall_seat = serializers.IntegerField(source="seat_id")
     section = serializers.CharField(source="seat.section.name")
     row = serializers.CharField(source="seat.row_label")
     number = serializers.IntegerField(source="seat.number")
@@ -248,7 +250,8 @@ class HoldSerializer(serializers.ModelSerializer):
     seats = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
     seconds_left = serializers.SerializerMethodField()
-    event_name = serializers.CharField(source="event.name", read_only=True)
+    event_name = serializers.CharField(source="event.name", read_only=True, allow_null=True)
+    season_name = serializers.CharField(source="season.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Hold
@@ -256,6 +259,8 @@ class HoldSerializer(serializers.ModelSerializer):
             "id",
             "event",
             "event_name",
+            "season",
+            "season_name",
             "status",
             "seats",
             "total",
@@ -307,6 +312,9 @@ class BookingCancelInputSerializer(StrictSerializer):
 
 class TicketSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    event = serializers.IntegerField(
+        source="event_seat.event_id", help_text="Its event (a season's span several)."
+    )
     seat = serializers.IntegerField(source="event_seat_id")
     section = serializers.CharField(source="event_seat.seat.section.name")
     row = serializers.CharField(source="event_seat.seat.row_label")
@@ -318,12 +326,11 @@ class TicketSerializer(serializers.Serializer):
 
 
 class BookingSerializer(serializers.ModelSerializer):
-    event_name = serializers.CharField(source="event.name", read_only=True)
-    starts_at = serializers.DateTimeField(source="event.starts_at", read_only=True)
-    venue_time_zone = serializers.CharField(
-        source="event.hall.venue.time_zone",
-        read_only=True,
-        help_text="IANA time zone of the event's venue: show `starts_at` in it, labelled.",
+    event_name = serializers.CharField(source="event.name", read_only=True, allow_null=True)
+    starts_at = serializers.DateTimeField(source="event.starts_at", read_only=True, allow_null=True)
+    season_name = serializers.CharField(source="season.name", read_only=True, allow_null=True)
+    venue_time_zone = serializers.SerializerMethodField(
+        help_text="IANA time zone of the event's (or season's) venue: show `starts_at` in it, labelled.",
     )
     seats = serializers.SerializerMethodField()
     tickets = TicketSerializer(many=True, read_only=True)
@@ -334,6 +341,8 @@ class BookingSerializer(serializers.ModelSerializer):
             "id",
             "event",
             "event_name",
+            "season",
+            "season_name",
             "starts_at",
             "venue_time_zone",
             "buyer",
@@ -345,6 +354,9 @@ class BookingSerializer(serializers.ModelSerializer):
             "tickets",
         ]
         read_only_fields = fields
+
+    def get_venue_time_zone(self, booking: Booking) -> str:
+        return (booking.event or booking.season).hall.venue.time_zone
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_seats(self, booking: Booking) -> list[int]:
@@ -408,9 +420,9 @@ class CheckInInputSerializer(StrictSerializer):
 class CheckInSerializer(serializers.Serializer):
     ticket = serializers.IntegerField(source="pk")
     booking = serializers.IntegerField(source="booking_id")
-    event = serializers.IntegerField(source="booking.event_id")
-    event_name = serializers.CharField(source="booking.event.name")
-    starts_at = serializers.DateTimeField(source="booking.event.starts_at")
+    event = serializers.IntegerField(source="event_seat.event_id")
+    event_name = serializers.CharField(source="event_seat.event.name")
+    starts_at = serializers.DateTimeField(source="event_seat.event.starts_at")
     section = serializers.CharField(source="event_seat.seat.section.name")
     row = serializers.CharField(source="event_seat.seat.row_label")
     seat = serializers.IntegerField(source="event_seat.seat.number")

@@ -94,8 +94,9 @@ PARAMS = {
 
 #: A hold ``h`` (a booking ``b``) is of event seat ``es``'s event: its own event, or a season
 #: (event NULL) of which that event is one; never NULL (a NULL would hide the breach).
-OF_SEAT_EVENT = """(({x}.event_id IS NOT NULL AND {x}.event_id = es.event_id) OR ({x}.event_id IS NULL AND EXISTS (
-    SELECT 1 FROM {se} se WHERE se.season_id = {x}.season_id AND se.event_id = es.event_id)))"""
+OF_SEAT_EVENT = """(({x}.event_id IS NOT NULL AND {x}.event_id = es.event_id)
+    OR ({x}.event_id IS NULL AND EXISTS (SELECT 1 FROM {se} se
+        WHERE se.season_id = {x}.season_id AND se.event_id = es.event_id)))"""
 #: A booked seat's booking is confirmed, or it is a cancelled season booking and the seat's event
 #: had started when it was cancelled (that part of the season was had: its ticket stays active).
 BOOKING_HOLDS_SEAT = """(b.status = %(confirmed)s OR (b.season_id IS NOT NULL AND b.status = %(cancelled)s

@@ -15,7 +15,7 @@ def holds_of(*, buyer: User) -> QuerySet[Hold]:
     seats = EventSeat.objects.select_related("seat__section").order_by("id")
     return (
         Hold.objects.filter(buyer=buyer)
-        .select_related("event")
+        .select_related("event", "season")
         .prefetch_related(Prefetch("seats", queryset=seats))
     )
 
@@ -27,7 +27,7 @@ def holds_live_of(*, buyer: User, now: datetime) -> QuerySet[Hold]:
 def bookings_visible_to(*, user: User) -> QuerySet[Booking]:
     """A buyer's own bookings; staff see all."""
     tickets = Ticket.objects.select_related("event_seat__seat__section").order_by("id")
-    bookings = Booking.objects.select_related("event__hall__venue").prefetch_related(
+    bookings = Booking.objects.select_related("event__hall__venue", "season__hall__venue").prefetch_related(
         Prefetch("tickets", queryset=tickets)
     )
     return bookings if user.is_staff else bookings.filter(buyer=user)

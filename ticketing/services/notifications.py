@@ -42,8 +42,8 @@ def ticket_page_url(code: str) -> str:
 
 def _booking_load(booking_id: int) -> Booking | None:
     return (
-        Booking.objects.select_related("buyer", "event__hall__venue")
-        .prefetch_related("tickets__event_seat__seat__section")
+        Booking.objects.select_related("buyer", "event__hall__venue", "season__hall__venue")
+        .prefetch_related("tickets__event_seat__seat__section", "tickets__event_seat__event")
         .filter(pk=booking_id)
         .first()
     )
@@ -59,13 +59,10 @@ def _send(booking_id: int, kind: str) -> None:
         for ticket in booking.tickets.all()
         if kind == "cancelled" or ticket.status == ticket.Status.ACTIVE
     ]
-    context = {"booking": booking, "event": booking.event, "tickets": tickets}
-    subject = {
-        "confirmed": f"Your tickets for {booking.event.name}",
-        "cancelled": f"Booking {booking.pk} for {booking.event.name} is cancelled",
-    }[kind]
-    with timezone.override(booking.event.hall.venue.zone):  # times as at the venue
-        body = render_to_string(f"ticketing/tickets/email_{kind}.txt", context)
+    if booking.season_id is not None:  # one booking, tickets for several events
+        subject, body = _season_email(booking, kind, tickets)
+    else:
+        subject, body = _event_email(booking, kind, tickets)
     message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [booking.buyer.email])
     if kind == "confirmed":
         for item in tickets:
@@ -74,6 +71,31 @@ def _send(booking_id: int, kind: str) -> None:
                 f"ticket-{ticket.pk}.svg", ticket_qr_svg(ticket.code, standalone=True), "image/svg+xml"
             )
     message.send()
+
+
+def _season_email(booking: Booking, kind: str, tickets: list[dict]) -> tuple[str, str]:
+    season = booking.season
+    payment = getattr(booking, "payment", None) if kind == "cancelled" else None
+    refund = None
+    if payment is not None and payment.status in (payment.Status.REFUNDING, payment.Status.REFUNDED):
+        refund = payment.amount if payment.refund_amount is None else payment.refund_amount
+    context = {"booking": booking, "season": season, "tickets": tickets, "refund": refund}
+    subject = {
+        "confirmed": f"Your season tickets: {season.name}",
+        "cancelled": f"Season booking {booking.pk} ({season.name}) is cancelled",
+    }[kind]
+    with timezone.override(season.hall.venue.zone):
+        return subject, render_to_string(f"ticketing/tickets/email_season_{kind}.txt", context)
+
+
+def _event_email(booking: Booking, kind: str, tickets: list[dict]) -> tuple[str, str]:
+    context = {"booking": booking, "event": booking.event, "tickets": tickets}
+    subject = {
+        "confirmed": f"Your tickets for {booking.event.name}",
+        "cancelled": f"Booking {booking.pk} for {booking.event.name} is cancelled",
+    }[kind]
+    with timezone.override(booking.event.hall.venue.zone):  # times as at the venue
+        return subject, render_to_string(f"ticketing/tickets/email_{kind}.txt", context)
 
 
 def _enqueue(kind: str, booking_ids: Iterable[int]) -> None:

@@ -275,3 +275,32 @@ def test_check_inventory_catches_a_season_hold_on_a_seat_of_an_event_outside_the
             "UPDATE ticketing_eventseat SET status = 'held', hold_id = %s WHERE id = %s", [hold.id, seat.id]
         )
     assert "held_seat_hold" in {v.rule for v in inventory_violations(now=timezone.now())}
+
+
+# --- query counts: constant in the number of seats (and of events) -----------------------------
+
+# season and its events (is it on sale); its prices; savepoint; lock buyer; count the buyer's
+# season seats; lock the event seats of every event (one statement); insert hold; update seats;
+# insert audit; release
+SEASON_HOLD_QUERIES = 10
+# savepoint; lock seats; lock hold (+buyer); the season and its events (still on sale); insert
+# booking; insert tickets; update seats; update hold; insert audit; queue the email; release
+SEASON_BOOK_QUERIES = 11
+# savepoint; lock seats; lock bookings; lock tickets; the events' start times; update booking;
+# void tickets; free seats; insert audit; the refund rule; payments to refund (none: free here,
+# no UPDATE); queue the email; release
+SEASON_CANCEL_QUERIES = 13
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_a_10_event_season_hold_book_cancel_run_constant_queries(buyer, django_assert_num_queries, k):
+    season = make_season(events=10)
+    seats = hall_seats(season, k)
+    with django_assert_num_queries(SEASON_HOLD_QUERIES):
+        hold = season_hold_create(buyer=buyer, season=season, seat_ids=seats)
+    assert hold.seat_count == 10 * k
+    with django_assert_num_queries(SEASON_BOOK_QUERIES):
+        booking = booking_confirm(buyer=buyer, hold_id=hold.id)
+    assert booking.tickets.count() == 10 * k
+    with django_assert_num_queries(SEASON_CANCEL_QUERIES):
+        bookings_cancel(booking_ids=[booking.pk], actor=buyer)

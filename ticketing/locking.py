@@ -419,12 +419,13 @@ def lock_seats_for_season_hold(
     is claiming right now is left out and counts as taken). One statement for any number of
     events and seats, with places joined; no prices (the caller has the season's).
 
-    The order is also primary-key order: the events of a season are in one hall, and
-    ``event_create`` allocates an event's id and its whole inventory under that hall's row lock
-    (``lock_hall_for_event``), so within one hall a later event's seats all have larger ids. So
-    the waiting paths that lock a season hold's or booking's seats by pk (``lock_holds``,
-    ``lock_for_booking``, ``lock_bookings``) take them in this same order
-    (``tests/ticketing/services/test_seasons.py`` checks it).
+    Ordered by primary key, as every lock: for one hall's events that *is* events by id, then
+    seats by id. ``event_create`` allocates an event's id and its whole inventory under its
+    hall's row lock (``lock_hall_for_event``), so a later event of the hall has a larger id and
+    all its seats larger ids than every seat of an earlier one
+    (``tests/ticketing/services/test_seasons.py`` checks it). So season holds, single holds and
+    the waiting paths that lock a season's seats by pk (``lock_holds``, ``lock_for_booking``,
+    ``lock_bookings``) all take seats in the one order.
     """
     event_ids, hall_seat_ids = sorted(event_ids), list(hall_seat_ids)
     sql = f"""
@@ -433,7 +434,7 @@ def lock_seats_for_season_hold(
           {SEAT_PLACE_JOINS}
          WHERE es.event_id IN ({", ".join(["%s"] * len(event_ids))})
            AND es.seat_id IN ({", ".join(["%s"] * len(hall_seat_ids))})
-         ORDER BY es.event_id, es.id
+         ORDER BY es.id
     """  # noqa: S608 - table names come from model metadata, values are parameters
     sql += lock_clause(of="es", skip_locked=True)
     at = connection.ops.adapt_datetimefield_value(now)

@@ -110,6 +110,64 @@ def season_create(
     return season
 
 
+def season_update(
+    *,
+    season: Season,
+    name: str | None = None,
+    status: str | None = None,
+    refund_rule: str | None = None,
+    event_ids: Sequence[int] | None = None,
+    prices: Mapping[str, Any] | None = None,
+) -> Season:
+    """Staff change a season (the admin): name, status, refund rule, prices (replaced; holds keep
+    the prices they captured), events (``season_events_validate``: not once it has holds or
+    bookings). Raises Invalid. No lock: a hold reads the season's events and prices once, before
+    its locks, and a season's events cannot change under its holds."""
+    fields: dict[str, Any] = {}
+    if name is not None:
+        if not name.strip():
+            raise Invalid("A season needs a name.", fields={"name": ["Required."]})
+        fields["name"] = name.strip()
+    if status is not None:
+        if status not in Season.Status.values:
+            raise Invalid("Unknown status.", fields={"status": [f"One of {Season.Status.values}."]})
+        fields["status"] = status
+    if refund_rule is not None:
+        if refund_rule not in Season.RefundRule.values:
+            raise Invalid(
+                "Unknown refund rule.", fields={"refund_rule": [f"One of {Season.RefundRule.values}."]}
+            )
+        fields["refund_rule"] = refund_rule
+    clean_prices = None
+    if prices is not None:
+        categories = hall_categories(hall=season.hall)
+        clean_prices = event_prices_validate(prices=prices, categories=categories)
+        if missing := sorted(categories - set(clean_prices)):
+            message = f"Set a season price for {', '.join(missing)}."
+            raise Invalid(message, fields={"prices": [message]})
+    if event_ids is not None:
+        if not event_ids:
+            raise Invalid("A season needs events.", fields={"events": ["Required."]})
+        season_events_validate(season=season, event_ids=event_ids)
+    with transaction.atomic():
+        if fields:
+            Season.objects.filter(pk=season.pk).update(**fields)
+        if clean_prices is not None:
+            SeasonPrice.objects.filter(season=season).delete()
+            SeasonPrice.objects.bulk_create(
+                SeasonPrice(season=season, category=category, amount=amount)
+                for category, amount in clean_prices.items()
+            )
+        if event_ids is not None:
+            SeasonEvent.objects.filter(season=season).exclude(event_id__in=event_ids).delete()
+            SeasonEvent.objects.bulk_create(
+                [SeasonEvent(season=season, event_id=event_id) for event_id in sorted(set(event_ids))],
+                ignore_conflicts=True,
+            )
+    season.refresh_from_db()
+    return season
+
+
 def season_events_validate(*, season: Season, event_ids: Sequence[int]) -> None:
     """The admin's check before it saves a season's events: they are the hall's, and they do
     not change once the season has holds or bookings (their seat counts and prices assume them)."""

@@ -304,3 +304,22 @@ def test_a_10_event_season_hold_book_cancel_run_constant_queries(buyer, django_a
     assert booking.tickets.count() == 10 * k
     with django_assert_num_queries(SEASON_CANCEL_QUERIES):
         bookings_cancel(booking_ids=[booking.pk], actor=buyer)
+
+
+# --- reports count season sales apart -------------------------------------------------------------
+
+
+def test_the_event_report_counts_season_sales_apart(buyer, other_buyer, fake_gateway):
+    from ticketing.selectors.reports import event_sales_report, sales_report_csv
+
+    season = make_season()
+    _season_booking(buyer, season, count=2)  # 2 vip hall seats: 100.00 per event each
+    event = season_events(season)[0]
+    single = EventSeat.objects.filter(event=event, status=EventSeat.Status.AVAILABLE).order_by("id")[0]
+    booked(other_buyer, event, [single.id])  # one vip seat of this event alone: 80.00
+    report = event_sales_report(event=event, now=timezone.now())
+    assert report.totals.booked == 3
+    assert (report.totals.tickets_sold, report.totals.revenue) == (1, Decimal("80.00"))
+    assert (report.totals.season_tickets_sold, report.totals.season_revenue) == (2, Decimal("200.00"))
+    assert report.bookings_confirmed == 1 and report.season_bookings == 1
+    assert "season_tickets_sold,season_revenue" in sales_report_csv(report).splitlines()[0]

@@ -6,10 +6,13 @@ import { loginView, signupView } from "./views/account.js";
 import { bookingView, bookingsView } from "./views/bookings.js";
 import { eventView } from "./views/event.js";
 import { eventsView } from "./views/events.js";
+import { seasonView, seasonsView } from "./views/seasons.js";
 
 const routes = [
   [/^\/?$/, eventsView, "events"],
   [/^\/events\/(\d+)$/, eventView, "events"],
+  [/^\/seasons$/, seasonsView, "seasons"],
+  [/^\/seasons\/(\d+)$/, seasonView, "seasons"],
   [/^\/bookings$/, bookingsView, "bookings", { login: true }],
   [/^\/bookings\/(\d+)$/, bookingView, "bookings", { login: true }],
   [/^\/login$/, loginView, "login"],

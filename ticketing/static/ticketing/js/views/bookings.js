@@ -48,6 +48,10 @@ function statusBadge(booking) {
     : h("span", { class: "badge badge-off" }, "Cancelled");
 }
 
+function mapLink(booking) {
+  return booking.season ? `#/seasons/${booking.season}` : `#/events/${booking.event}`;
+}
+
 /** A booking card; `onChange(booking)` is called after a successful cancel. */
 function bookingCard(booking, { onChange, headingLevel = "h2" }) {
   const box = h("div", { class: "booking-msgs" });
@@ -61,14 +65,16 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
       h(
         headingLevel,
         { id: `bk-${booking.id}` },
-        h("a", { href: `#/bookings/${booking.id}` }, booking.event_name),
+        h("a", { href: `#/bookings/${booking.id}` }, booking.event_name || `Season: ${booking.season_name}`),
       ),
       statusBadge(booking),
     ),
     h(
       "p",
       { class: "muted" },
-      h("time", { datetime: booking.starts_at }, when(booking.starts_at, booking.venue_time_zone)),
+      booking.starts_at
+        ? h("time", { datetime: booking.starts_at }, when(booking.starts_at, booking.venue_time_zone))
+        : `${booking.tickets.length} tickets, one per event and seat`,
       ` · Booking #${booking.id}`,
     ),
     h("ul", { class: "tickets" }, booking.tickets.map(ticketCard)),
@@ -80,7 +86,7 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
   function showActions() {
     if (booking.status !== "confirmed") {
       actions.replaceChildren(
-        h("a", { class: "btn btn-ghost btn-small", href: `#/events/${booking.event}` }, "See the seat map"),
+        h("a", { class: "btn btn-ghost btn-small", href: mapLink(booking) }, "See the seat map"),
       );
       return;
     }
@@ -92,7 +98,7 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
     cancel.addEventListener("click", confirmStep);
     actions.replaceChildren(
       cancel,
-      h("a", { class: "btn btn-ghost btn-small", href: `#/events/${booking.event}` }, "See the seat map"),
+      h("a", { class: "btn btn-ghost btn-small", href: mapLink(booking) }, "See the seat map"),
     );
   }
 

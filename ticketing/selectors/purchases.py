@@ -26,7 +26,7 @@ def holds_live_of(*, buyer: User, now: datetime) -> QuerySet[Hold]:
 
 def bookings_visible_to(*, user: User) -> QuerySet[Booking]:
     """A buyer's own bookings; staff see all."""
-    tickets = Ticket.objects.select_related("event_seat__seat__section").order_by("id")
+    tickets = Ticket.objects.select_related("event_seat__seat__section", "event_seat__event").order_by("id")
     bookings = Booking.objects.select_related("event__hall__venue", "season__hall__venue").prefetch_related(
         Prefetch("tickets", queryset=tickets)
     )

@@ -124,7 +124,7 @@ def booking_confirm(
     # The state just committed, attached: a caller renders the booking, its tickets and their
     # seats (section, row, number) without reading them back.
     for seat in seats:
-        seat.status, seat.hold, seat.booking = Status.BOOKED, None, booking
+        seat.status, seat.hold, seat.booking, seat.event = Status.BOOKED, None, booking, hold.event
     prefetched_set(booking, "tickets", tickets)
     return booking
 

@@ -440,8 +440,9 @@ def season_booking_write(
     booking_confirmed_notify(booking_ids=[booking.pk])
     for event in events:
         waiting_room_seats_changed(event=event)
+    by_id = {event.id: event for event in events}
     for seat in seats:
-        seat.status, seat.hold, seat.booking = Status.BOOKED, None, booking
+        seat.status, seat.hold, seat.booking, seat.event = Status.BOOKED, None, booking, by_id[seat.event_id]
     prefetched_set(booking, "tickets", tickets)
     return booking
 

@@ -8,9 +8,11 @@ const CANCEL_ERRORS = {
   already_cancelled: "This booking was already cancelled.",
 };
 
-function ticketCard(ticket) {
+function ticketCard(ticket, withEvent = false) {
   const void_ = ticket.status !== "active";
-  const where = `${ticket.section} · Row ${ticket.row} · Seat ${ticket.number}`;
+  const seatText = `${ticket.section} · Row ${ticket.row} · Seat ${ticket.number}`;
+  // a season booking's tickets are for several events: each says which
+  const where = withEvent ? `${ticket.event_name} · ${seatText}` : seatText;
   return h(
     "li",
     { class: `ticket${void_ ? " ticket-void" : ""}` },
@@ -77,7 +79,11 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
         : `${booking.tickets.length} tickets, one per event and seat`,
       ` · Booking #${booking.id}`,
     ),
-    h("ul", { class: "tickets" }, booking.tickets.map(ticketCard)),
+    h(
+      "ul",
+      { class: "tickets" },
+      booking.tickets.map((ticket) => ticketCard(ticket, !!booking.season)),
+    ),
     h("p", { class: "cart-total" }, "Total ", h("strong", {}, money(booking.total))),
     box,
     actions,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import describe_violations, log_in
 from tests.browser.factories import stadium_event
 from tests.factories import UserFactory, on_sale_event
 from tests.ticketing.helpers import booked
@@ -60,3 +60,19 @@ def test_a_buyer_buys_a_season_ticket_on_a_phone(open_page, shots):
     assert booking.season_id == season.pk and booking.total == Decimal("420.00")
     assert booking.tickets.count() == 6
     assert EventSeat.objects.filter(booking=booking, status=EventSeat.Status.BOOKED).count() == 6
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1440, "height": 900}])
+def test_the_season_pages_have_no_serious_or_critical_axe_violations(open_page, axe, viewport):
+    event = stadium_event(sections=["North Stand"], rows=2, seats=6, vip_rows=1)
+    season = season_create(
+        name="Home season", hall=event.hall, event_ids=[event.pk], prices={"vip": "100", "standard": "50"}
+    )
+    UserFactory(username="ines")
+    page = open_page(viewport=viewport, bypass_csp=True)
+    log_in(page, "ines")
+    for path, ready in ((f"#/seasons/{season.pk}", ".list-seat"), ("#/seasons", ".event-card")):
+        page.goto(page.base_url + path)
+        page.locator(ready).first.wait_for()
+        serious = [v for v in axe(page) if v["impact"] in {"serious", "critical"}]
+        assert not serious, f"{path}:\n{describe_violations(serious)}"

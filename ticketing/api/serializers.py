@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -11,6 +12,7 @@ from rest_framework import serializers
 
 from config.serializers import ChoiceField
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
+from ticketing.services.seasons import season_price_shares
 from venues.models import Hall
 
 
@@ -275,6 +277,12 @@ class HoldSerializer(serializers.ModelSerializer):
         seats = HeldSeatSerializer(hold.seats.all(), many=True).data
         for seat in seats:
             seat["price"] = hold.prices.get(seat["category"])
+        if hold.season_id is not None:  # a season price is for all its events: each seat its share
+            events = sorted({seat["event"] for seat in seats})
+            for seat in seats:
+                if seat["price"] is not None:
+                    shares = season_price_shares(Decimal(seat["price"]), len(events))
+                    seat["price"] = str(shares[events.index(seat["event"])])
         return seats
 
     @extend_schema_field(serializers.ChoiceField(choices=Hold.Status.choices))

@@ -67,6 +67,7 @@ def test_hold_book_and_cancel_a_season(season, buyer_client, anon_client, fake_g
     hold = response.json()
     assert hold["season"] == season.id and hold["event"] is None and hold["total"] == "600.00"
     assert len(hold["seats"]) == 6 and {s["hall_seat"] for s in hold["seats"]} == set(seats)
+    assert {s["price"] for s in hold["seats"]} == {"100.00"}  # a third of 300.00 each: the tickets' prices
     assert buyer_client.get(f"/api/v1/holds/{hold['id']}/").json()["season_name"] == "Season 2027"
     # the season's map: those seats are mine, taken for the others
     mine = {row["id"]: row for row in buyer_client.get(f"/api/v1/seasons/{season.id}/seats/").json()["seats"]}
@@ -113,3 +114,17 @@ def test_season_hold_needs_a_buyer_and_valid_ids(season, anon_client, buyer_clie
     assert_error(anon_client.post(url, {"seat_ids": [1]}, format="json"), 401, "not_authenticated")
     assert_error(buyer_client.post(url, {"seat_ids": []}, format="json"), 400, "invalid")
     assert_error(buyer_client.post(url, {"seat_ids": [999999]}, format="json"), 400, "invalid")
+
+
+def test_a_season_hold_retried_with_its_key_is_one_hold(season, buyer_client):
+    url, body = f"/api/v1/seasons/{season.id}/holds/", {"seat_ids": hall_seats(season, 1)}
+    first = buyer_client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="season-1")
+    again = buyer_client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="season-1")
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    other = {"seat_ids": hall_seats(season, 2)}
+    assert_error(
+        buyer_client.post(url, other, format="json", HTTP_IDEMPOTENCY_KEY="season-1"),
+        422,
+        "idempotency_key_reused",
+    )
+    assert EventSeat.objects.filter(status=EventSeat.Status.HELD).count() == 3

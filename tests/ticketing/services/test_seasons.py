@@ -265,6 +265,29 @@ def test_check_inventory_catches_a_season_seat_missing_from_an_event(buyer, fake
     assert "season_seat" in rules
 
 
+def test_check_inventory_catches_a_seat_of_an_event_not_started_left_booked_by_a_cancelled_season(
+    buyer, fake_gateway
+):
+    # given a season booking cancelled after its first event started: clean
+    season = make_season()
+    booking = _season_booking(buyer, season, count=1)
+    first, second, _ = season_events(season)
+    now = first.starts_at + timedelta(minutes=1)
+    bookings_cancel(booking_ids=[booking.id], actor=buyer, now=now)
+    assert_inventory_clean(now=now)
+    # when the second event's seat is put back to booked by that booking, its ticket active
+    seat = EventSeat.objects.get(event=second, seat_id=hall_seats(season, 1)[0])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ticketing_eventseat SET status = 'booked', booking_id = %s WHERE id = %s",
+            [booking.id, seat.id],
+        )
+        cursor.execute("UPDATE ticketing_ticket SET status = 'active' WHERE event_seat_id = %s", [seat.id])
+    # then: its event had not started when the booking was cancelled
+    rules = {v.rule for v in inventory_violations(now=now)}
+    assert {"booked_seat_booking", "ticket_seat"} <= rules
+
+
 def test_check_inventory_catches_a_season_hold_on_a_seat_of_an_event_outside_the_season(buyer):
     season = make_season()
     hold = season_hold_create(buyer=buyer, season=season, seat_ids=hall_seats(season, 1))

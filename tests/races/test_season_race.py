@@ -161,3 +161,31 @@ def test_control_events_locked_in_opposite_orders_do_deadlock():
     deadlocks = [r for r in results if isinstance(r, OperationalError)]
     assert [outcome(r) for r in deadlocks] == ["db:40P01"], results
     assert isinstance(translate(deadlocks[0]), Busy)
+
+
+def test_events_of_one_hall_created_at_once_keep_seat_ids_in_event_order():
+    """Why the season lock's pk order is events by id, then seats: event_create copies a hall's
+    inventory under the hall's row lock, so even events created at the same moment get their
+    ids and all their seat ids one event after the other."""
+    hall = hall_with_layout(rows=10, seats=20)
+    results = race([lambda: on_sale_event(hall=hall) for _ in range(6)]).results
+    assert all(outcome(r) == "ok" for r in results), results
+    rows = list(EventSeat.objects.filter(event__hall=hall).order_by("id").values_list("event_id", "id"))
+    assert len(rows) == 6 * 200 and rows == sorted(rows)
+
+
+def test_control_without_the_hall_lock_seat_ids_interleave_across_events(settings):
+    """The negative control: without the hall lock, events created at once can get their seat
+    ids out of event order (or interleaved), which would make pk order differ from events by id."""
+    settings.TICKETING_LOCKING_ENABLED = False
+    seen = []
+    for _ in range(5):
+        hall = hall_with_layout(rows=40, seats=50)
+        results = race([lambda hall=hall: on_sale_event(hall=hall) for _ in range(6)]).results
+        assert all(outcome(r) == "ok" for r in results), results
+        rows = list(EventSeat.objects.filter(event__hall=hall).order_by("id").values_list("event_id", "id"))
+        seen.append(rows == sorted(rows))
+        if not seen[-1]:
+            break
+    print(f"\n[control] hall lock off: seat ids in event order per attempt: {seen}")
+    assert not seen[-1], "the seat ids stayed in event order without the hall lock"

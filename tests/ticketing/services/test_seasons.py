@@ -346,3 +346,23 @@ def test_the_event_report_counts_season_sales_apart(buyer, other_buyer, fake_gat
     assert (report.totals.season_tickets_sold, report.totals.season_revenue) == (2, Decimal("200.00"))
     assert report.bookings_confirmed == 1 and report.season_bookings == 1
     assert "season_tickets_sold,season_revenue" in sales_report_csv(report).splitlines()[0]
+
+
+# --- emails --------------------------------------------------------------------------------------
+
+
+def test_season_emails_list_each_events_tickets_and_the_refund(
+    buyer, fake_gateway, mailoutbox, django_capture_on_commit_callbacks
+):
+    season = make_season()
+    first = season_events(season)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = _season_booking(buyer, season, count=1)
+    confirmed = mailoutbox[-1]
+    assert confirmed.subject == "Your season tickets: Season 2027"
+    assert confirmed.body.count(first.name) == 3 and len(confirmed.attachments) == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        bookings_cancel(booking_ids=[booking.id], actor=buyer, now=first.starts_at + timedelta(minutes=1))
+    cancelled = mailoutbox[-1]
+    assert cancelled.subject.startswith(f"Season booking {booking.id}")
+    assert "200.00 will be refunded" in cancelled.body

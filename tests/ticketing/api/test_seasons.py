@@ -128,3 +128,18 @@ def test_a_season_hold_retried_with_its_key_is_one_hold(season, buyer_client):
         "idempotency_key_reused",
     )
     assert EventSeat.objects.filter(status=EventSeat.Status.HELD).count() == 3
+
+
+def test_a_season_ticket_checks_in_at_its_own_events_gate_only(season, buyer, gate_client, fake_gateway):
+    from ticketing.services.bookings import booking_create
+    from ticketing.services.seasons import season_hold_create
+
+    hold = season_hold_create(buyer=buyer, season=season, seat_ids=hall_seats(season, 1))
+    booking = booking_create(buyer=buyer, hold_id=hold.id)
+    first, second, _ = season.events.order_by("id")
+    ticket = booking.tickets.get(event_seat__event=second)
+    refused = gate_client.post("/api/v1/checkin/", {"code": ticket.code, "event": first.id}, format="json")
+    assert_error(refused, 409, "wrong_event")
+    response = gate_client.post("/api/v1/checkin/", {"code": ticket.code, "event": second.id}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["event"] == second.id and response.json()["event_name"] == second.name

@@ -256,6 +256,7 @@ SPECTACULAR_SETTINGS = {
         "HoldStatusEnum": "ticketing.models.holds.HoldStatus",
         "BookingStatusEnum": "ticketing.models.bookings.BookingStatus",
         "TicketStatusEnum": "ticketing.models.bookings.TicketStatus",
+        "SeasonStatusEnum": "ticketing.models.seasons.SeasonStatus",
     },
 }
 

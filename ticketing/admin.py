@@ -454,6 +454,7 @@ class HoldAdmin(ReadOnlyAdmin):
         "id",
         "buyer",
         "event",
+        "season",
         "status",
         "live",
         "seat_count",
@@ -461,9 +462,9 @@ class HoldAdmin(ReadOnlyAdmin):
         "created_at",
         "expires_at",
     )
-    list_filter = ("status", "event")
+    list_filter = ("status", "event", "season")
     search_fields = ("=id", "buyer__username", "buyer__email")
-    list_select_related = ("buyer", "event")
+    list_select_related = ("buyer", "event", "season")
     date_hierarchy = "created_at"
     inlines = [HoldSeatInline]
     actions = ["release_holds"]
@@ -494,10 +495,20 @@ class TicketInline(ReadOnlyInline):
 
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyAdmin):
-    list_display = ("id", "buyer", "event", "status", "ticket_count", "total", "created_at", "cancelled_at")
-    list_filter = ("status", "event")
+    list_display = (
+        "id",
+        "buyer",
+        "event",
+        "season",
+        "status",
+        "ticket_count",
+        "total",
+        "created_at",
+        "cancelled_at",
+    )
+    list_filter = ("status", "event", "season")
     search_fields = ("=id", "buyer__username", "buyer__email", "=tickets__code")
-    list_select_related = ("buyer", "event")
+    list_select_related = ("buyer", "event", "season")
     date_hierarchy = "created_at"
     inlines = [TicketInline]
     actions = ["cancel_bookings", "void_checked_in_bookings"]
@@ -554,11 +565,11 @@ class TicketAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "ticket_type")
     search_fields = ("=code", "=booking__id", "booking__buyer__username", "owner__username")
-    list_select_related = ("booking__event", "event_seat", "owner")
+    list_select_related = ("booking", "event_seat__event", "owner")
 
-    @admin.display(description="event", ordering="booking__event")
+    @admin.display(description="event", ordering="event_seat__event")
     def event(self, ticket: Ticket) -> Event:
-        return ticket.booking.event
+        return ticket.event_seat.event  # its own event (a season booking spans several)
 
 
 # --- Audit trail and idempotency keys -------------------------------------------------------
@@ -622,3 +633,6 @@ class IdempotencyKeyAdmin(ReadOnlyAdmin):
     search_fields = ("key", "user__username")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
+
+
+from ticketing import admin_seasons  # noqa: E402, F401 - registers the Season admin

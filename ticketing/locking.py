@@ -304,14 +304,14 @@ def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hol
 
 
 def hold_read(*, buyer: User, hold_id: int, lock: bool = False) -> Hold | None:
-    """The buyer's hold with its event, and whether the buyer's account is active
+    """The buyer's hold with its event (None for a season hold), and whether the buyer's account is active
     (``hold.buyer_active``), in one hand-written statement; None for a hold that is not the
     buyer's. ``lock``: FOR UPDATE of the hold row (waits, bounded), for ``lock_for_booking``;
     without it, the unlocked read of the payment step."""
     sql = f"""
         SELECT {model_columns(Hold, "h")}, {model_columns(Event, "e")}, u.is_active AS buyer_active
           FROM {Hold._meta.db_table} h
-          JOIN {Event._meta.db_table} e ON e.id = h.event_id
+          LEFT JOIN {Event._meta.db_table} e ON e.id = h.event_id
           JOIN {User._meta.db_table} u ON u.id = h.buyer_id
          WHERE h.id = %s AND h.buyer_id = %s
          ORDER BY h.id
@@ -324,7 +324,7 @@ def hold_read(*, buyer: User, hold_id: int, lock: bool = False) -> Hold | None:
     if not rows:
         return None
     hold = model_from_row(Hold, rows[0], "h")
-    hold.event = model_from_row(Event, rows[0], "e")
+    hold.event = model_from_row(Event, rows[0], "e") if rows[0]["e__id"] is not None else None  # a season's
     hold.buyer_active = bool(rows[0]["buyer_active"])
     return hold
 
@@ -400,7 +400,7 @@ def lock_ticket(*, code: str, booking_id: int) -> Ticket | None:
     """A gate scan: the ticket of ``code`` in its booking (waits, bounded), with its booking's
     event and its seat; the only lock a scan takes."""
     tickets = Ticket.objects.filter(code=code, booking_id=booking_id).select_related(
-        "booking__event", "event_seat__seat__section"
+        "booking__event", "event_seat__event", "event_seat__seat__section"
     )
     locked = lock_rows(tickets)
     return locked[0] if locked else None
@@ -415,7 +415,7 @@ def lock_stream_cursor() -> SeatStreamCursor | None:
 
 def lock_ticket_for_transfer(*, ticket_id: int) -> Ticket | None:
     """A ticket transfer: the ticket's event seat (FOR NO KEY UPDATE, waits), its booking (FOR NO
-    KEY UPDATE, waits), then the ticket (FOR UPDATE, waits) with its booking's event and its seat;
+    KEY UPDATE, waits), then the ticket (FOR UPDATE, waits) with its booking, its event and seat;
     None for no such ticket.
 
     The event seat first, as every cancel locks the booking's seats before the booking: the new
@@ -437,7 +437,46 @@ def lock_ticket_for_transfer(*, ticket_id: int) -> Ticket | None:
     if not lock_rows(Booking.objects.filter(pk=booking_id), no_key=True):
         return None
     tickets = Ticket.objects.filter(pk=ticket_id).select_related(
-        "booking__event__hall__venue", "event_seat__seat__section"
+        "booking", "event_seat__event__hall__venue", "event_seat__seat__section"
     )
     locked = lock_rows(tickets)
     return locked[0] if locked else None
+
+
+def lock_seats_for_season_hold(
+    *, event_ids: Iterable[int], hall_seat_ids: Iterable[int], now: datetime
+) -> SeatsForHold:
+    """A season hold: the event seats of ``hall_seat_ids`` in every event of ``event_ids``, in
+    the one order of the protocol across events, events by id, then event seats by id, FOR
+    UPDATE SKIP LOCKED (never waits, like ``lock_seats_for_hold``: a seat another transaction
+    is claiming right now is left out and counts as taken). One statement for any number of
+    events and seats, with places joined; no prices (the caller has the season's).
+
+    Ordered by primary key, as every lock: for one hall's events that *is* events by id, then
+    seats by id. ``event_create`` allocates an event's id and its whole inventory under its
+    hall's row lock (``lock_hall_for_event``), so a later event of the hall has a larger id and
+    all its seats larger ids than every seat of an earlier one
+    (``tests/ticketing/services/test_seasons.py`` checks it). So season holds, single holds and
+    the waiting paths that lock a season's seats by pk (``lock_holds``, ``lock_for_booking``,
+    ``lock_bookings``) all take seats in the one order.
+    """
+    event_ids, hall_seat_ids = sorted(event_ids), list(hall_seat_ids)
+    sql = f"""
+        SELECT {SEAT_PLACE_COLUMNS}, {HOLD_EXPIRED_SQL} AS expired
+          FROM {EventSeat._meta.db_table} es
+          {SEAT_PLACE_JOINS}
+         WHERE es.event_id IN ({", ".join(["%s"] * len(event_ids))})
+           AND es.seat_id IN ({", ".join(["%s"] * len(hall_seat_ids))})
+         ORDER BY es.id
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    sql += lock_clause(of="es", skip_locked=True)
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Hold.Status.ACTIVE, at, *event_ids, *hall_seat_ids])
+        rows = dict_rows(cursor)
+    seats = []
+    for row in rows:
+        seat = seat_with_place(row)
+        seat.taken = seat_is_taken(seat.status, row["expired"])
+        seats.append(seat)
+    return SeatsForHold(seats=seats, prices={})

@@ -112,7 +112,7 @@ def _ticket_by_code(code: str) -> Ticket:
     except Invalid:
         raise Http404("No such ticket.") from None
     ticket = (
-        Ticket.objects.select_related("booking__event__hall__venue", "event_seat__seat__section")
+        Ticket.objects.select_related("event_seat__event__hall__venue", "event_seat__seat__section")
         .filter(code=code, booking_id=claims.booking_id)
         .first()
     )
@@ -132,14 +132,14 @@ def _type_name(ticket: Ticket) -> str:
     """The ticket type's name, or "" for the full price (one read, only for another type)."""
     if ticket.ticket_type == FULL:
         return ""
-    return ticket_type_names(event_id=ticket.booking.event_id).get(ticket.ticket_type, ticket.ticket_type)
+    return ticket_type_names(event_id=ticket.event_seat.event_id).get(ticket.ticket_type, ticket.ticket_type)
 
 
 @require_safe
 def ticket_page(request: HttpRequest, code: str) -> HttpResponse:
     ticket = _ticket_by_code(code)
     seat = ticket.event_seat.seat
-    event = ticket.booking.event
+    event = ticket.event_seat.event  # the ticket's own event (a season booking spans several)
     context = {
         "ticket": ticket,
         "event": event,

@@ -35,6 +35,9 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
+from ticketing.models import EventSeat, Season
+from ticketing.services.seasons import season_create
+
 PROFILE = os.environ.get("FUZZ_PROFILE", "ci")
 LONG = PROFILE == "long"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 100 if LONG else 3))
@@ -146,6 +149,19 @@ def no_idle_timeout():
             cursor.execute("SET idle_in_transaction_session_timeout = 0")
 
 
+def fuzz_season(world) -> int:
+    """A season of the world's event, made once."""
+    season = Season.objects.filter(name="Fuzz season").first()
+    if season is None:
+        season = season_create(
+            name="Fuzz season",
+            hall=world.event.hall,
+            event_ids=[world.event.pk],
+            prices={"vip": "100.00", "standard": "50.00"},
+        )
+    return season.pk
+
+
 def aim_at_real_objects(case, world, role: str) -> None:
     """Point some generated ids at objects that exist, so that more than 404s get exercised.
 
@@ -161,6 +177,7 @@ def aim_at_real_objects(case, world, role: str) -> None:
             world.booking.tickets.order_by("id")[0].pk,
             world.other_booking.tickets.all()[0].pk,
         ],
+        "/api/v1/seasons/": [fuzz_season(world)],
     }
     generated = (case.path_parameters or {}).get("id")
     if isinstance(generated, int) and generated % 5:
@@ -173,6 +190,10 @@ def aim_at_real_objects(case, world, role: str) -> None:
     seat_ids = body.get("seat_ids")
     if isinstance(seat_ids, list) and seat_ids and all(isinstance(i, int) for i in seat_ids):
         free = world.free_seat_ids()
+        if case.operation.path.startswith("/api/v1/seasons/"):  # a season holds hall seats
+            free = list(
+                EventSeat.objects.filter(id__in=free).order_by("id").values_list("seat_id", flat=True)
+            )
         if free and seat_ids[0] % 3:
             body["seat_ids"] = sorted({free[i % len(free)] for i in seat_ids})
     hold_id = body.get("hold_id")

@@ -23,7 +23,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.world import World
-from ticketing.models import Ticket
+from ticketing.models import EventSeat, Season, Ticket
+from ticketing.services.seasons import season_create
 
 ROLES = ("anonymous", "buyer", "other", "staff")
 Build = Callable[[World, str], Any]  # (world, role) -> a path or a body
@@ -64,6 +65,32 @@ def event_body(world: World, role: str) -> dict:
         "hall": world.event.hall_id,
         "starts_at": (timezone.now() + timedelta(days=3)).isoformat(),
     }
+
+
+def season_body(world: World, role: str) -> dict:
+    return {
+        "name": "Matrix season",
+        "hall": world.event.hall_id,
+        "events": [world.event.pk],
+        "prices": {"vip": "100.00", "standard": "50.00"},
+    }
+
+
+def a_season(world: World, *, draft: bool = False) -> int:
+    """A season of the world's event (made inside the role's savepoint)."""
+    season = season_create(
+        name="Matrix season",
+        hall=world.event.hall,
+        event_ids=[world.event.pk],
+        prices={"vip": "100.00", "standard": "50.00"},
+        status=Season.Status.DRAFT if draft else Season.Status.ON_SALE,
+    )
+    return season.pk
+
+
+def free_hall_seat(world: World, role: str) -> dict:
+    seat = EventSeat.objects.filter(pk=world.free_seat_ids()[0]).values_list("seat_id", flat=True).get()
+    return {"seat_ids": [seat]}
 
 
 def ticket_code(world: World, role: str) -> dict:
@@ -324,6 +351,39 @@ MATRIX = [
         (401, 200, 404, 404),
         body=lambda w, r: {"to": w.other.username},
         codes=("not_authenticated", "", "not_found", "not_found"),
+    ),
+    # --- seasons: anyone reads those on sale (staff also drafts), staff create, buyers hold ---
+    Row("GET", "/api/v1/seasons/", fixed("/api/v1/seasons/"), (200, 200, 200, 200)),
+    Row("POST", "/api/v1/seasons/", fixed("/api/v1/seasons/"), (401, 403, 403, 201), body=season_body),
+    Row("GET", "/api/v1/seasons/{id}/", lambda w, r: f"/api/v1/seasons/{a_season(w)}/", (200, 200, 200, 200)),
+    Row(
+        "GET",
+        "/api/v1/seasons/{id}/",
+        lambda w, r: f"/api/v1/seasons/{a_season(w, draft=True)}/",
+        (404, 404, 404, 200),
+        note="(draft)",
+    ),
+    Row(
+        "GET",
+        "/api/v1/seasons/{id}/seats/",
+        lambda w, r: f"/api/v1/seasons/{a_season(w)}/seats/",
+        (200, 200, 200, 200),
+    ),
+    Row(
+        "POST",
+        "/api/v1/seasons/{id}/holds/",
+        lambda w, r: f"/api/v1/seasons/{a_season(w)}/holds/",
+        (401, 201, 201, 201),
+        body=free_hall_seat,
+    ),
+    Row(
+        "POST",
+        "/api/v1/seasons/{id}/holds/",
+        lambda w, r: f"/api/v1/seasons/{a_season(w, draft=True)}/holds/",
+        (401, 404, 404, 409),
+        body=free_hall_seat,
+        codes=("not_authenticated", "not_found", "not_found", "event_not_on_sale"),
+        note="(draft)",
     ),
     # --- gates ---
     Row("POST", "/api/v1/checkin/", fixed("/api/v1/checkin/"), (401, 403, 403, 200), body=ticket_code),

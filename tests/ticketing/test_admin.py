@@ -15,6 +15,7 @@ from ticketing.services.bookings import booking_confirm
 from ticketing.services.events import event_create
 from ticketing.services.holds import hold_create
 from ticketing.services.inventory import seats_block
+from ticketing.services.seasons import season_create
 from venues.models import Hall, Venue
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,9 @@ def world(event, buyer, other_buyer, staff):
         status=Payment.Status.FAILED,
         created_at=timezone.now(),
         updated_at=timezone.now(),
+    )
+    season_create(
+        name="Season", hall=event.hall, event_ids=[event.pk], prices={"vip": "100", "standard": "40"}
     )
     return {"event": event, "booking": booking, "hold": hold, "seat_ids": ids}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -12,6 +13,7 @@ from rest_framework import serializers
 from config.serializers import ChoiceField
 from ticketing.models import Booking, Event, EventSeat, Hold, Ticket
 from ticketing.selectors.ticket_types import ticket_types_of
+from ticketing.services.seasons import season_price_shares
 from venues.models import Hall
 
 
@@ -274,6 +276,8 @@ class SeatMapSummarySerializer(serializers.Serializer):
 
 class HeldSeatSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    event = serializers.IntegerField(source="event_id", help_text="Its event (a season hold spans several).")
+    hall_seat = serializers.IntegerField(source="seat_id")
     section = serializers.CharField(source="seat.section.name")
     row = serializers.CharField(source="seat.row_label")
     number = serializers.IntegerField(source="seat.number")
@@ -284,7 +288,8 @@ class HoldSerializer(serializers.ModelSerializer):
     seats = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
     seconds_left = serializers.SerializerMethodField()
-    event_name = serializers.CharField(source="event.name", read_only=True)
+    event_name = serializers.CharField(source="event.name", read_only=True, allow_null=True)
+    season_name = serializers.CharField(source="season.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Hold
@@ -292,6 +297,8 @@ class HoldSerializer(serializers.ModelSerializer):
             "id",
             "event",
             "event_name",
+            "season",
+            "season_name",
             "status",
             "seats",
             "total",
@@ -306,6 +313,12 @@ class HoldSerializer(serializers.ModelSerializer):
         seats = HeldSeatSerializer(hold.seats.all(), many=True).data
         for seat in seats:
             seat["price"] = hold.prices.get(seat["category"])
+        if hold.season_id is not None:  # a season price is for all its events: each seat its share
+            events = sorted({seat["event"] for seat in seats})
+            for seat in seats:
+                if seat["price"] is not None:
+                    shares = season_price_shares(Decimal(seat["price"]), len(events))
+                    seat["price"] = str(shares[events.index(seat["event"])])
         return seats
 
     @extend_schema_field(serializers.ChoiceField(choices=Hold.Status.choices))
@@ -369,6 +382,11 @@ class BookingCancelInputSerializer(StrictSerializer):
 
 class TicketSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    event = serializers.IntegerField(
+        source="event_seat.event_id", help_text="Its event (a season's span several)."
+    )
+    event_name = serializers.CharField(source="event_seat.event.name")
+    starts_at = serializers.DateTimeField(source="event_seat.event.starts_at")
     seat = serializers.IntegerField(source="event_seat_id")
     section = serializers.CharField(source="event_seat.seat.section.name")
     row = serializers.CharField(source="event_seat.seat.row_label")
@@ -381,12 +399,11 @@ class TicketSerializer(serializers.Serializer):
 
 
 class BookingSerializer(serializers.ModelSerializer):
-    event_name = serializers.CharField(source="event.name", read_only=True)
-    starts_at = serializers.DateTimeField(source="event.starts_at", read_only=True)
-    venue_time_zone = serializers.CharField(
-        source="event.hall.venue.time_zone",
-        read_only=True,
-        help_text="IANA time zone of the event's venue: show `starts_at` in it, labelled.",
+    event_name = serializers.CharField(source="event.name", read_only=True, allow_null=True)
+    starts_at = serializers.DateTimeField(source="event.starts_at", read_only=True, allow_null=True)
+    season_name = serializers.CharField(source="season.name", read_only=True, allow_null=True)
+    venue_time_zone = serializers.SerializerMethodField(
+        help_text="IANA time zone of the event's (or season's) venue: show `starts_at` in it, labelled.",
     )
     seats = serializers.SerializerMethodField()
     tickets = TicketSerializer(many=True, read_only=True)
@@ -397,6 +414,8 @@ class BookingSerializer(serializers.ModelSerializer):
             "id",
             "event",
             "event_name",
+            "season",
+            "season_name",
             "starts_at",
             "venue_time_zone",
             "buyer",
@@ -408,6 +427,9 @@ class BookingSerializer(serializers.ModelSerializer):
             "tickets",
         ]
         read_only_fields = fields
+
+    def get_venue_time_zone(self, booking: Booking) -> str:
+        return (booking.event or booking.season).hall.venue.time_zone
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_seats(self, booking: Booking) -> list[int]:
@@ -472,9 +494,9 @@ class CheckInInputSerializer(StrictSerializer):
 class CheckInSerializer(serializers.Serializer):
     ticket = serializers.IntegerField(source="pk")
     booking = serializers.IntegerField(source="booking_id")
-    event = serializers.IntegerField(source="booking.event_id")
-    event_name = serializers.CharField(source="booking.event.name")
-    starts_at = serializers.DateTimeField(source="booking.event.starts_at")
+    event = serializers.IntegerField(source="event_seat.event_id")
+    event_name = serializers.CharField(source="event_seat.event.name")
+    starts_at = serializers.DateTimeField(source="event_seat.event.starts_at")
     section = serializers.CharField(source="event_seat.seat.section.name")
     row = serializers.CharField(source="event_seat.seat.row_label")
     seat = serializers.IntegerField(source="event_seat.seat.number")
@@ -550,10 +572,9 @@ class QueueAnswerSerializer(serializers.Serializer):
 
 class OwnedTicketSerializer(TicketSerializer):
     booking = serializers.IntegerField(source="booking_id")
-    event = serializers.IntegerField(source="booking.event_id")
-    event_name = serializers.CharField(source="booking.event.name")
-    starts_at = serializers.DateTimeField(source="booking.event.starts_at")
-    venue_time_zone = serializers.CharField(source="booking.event.hall.venue.time_zone")
+    event_name = serializers.CharField(source="event_seat.event.name")
+    starts_at = serializers.DateTimeField(source="event_seat.event.starts_at")
+    venue_time_zone = serializers.CharField(source="event_seat.event.hall.venue.time_zone")
     checked_in_at = serializers.DateTimeField(allow_null=True)
     received = serializers.SerializerMethodField(help_text="Whether another account transferred it to you.")
 

@@ -3,13 +3,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from ticketing.api import bookings, checkin, events, holds, reports, tickets
+from ticketing.api import bookings, checkin, events, holds, reports, seasons, tickets
 
 router = SimpleRouter()
 router.register("events", events.EventViewSet, basename="event")
 router.register("holds", holds.HoldViewSet, basename="hold")
 router.register("bookings", bookings.BookingViewSet, basename="booking")
 router.register("tickets", tickets.TicketViewSet, basename="ticket")
+router.register("seasons", seasons.SeasonViewSet, basename="season")
 
 urlpatterns = [
     path("checkin/", checkin.CheckInView.as_view(), name="checkin"),

@@ -6,6 +6,7 @@ from ticketing.models.idempotency import IdempotencyKey
 from ticketing.models.inventory import EventSeat
 from ticketing.models.notifications import Notification
 from ticketing.models.payments import Payment
+from ticketing.models.seasons import Season, SeasonEvent, SeasonPrice
 from ticketing.models.stream import SeatStream, SeatStreamCursor, SeatStreamMessage
 from ticketing.models.ticket_types import TicketType
 
@@ -18,6 +19,9 @@ __all__ = [
     "IdempotencyKey",
     "Notification",
     "Payment",
+    "Season",
+    "SeasonEvent",
+    "SeasonPrice",
     "SeatAudit",
     "SeatStream",
     "SeatStreamCursor",

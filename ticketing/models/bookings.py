@@ -13,7 +13,13 @@ class Booking(models.Model):
     Status = BookingStatus
 
     buyer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="bookings")
-    event = models.ForeignKey("ticketing.Event", on_delete=models.PROTECT, related_name="bookings")
+    # One event, or a season (a ticket per event and hall seat): exactly one of the two.
+    event = models.ForeignKey(
+        "ticketing.Event", on_delete=models.PROTECT, related_name="bookings", null=True, blank=True
+    )
+    season = models.ForeignKey(
+        "ticketing.Season", on_delete=models.PROTECT, related_name="bookings", null=True, blank=True
+    )
     hold = models.OneToOneField(
         "ticketing.Hold", on_delete=models.PROTECT, related_name="booking", null=True, blank=True
     )
@@ -32,6 +38,11 @@ class Booking(models.Model):
                 name="booking_cancelled_has_time",
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="booking_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(event__isnull=False, season__isnull=True)
+                | Q(event__isnull=True, season__isnull=False),
+                name="booking_event_or_season",
+            ),
         ]
         indexes = [
             models.Index(fields=["buyer", "-created_at"], name="booking_buyer_created_idx"),

@@ -20,7 +20,13 @@ class Hold(models.Model):
     Status = HoldStatus
 
     buyer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="holds")
-    event = models.ForeignKey("ticketing.Event", on_delete=models.CASCADE, related_name="holds")
+    # One event, or a season (its seats in every event of the season): exactly one of the two.
+    event = models.ForeignKey(
+        "ticketing.Event", on_delete=models.CASCADE, related_name="holds", null=True, blank=True
+    )
+    season = models.ForeignKey(
+        "ticketing.Season", on_delete=models.PROTECT, related_name="holds", null=True, blank=True
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -36,6 +42,11 @@ class Hold(models.Model):
                 condition=Q(expires_at__gt=models.F("created_at")), name="hold_expires_after_created"
             ),
             models.CheckConstraint(condition=Q(seat_count__gte=1), name="hold_has_seats"),
+            models.CheckConstraint(
+                condition=Q(event__isnull=False, season__isnull=True)
+                | Q(event__isnull=True, season__isnull=False),
+                name="hold_event_or_season",
+            ),
         ]
         indexes = [
             # The seat map's ETag needs the next expiry of an event's live holds;

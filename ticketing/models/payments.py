@@ -35,6 +35,8 @@ class Payment(models.Model):
     charge_id = models.CharField(max_length=200, blank=True)
     refund_id = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # A partial refund (a season booking cancelled pro rata); null: the whole amount.
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     failure_code = models.CharField(max_length=60, blank=True)

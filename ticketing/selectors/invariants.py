@@ -27,7 +27,17 @@ from django.db import connection
 from django.utils import timezone
 
 from ticketing.locking import dict_rows
-from ticketing.models import Booking, Event, EventSeat, Hold, Payment, SeatAudit, Ticket, TicketType
+from ticketing.models import (
+    Booking,
+    Event,
+    EventSeat,
+    Hold,
+    Payment,
+    SeasonEvent,
+    SeatAudit,
+    Ticket,
+    TicketType,
+)
 from ticketing.selectors.events import events_availability
 from venues.models import Seat, Section
 
@@ -66,6 +76,7 @@ TABLES = {
     "a": SeatAudit._meta.db_table,
     "tt": TicketType._meta.db_table,
     "p": Payment._meta.db_table,
+    "se": SeasonEvent._meta.db_table,
 }
 
 
@@ -96,6 +107,16 @@ PARAMS = {
     "full": "full",  # the ticket type of the full price (ticketing/models/ticket_types.py FULL)
 }
 
+#: A hold ``h`` (a booking ``b``) is of event seat ``es``'s event: its own event, or a season
+#: (event NULL) of which that event is one; never NULL (a NULL would hide the breach).
+OF_SEAT_EVENT = """(({x}.event_id IS NOT NULL AND {x}.event_id = es.event_id)
+    OR ({x}.event_id IS NULL AND EXISTS (SELECT 1 FROM {se} se
+        WHERE se.season_id = {x}.season_id AND se.event_id = es.event_id)))"""
+#: A booked seat's booking is confirmed, or it is a cancelled season booking and the seat's event
+#: had started when it was cancelled (that part of the season was had: its ticket stays active).
+BOOKING_HOLDS_SEAT = """(b.status = %(confirmed)s OR (b.season_id IS NOT NULL AND b.status = %(cancelled)s
+    AND (SELECT e2.starts_at FROM {e} e2 WHERE e2.id = es.event_id) <= b.cancelled_at))"""
+
 #: The checker's own statement of the expiry rule, for a hold row ``h``.
 LIVE = "h.status = %(hold_active)s AND h.expires_at > %(now)s"
 
@@ -119,7 +140,7 @@ RULES = [
                   h.status AS hold_status
              FROM {es} es LEFT JOIN {h} h ON h.id = es.hold_id
             WHERE es.status = %(held)s
-              AND (h.id IS NULL OR h.event_id <> es.event_id OR h.status <> %(hold_active)s) {event}""",
+              AND (h.id IS NULL OR NOT {hold_of_seat_event} OR h.status <> %(hold_active)s) {event}""",
         "es.event_id",
         lambda r: (
             f"seat {r['seat']} is held by hold {r['hold']}, which is {r['hold_status'] or 'missing'}"
@@ -132,7 +153,7 @@ RULES = [
                   b.event_id AS booking_event, b.status AS booking_status
              FROM {es} es LEFT JOIN {b} b ON b.id = es.booking_id
             WHERE es.status = %(booked)s
-              AND (b.id IS NULL OR b.event_id <> es.event_id OR b.status <> %(confirmed)s) {event}""",
+              AND (b.id IS NULL OR NOT {booking_of_seat_event} OR NOT {booking_holds_seat}) {event}""",
         "es.event_id",
         lambda r: (
             f"seat {r['seat']} is booked by booking {r['booking']}, which is"
@@ -173,7 +194,7 @@ RULES = [
              FROM {t} t JOIN {es} es ON es.id = t.event_seat_id JOIN {b} b ON b.id = t.booking_id
             WHERE t.status = %(ticket_active)s
               AND (es.status <> %(booked)s OR es.booking_id IS NULL OR es.booking_id <> t.booking_id
-                   OR b.status <> %(confirmed)s OR b.event_id <> es.event_id) {event}""",
+                   OR NOT {booking_holds_seat} OR NOT {booking_of_seat_event}) {event}""",
         "es.event_id",
         lambda r: (
             f"active ticket {r['ticket']} of booking {r['booking']} ({r['booking_status']}, event"
@@ -199,6 +220,7 @@ RULES = [
                   t.checked_in_at AS checked_in_at
              FROM {t} t JOIN {b} b ON b.id = t.booking_id
             WHERE b.status = %(cancelled)s AND t.checked_in_at IS NOT NULL {event}
+              AND NOT (b.season_id IS NOT NULL AND t.status = %(ticket_active)s)
               AND NOT EXISTS (SELECT 1 FROM {a} a
                                WHERE a.booking_id = b.id AND a.event_seat_id = t.event_seat_id
                                  AND a.action = %(void_checked_in)s)""",
@@ -257,6 +279,7 @@ RULES = [
              FROM {h} h LEFT JOIN {b} b ON b.hold_id = h.id
             WHERE h.status = %(hold_booked)s {event}
               AND (b.id IS NULL OR b.event_id <> h.event_id
+                   OR COALESCE(b.season_id, 0) <> COALESCE(h.season_id, 0)
                    OR h.seat_count <> (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id
                                          AND t.status <> %(ticket_transferred)s))""",
         "h.event_id",
@@ -352,13 +375,50 @@ RULES = [
                       (SELECT COUNT(*) FROM {es} es JOIN {h} h ON h.id = es.hold_id
                         WHERE es.event_id = e.id AND es.status = %(held)s AND {live}) AS held,
                       (SELECT COALESCE(SUM(h.seat_count), 0) FROM {h} h
-                        WHERE h.event_id = e.id AND {live}) AS holds_total
+                        WHERE h.event_id = e.id AND {live})
+                      + (SELECT COALESCE(SUM(h.seat_count / (SELECT COUNT(*) FROM {se} se2
+                                                              WHERE se2.season_id = h.season_id)), 0)
+                           FROM {h} h JOIN {se} se ON se.season_id = h.season_id
+                          WHERE se.event_id = e.id AND {live}) AS holds_total
                  FROM {e} e WHERE 1 = 1 {event}
            ) counts WHERE held <> holds_total""",
         "e.id",
         lambda r: f"{r['held']} seats held by live holds, but those holds count {r['holds_total']}",
     ),
 ]
+
+
+RULES.append(
+    Rule(
+        # A season booking holds the same hall seats in every event of its season: while it is
+        # confirmed, each of its hall seats has exactly one active ticket in each season event.
+        "season_seat",
+        """SELECT MIN(es.event_id) AS event_id, b.id AS booking, es.seat_id AS hall_seat,
+                  COUNT(DISTINCT es.event_id) AS events,
+                  (SELECT COUNT(*) FROM {se} se WHERE se.season_id = b.season_id) AS season_events
+             FROM {b} b JOIN {t} t ON t.booking_id = b.id AND t.status = %(ticket_active)s
+             JOIN {es} es ON es.id = t.event_seat_id
+            WHERE b.season_id IS NOT NULL AND b.status = %(confirmed)s {event}
+            GROUP BY b.id, b.season_id, es.seat_id
+           HAVING COUNT(t.id) <> (SELECT COUNT(*) FROM {se} se WHERE se.season_id = b.season_id)
+               OR COUNT(DISTINCT es.event_id)
+                  <> (SELECT COUNT(*) FROM {se} se WHERE se.season_id = b.season_id)""",
+        f"(SELECT MIN(se3.event_id) FROM {SeasonEvent._meta.db_table} se3"  # noqa: S608 - a table name
+        " WHERE se3.season_id = b.season_id AND se3.event_id = %(event_id)s)",
+        lambda r: (
+            f"season booking {r['booking']} has hall seat {r['hall_seat']} in {r['events']} of its"
+            f" {r['season_events']} events (every event expected)"
+        ),
+    )
+)
+
+
+#: The season fragments, their tables named: placed in the rules by name.
+FRAGMENTS = {
+    "hold_of_seat_event": OF_SEAT_EVENT.format(x="h", se=TABLES["se"]),
+    "booking_of_seat_event": OF_SEAT_EVENT.format(x="b", se=TABLES["se"]),
+    "booking_holds_seat": BOOKING_HOLDS_SEAT.format(e=TABLES["e"]),
+}
 
 
 def _params(*, now: datetime, event_id: int | None) -> dict[str, object]:
@@ -370,7 +430,8 @@ def rule_violations(rule: Rule, *, event_id: int | None = None, now: datetime) -
     event_filter = f"AND {rule.event_column} = %(event_id)s" if event_id is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            rule.sql.format(**TABLES, live=LIVE, event=event_filter), _params(now=now, event_id=event_id)
+            rule.sql.format(**TABLES, **FRAGMENTS, live=LIVE, event=event_filter),
+            _params(now=now, event_id=event_id),
         )
         rows = dict_rows(cursor)
     return [Violation(rule.name, row["event_id"], rule.describe(row)) for row in rows]

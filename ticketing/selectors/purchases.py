@@ -15,7 +15,7 @@ def holds_of(*, buyer: User) -> QuerySet[Hold]:
     seats = EventSeat.objects.select_related("seat__section").order_by("id")
     return (
         Hold.objects.filter(buyer=buyer)
-        .select_related("event")
+        .select_related("event", "season")
         .prefetch_related(Prefetch("seats", queryset=seats))
     )
 
@@ -28,10 +28,10 @@ def bookings_visible_to(*, user: User) -> QuerySet[Booking]:
     """A buyer's own bookings; staff see all. A buyer sees the tickets of a booking that they
     hold (or held: one they transferred stays, ``transferred``), not the code of the ticket its
     new owner holds; staff see every ticket."""
-    tickets = Ticket.objects.select_related("event_seat__seat__section").order_by("id")
+    tickets = Ticket.objects.select_related("event_seat__seat__section", "event_seat__event").order_by("id")
     if not user.is_staff:
         tickets = tickets.filter(Q(owner__isnull=True) | Q(owner=user))
-    bookings = Booking.objects.select_related("event__hall__venue").prefetch_related(
+    bookings = Booking.objects.select_related("event__hall__venue", "season__hall__venue").prefetch_related(
         Prefetch("tickets", queryset=tickets)
     )
     return bookings if user.is_staff else bookings.filter(buyer=user)

@@ -1,10 +1,13 @@
 """The per-event sales report: inventory by section and category, revenue, sales over time.
 
-Five grouped queries and the ticket types' names, whatever the size of the event. A seat of
-an expired hold counts as available (as everywhere). Revenue is the price of the tickets that
-are active now (bookings cancelled since are not revenue; their value is reported as
-``cancelled_value``). Sold tickets and revenue are also split by ticket type and category
-(``types``: full first, then the event's types in their order).
+Five grouped queries and the ticket types' names, whatever the size of the event, one more for
+season tickets (and one counting season bookings when there are some). Season sales are counted
+apart (``season_tickets_sold``, ``season_revenue``: this event's tickets of season bookings,
+each its share of the season price); ``tickets_sold``, ``revenue``, the sales over time and the
+split by ticket type and category (``types``: full first, then the event's types in their
+order) are this event's own bookings. A seat of an expired hold counts as available (as
+everywhere). Revenue is the price of the tickets that are active now (bookings cancelled since
+are not revenue; their value is reported as ``cancelled_value``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ class InventoryLine:
     blocked: int = 0
     tickets_sold: int = 0
     revenue: Decimal = ZERO
+    # counted apart: this event's tickets of season bookings (their share of the season price)
+    season_tickets_sold: int = 0
+    season_revenue: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class SalesReport:
     bookings_cancelled: int
     cancelled_value: Decimal
     bucket: str  # "hour" or "day"
+    season_bookings: int = 0  # season bookings with an active ticket for this event
     sales: list[SalesPoint] = field(default_factory=list)
     types: list[TypeLine] = field(default_factory=list)
 
@@ -110,6 +117,19 @@ def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None
         line = lines.get((row[ticket_section], row[ticket_category]))
         if line is not None:
             line.tickets_sold, line.revenue = row["n"], _money(row["revenue"])
+    season_active = Ticket.objects.filter(
+        event_seat__event_id=event.pk, booking__season__isnull=False, status=Ticket.Status.ACTIVE
+    )
+    season_sold = season_active.values(ticket_section, ticket_category).annotate(
+        n=Count("id"), revenue=Sum("price"), bookings=Count("booking_id", distinct=True)
+    )
+    season_bookings = 0
+    for row in season_sold.order_by():
+        line = lines.get((row[ticket_section], row[ticket_category]))
+        if line is not None:
+            line.season_tickets_sold, line.season_revenue = row["n"], _money(row["revenue"])
+    if lines and any(line.season_tickets_sold for line in lines.values()):
+        season_bookings = season_active.values("booking_id").distinct().count()
 
     types = _type_lines(active=active, event=event)
 
@@ -145,7 +165,17 @@ def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None
 
     totals = InventoryLine(section="TOTAL", category="")
     for line in lines.values():
-        for name in ("capacity", "available", "held", "booked", "blocked", "tickets_sold", "revenue"):
+        for name in (
+            "capacity",
+            "available",
+            "held",
+            "booked",
+            "blocked",
+            "tickets_sold",
+            "revenue",
+            "season_tickets_sold",
+            "season_revenue",
+        ):
             setattr(totals, name, getattr(totals, name) + getattr(line, name))
     return SalesReport(
         event=event,
@@ -158,6 +188,7 @@ def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None
         bucket=bucket,
         sales=sales,
         types=types,
+        season_bookings=season_bookings,
     )
 
 
@@ -199,6 +230,8 @@ INVENTORY_COLUMNS = [
     "blocked",
     "tickets_sold",
     "revenue",
+    "season_tickets_sold",
+    "season_revenue",
 ]
 SALES_COLUMNS = ["period_start", "tickets", "revenue", "cumulative_tickets", "cumulative_revenue"]
 TYPE_COLUMNS = ["ticket_type", "name", "category", "tickets_sold", "revenue"]

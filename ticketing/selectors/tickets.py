@@ -14,6 +14,6 @@ def tickets_of(*, user: User) -> QuerySet[Ticket]:
     event first. Two index paths: the booking's buyer, the ticket's owner (``ticket_owner_idx``)."""
     return (
         Ticket.objects.filter(Q(owner=user) | Q(owner__isnull=True, booking__buyer=user))
-        .select_related("booking__event__hall__venue", "event_seat__seat__section")
-        .order_by("booking__event__starts_at", "id")
+        .select_related("booking", "event_seat__event__hall__venue", "event_seat__seat__section")
+        .order_by("event_seat__event__starts_at", "id")  # its own event: a season booking has several
     )

@@ -15,6 +15,7 @@ from config.errors import (
     AlreadyCancelled,
     CancellationClosed,
     HoldExpired,
+    Invalid,
     NotFound,
     PaymentNotUsable,
 )
@@ -36,6 +37,7 @@ from ticketing.services.payments import (
     payments_mark_refund_due,
     payments_refund,
 )
+from ticketing.services.seasons import season_booking_write, season_bookings_cancel_locked
 from ticketing.services.ticket_types import FULL, BookingPrice, booking_price
 from ticketing.services.tickets import ticket_code_sign
 from ticketing.services.waiting_room import waiting_room_seats_changed
@@ -90,6 +92,8 @@ def booking_confirm(
             raise AccountDisabled()
         if not hold.is_live(now) or len(seats) != hold.seat_count:
             raise HoldExpired()
+        if hold.season_id is not None:  # one booking, a ticket per event and hall seat
+            return season_booking_write(buyer=buyer, hold=hold, seats=seats, payment=payment, now=now)
         event_ensure_on_sale(event=hold.event, now=now)
         if price is None:
             lines = {seat.id: (FULL, Decimal(hold.prices.get(seat.seat.category, "0"))) for seat in seats}
@@ -142,7 +146,7 @@ def booking_confirm(
     # The state just committed, attached: a caller renders the booking, its tickets and their
     # seats (section, row, number) without reading them back.
     for seat in seats:
-        seat.status, seat.hold, seat.booking = Status.BOOKED, None, booking
+        seat.status, seat.hold, seat.booking, seat.event = Status.BOOKED, None, booking, hold.event
     prefetched_set(booking, "tickets", tickets)
     return booking
 
@@ -221,6 +225,12 @@ def bookings_cancel(
     with transaction.atomic():
         locked = lock_bookings(booking_ids=wanted, confirmed_only=event_cancelled)
         bookings = locked.bookings
+        if bookings and all(booking.season_id for booking in bookings):  # seasons: a part stays
+            return season_bookings_cancel_locked(
+                locked=locked, actor=actor, void_checked_in=void_checked_in, now=now
+            )
+        if any(booking.season_id for booking in bookings):
+            raise Invalid("Cancel season bookings apart from event bookings.")
         if not event_cancelled:
             if any(booking.status == Booking.Status.CANCELLED for booking in bookings):
                 raise AlreadyCancelled()

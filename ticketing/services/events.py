@@ -8,11 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from config.errors import EventNotOnSale, Invalid
 from ticketing.locking import lock_event, lock_hall_for_event
-from ticketing.models import Event, EventPrice
+from ticketing.models import Event, EventPrice, Season
 from ticketing.services.inventory import inventory_create
 from ticketing.services.ticket_types import ticket_types_set, ticket_types_validate
 from ticketing.services.waiting_room import waiting_room_validate
@@ -36,6 +37,21 @@ def event_ensure_on_sale(*, event: Event, now: datetime) -> None:
         raise EventNotOnSale(f"This event is {event.get_status_display().lower()}, not on sale.")
     if event.starts_at <= now:
         raise EventNotOnSale("This event has already started.")
+
+
+def season_ensure_on_sale(*, season_id: int, now: datetime) -> list[Event]:
+    """Raise EventNotOnSale unless the season is on sale and every one of its events is on sale
+    and has not started (a season is sold whole, before its first event). Returns the events,
+    by id. One statement: the events, the season's status beside each."""
+    status = Season.objects.filter(pk=season_id).values("status")
+    events = list(
+        Event.objects.filter(seasons=season_id).annotate(season_status=Subquery(status)).order_by("id")
+    )
+    if not events or events[0].season_status != Season.Status.ON_SALE:
+        raise EventNotOnSale("This season is not on sale.")
+    for event in events:
+        event_ensure_on_sale(event=event, now=now)
+    return events
 
 
 def event_kind_validate(*, kind: str, title: str, home_team: str, away_team: str) -> None:

@@ -46,8 +46,8 @@ def ticket_page_url(code: str) -> str:
 
 def _booking_load(booking_id: int) -> Booking | None:
     return (
-        Booking.objects.select_related("buyer", "event__hall__venue")
-        .prefetch_related("tickets__event_seat__seat__section")
+        Booking.objects.select_related("buyer", "event__hall__venue", "season__hall__venue")
+        .prefetch_related("tickets__event_seat__seat__section", "tickets__event_seat__event")
         .filter(pk=booking_id)
         .first()
     )
@@ -80,15 +80,10 @@ def _send(booking_id: int, kind: str, ticket_id: int | None = None) -> None:
         for item in tickets:
             if item["ticket"].ticket_type != FULL:
                 item["type_name"] = names.get(item["ticket"].ticket_type, item["ticket"].ticket_type)
-    context = {"booking": booking, "event": booking.event, "tickets": tickets}
-    if kind == "cancelled":  # paid at the box office: refunded there (services/payments.py)
-        context["refund_at_desk"] = Payment.objects.filter(booking=booking, gateway__in=DESK_METHODS).exists()
-    subject = {
-        "confirmed": f"Your tickets for {booking.event.name}",
-        "cancelled": f"Booking {booking.pk} for {booking.event.name} is cancelled",
-    }[kind]
-    with timezone.override(booking.event.hall.venue.zone):  # times as at the venue
-        body = render_to_string(f"ticketing/tickets/email_{kind}.txt", context)
+    if booking.season_id is not None:  # one booking, tickets for several events
+        subject, body = _season_email(booking, kind, tickets)
+    else:
+        subject, body = _event_email(booking, kind, tickets)
     message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [booking.buyer.email])
     if kind == "confirmed":
         for item in tickets:
@@ -109,10 +104,12 @@ def _send_voided_to_new_owners(booking: Booking) -> None:
         if not user.email:
             continue
         tickets = [{"ticket": t, "url": ticket_page_url(t.code)} for t in given if t.owner_id == owner_id]
-        context = {"booking": booking, "event": booking.event, "tickets": tickets, "owner": user}
-        with timezone.override(booking.event.hall.venue.zone):
+        # a season booking's tickets are of several events: each ticket names its own
+        what = booking.event or booking.season
+        context = {"booking": booking, "event": what, "tickets": tickets, "owner": user}
+        with timezone.override(what.hall.venue.zone):
             body = render_to_string("ticketing/tickets/email_transfer_voided.txt", context)
-        subject = f"Your ticket for {booking.event.name} is void"
+        subject = f"Your ticket for {what.name} is void"
         EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
 
 
@@ -121,7 +118,7 @@ def _send_transfer(ticket_id: int | None, kind: str) -> None:
     the new one (``received``, the new ticket, its QR code attached)."""
     ticket = (
         Ticket.objects.select_related(
-            "booking__buyer", "booking__event__hall__venue", "owner", "event_seat__seat__section"
+            "booking__buyer", "event_seat__event__hall__venue", "owner", "event_seat__seat__section"
         )
         .filter(pk=ticket_id)
         .first()
@@ -136,7 +133,7 @@ def _send_transfer(ticket_id: int | None, kind: str) -> None:
         to, partner = ticket.owner, (previous.owner or ticket.booking.buyer) if previous else None
     if to is None or not to.email:
         return
-    event = ticket.booking.event
+    event = ticket.event_seat.event  # a season booking has no event of its own
     context = {
         "ticket": ticket,
         "event": event,
@@ -179,6 +176,33 @@ def ticket_transferred_notify(*, old: Ticket, new: Ticket) -> None:
         ]
     )
     _send_inline(rows)
+
+
+def _season_email(booking: Booking, kind: str, tickets: list[dict]) -> tuple[str, str]:
+    season = booking.season
+    payment = getattr(booking, "payment", None) if kind == "cancelled" else None
+    refund = None
+    if payment is not None and payment.status in (payment.Status.REFUNDING, payment.Status.REFUNDED):
+        refund = payment.amount if payment.refund_amount is None else payment.refund_amount
+    context = {"booking": booking, "season": season, "tickets": tickets, "refund": refund}
+    subject = {
+        "confirmed": f"Your season tickets: {season.name}",
+        "cancelled": f"Season booking {booking.pk} ({season.name}) is cancelled",
+    }[kind]
+    with timezone.override(season.hall.venue.zone):
+        return subject, render_to_string(f"ticketing/tickets/email_season_{kind}.txt", context)
+
+
+def _event_email(booking: Booking, kind: str, tickets: list[dict]) -> tuple[str, str]:
+    context = {"booking": booking, "event": booking.event, "tickets": tickets}
+    if kind == "cancelled":  # paid at the box office: refunded there (services/payments.py)
+        context["refund_at_desk"] = Payment.objects.filter(booking=booking, gateway__in=DESK_METHODS).exists()
+    subject = {
+        "confirmed": f"Your tickets for {booking.event.name}",
+        "cancelled": f"Booking {booking.pk} for {booking.event.name} is cancelled",
+    }[kind]
+    with timezone.override(booking.event.hall.venue.zone):  # times as at the venue
+        return subject, render_to_string(f"ticketing/tickets/email_{kind}.txt", context)
 
 
 def _enqueue(kind: str, booking_ids: Iterable[int]) -> None:

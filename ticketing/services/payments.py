@@ -36,7 +36,7 @@ from config.errors import AccountDisabled, HoldExpired, Invalid, NotFound, Payme
 from ticketing.locking import hold_read
 from ticketing.models import Booking, Hold, Payment
 from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
-from ticketing.services.events import event_ensure_on_sale
+from ticketing.services.events import event_ensure_on_sale, season_ensure_on_sale
 
 logger = logging.getLogger("ticketing.payments")
 
@@ -122,7 +122,10 @@ def payment_charge(
         raise AccountDisabled()
     if not hold.is_live(now):
         raise HoldExpired()
-    event_ensure_on_sale(event=hold.event, now=now)
+    if hold.season_id is not None:  # a season hold: the season and all its events on sale
+        season_ensure_on_sale(season_id=hold.season_id, now=now)
+    else:
+        event_ensure_on_sale(event=hold.event, now=now)
     amount = hold.total if amount is None else amount
     if amount <= 0:
         return None
@@ -141,7 +144,7 @@ def payment_charge(
             currency=payment.currency,
             token=token,
             idempotency_key=payment.idempotency_key,
-            description=f"{hold.event.name}: {hold.seat_count} seat(s)",
+            description=f"{hold.event.name if hold.event else 'season'}: {hold.seat_count} seat(s)",
             metadata={"hold_id": str(hold.pk), "payment_id": str(payment.pk)},
         )
     except PaymentDeclined as declined:
@@ -213,7 +216,7 @@ def payments_refund(*, payment_ids: Iterable[int]) -> int:
         try:
             refund = gateway.refund(
                 charge_id=payment.charge_id,
-                amount=payment.amount,
+                amount=payment.amount if payment.refund_amount is None else payment.refund_amount,
                 currency=payment.currency,
                 idempotency_key=f"refund-{payment.idempotency_key}",
             )

@@ -154,6 +154,9 @@ def booking_price(
         raise NotFound("No such hold.")
     if not hold.is_live(now):
         raise HoldExpired()
+    if hold.season_id is not None:  # a season sells at its season prices, one type for all
+        message = "A season is sold at its season prices: ticket types are not used."
+        raise Invalid(message, fields={"ticket_types": [message]})
     seats = dict(
         EventSeat.objects.filter(hold_id=hold.pk, status=EventSeat.Status.HELD).values_list(
             "id", "seat__category"

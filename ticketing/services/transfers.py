@@ -77,7 +77,7 @@ def ticket_transfer(*, ticket_id: int, actor: User, to: str, now: datetime | Non
             raise TicketRevoked("This ticket was cancelled; it cannot be transferred.")
         if ticket.checked_in_at is not None:
             raise AlreadyCheckedIn(ticket.checked_in_at)
-        event = ticket.booking.event
+        event = ticket.event_seat.event  # its own event (a season booking spans several)
         if event.status == Event.Status.CANCELLED or event.starts_at <= now:
             raise TransferClosed()
         if recipient.pk == actor.pk:

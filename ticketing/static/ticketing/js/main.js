@@ -7,10 +7,13 @@ import { bookingView, bookingsView } from "./views/bookings.js";
 import { eventView } from "./views/event.js";
 import { eventsView } from "./views/events.js";
 import { ticketsView } from "./views/tickets.js";
+import { seasonView, seasonsView } from "./views/seasons.js";
 
 const routes = [
   [/^\/?$/, eventsView, "events"],
   [/^\/events\/(\d+)$/, eventView, "events"],
+  [/^\/seasons$/, seasonsView, "seasons"],
+  [/^\/seasons\/(\d+)$/, seasonView, "seasons"],
   [/^\/bookings$/, bookingsView, "bookings", { login: true }],
   [/^\/bookings\/(\d+)$/, bookingView, "bookings", { login: true }],
   [/^\/tickets$/, ticketsView, "tickets", { login: true }],

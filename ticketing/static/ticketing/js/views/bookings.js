@@ -16,7 +16,9 @@ function typeLabel(ticket) {
 
 function ticketCard(ticket, booking) {
   const void_ = ticket.status !== "active";
-  const where = `${ticket.section} · Row ${ticket.row} · Seat ${ticket.number}`;
+  const seatText = `${ticket.section} · Row ${ticket.row} · Seat ${ticket.number}`;
+  // a season booking's tickets are for several events: each says which
+  const where = booking && booking.season ? `${ticket.event_name} · ${seatText}` : seatText;
   const card = h(
     "li",
     { class: `ticket${void_ ? " ticket-void" : ""}` },
@@ -75,6 +77,10 @@ function statusBadge(booking) {
     : h("span", { class: "badge badge-off" }, "Cancelled");
 }
 
+function mapLink(booking) {
+  return booking.season ? `#/seasons/${booking.season}` : `#/events/${booking.event}`;
+}
+
 /** A booking card; `onChange(booking)` is called after a successful cancel. */
 function bookingCard(booking, { onChange, headingLevel = "h2" }) {
   const box = h("div", { class: "booking-msgs" });
@@ -88,14 +94,16 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
       h(
         headingLevel,
         { id: `bk-${booking.id}` },
-        h("a", { href: `#/bookings/${booking.id}` }, booking.event_name),
+        h("a", { href: `#/bookings/${booking.id}` }, booking.event_name || `Season: ${booking.season_name}`),
       ),
       statusBadge(booking),
     ),
     h(
       "p",
       { class: "muted" },
-      h("time", { datetime: booking.starts_at }, when(booking.starts_at, booking.venue_time_zone)),
+      booking.starts_at
+        ? h("time", { datetime: booking.starts_at }, when(booking.starts_at, booking.venue_time_zone))
+        : `${booking.tickets.length} tickets, one per event and seat`,
       ` · Booking #${booking.id}`,
     ),
     h(
@@ -111,7 +119,7 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
   function showActions() {
     if (booking.status !== "confirmed") {
       actions.replaceChildren(
-        h("a", { class: "btn btn-ghost btn-small", href: `#/events/${booking.event}` }, "See the seat map"),
+        h("a", { class: "btn btn-ghost btn-small", href: mapLink(booking) }, "See the seat map"),
       );
       return;
     }
@@ -123,7 +131,7 @@ function bookingCard(booking, { onChange, headingLevel = "h2" }) {
     cancel.addEventListener("click", confirmStep);
     actions.replaceChildren(
       cancel,
-      h("a", { class: "btn btn-ghost btn-small", href: `#/events/${booking.event}` }, "See the seat map"),
+      h("a", { class: "btn btn-ghost btn-small", href: mapLink(booking) }, "See the seat map"),
     );
   }
 

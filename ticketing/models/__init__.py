@@ -7,6 +7,7 @@ from ticketing.models.inventory import EventSeat
 from ticketing.models.notifications import Notification
 from ticketing.models.payments import Payment
 from ticketing.models.stream import SeatStream, SeatStreamCursor, SeatStreamMessage
+from ticketing.models.waitlist import WaitlistEntry
 
 __all__ = [
     "Booking",
@@ -22,4 +23,5 @@ __all__ = [
     "SeatStreamCursor",
     "SeatStreamMessage",
     "Ticket",
+    "WaitlistEntry",
 ]

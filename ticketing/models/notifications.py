@@ -15,9 +15,16 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         CONFIRMED = "confirmed", "Booking confirmed"
         CANCELLED = "cancelled", "Booking cancelled"
+        WAITLIST_OFFER = "waitlist_offer", "Waiting list: seats held for you"
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    booking = models.ForeignKey("ticketing.Booking", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    booking = models.ForeignKey(
+        "ticketing.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The subject of a waiting-list email (``waitlist_offer``), which has no booking.
+    waitlist_entry = models.ForeignKey(
+        "ticketing.WaitlistEntry", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -30,4 +37,6 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.waitlist_entry_id:
+            return f"{self.kind} email of waitlist entry {self.waitlist_entry_id}"
         return f"{self.kind} email of booking {self.booking_id}"

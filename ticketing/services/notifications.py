@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ticketing.locking import lock_batch_claim
-from ticketing.models import Booking, Notification
+from ticketing.models import Booking, Hold, Notification, WaitlistEntry
 from ticketing.services.tickets import ticket_qr_svg
 
 logger = logging.getLogger("ticketing.notifications")
@@ -76,10 +76,26 @@ def _send(booking_id: int, kind: str) -> None:
     message.send()
 
 
-def _enqueue(kind: str, booking_ids: Iterable[int]) -> None:
+def _send_waitlist_offer(entry_id: int) -> None:
+    """The waiting-list offer: which seats are held for the buyer, until when, and where to book."""
+    entry = WaitlistEntry.objects.select_related("buyer", "event__hall__venue").filter(pk=entry_id).first()
+    hold = Hold.objects.filter(waitlist_entry_id=entry_id).prefetch_related("seats__seat__section").first()
+    if entry is None or hold is None or not entry.buyer.email:
+        return
+    seats = sorted(hold.seats.all(), key=lambda seat: seat.id)
+    url = settings.TICKETING_PUBLIC_URL.rstrip("/") + f"/#/events/{entry.event_id}"
+    context = {"entry": entry, "event": entry.event, "hold": hold, "seats": seats, "url": url}
+    with timezone.override(entry.event.hall.venue.zone):  # times as at the venue
+        body = render_to_string("ticketing/tickets/email_waitlist_offer.txt", context)
+    subject = f"Seats for {entry.event.name} are held for you"
+    EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [entry.buyer.email]).send()
+
+
+def _enqueue(kind: str, booking_ids: Iterable[int] = (), entry_ids: Iterable[int] = ()) -> None:
     now = timezone.now()
     rows = Notification.objects.bulk_create(
         [Notification(kind=kind, booking_id=booking_id, created_at=now) for booking_id in booking_ids]
+        + [Notification(kind=kind, waitlist_entry_id=entry_id, created_at=now) for entry_id in entry_ids]
     )
     if rows and settings.TICKETING_NOTIFICATIONS_INLINE:
         ids = [row.pk for row in rows]
@@ -94,6 +110,11 @@ def booking_confirmed_notify(*, booking_ids: Iterable[int]) -> None:
 def booking_cancelled_notify(*, booking_ids: Iterable[int]) -> None:
     """In the caller's transaction: owe each buyer the news that their booking was cancelled."""
     _enqueue(Notification.Kind.CANCELLED, booking_ids)
+
+
+def waitlist_offer_notify(*, entry_ids: Iterable[int]) -> None:
+    """In the offer's transaction: owe each waiting buyer the news that seats are held for them."""
+    _enqueue(Notification.Kind.WAITLIST_OFFER, entry_ids=entry_ids)
 
 
 def notifications_send(
@@ -132,9 +153,12 @@ def notifications_send(
         for row in batch:
             tried.add(row.id)
             try:
-                _send(row.booking_id, row.kind)
+                if row.waitlist_entry_id:
+                    _send_waitlist_offer(row.waitlist_entry_id)
+                else:
+                    _send(row.booking_id, row.kind)
             except Exception as error:  # any backend error: record it, retry later
-                logger.exception("could not send the %s email of booking %s", row.kind, row.booking_id)
+                logger.exception("could not send the %s email %s", row.kind, row.pk)
                 Notification.objects.filter(pk=row.pk).update(
                     attempts=row.attempts + 1, claimed_until=None, last_error=str(error)[:500]
                 )

@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ticketing.locking import dict_rows
-from ticketing.models import Booking, Event, EventSeat, Hold, SeatAudit, Ticket
+from ticketing.models import Booking, Event, EventSeat, Hold, SeatAudit, Ticket, WaitlistEntry
 from ticketing.selectors.events import events_availability
 from venues.models import Seat, Section
 
@@ -64,6 +64,7 @@ TABLES = {
     "s": Seat._meta.db_table,
     "sec": Section._meta.db_table,
     "a": SeatAudit._meta.db_table,
+    "w": WaitlistEntry._meta.db_table,
 }
 
 
@@ -89,6 +90,8 @@ PARAMS = {
     "cancelled": Booking.Status.CANCELLED,
     "ticket_active": Ticket.Status.ACTIVE,
     "void_checked_in": "void_checked_in",
+    "waitlist_offered": WaitlistEntry.Status.OFFERED,
+    "waitlist_fulfilled": WaitlistEntry.Status.FULFILLED,
 }
 
 #: The checker's own statement of the expiry rule, for a hold row ``h``.
@@ -300,6 +303,32 @@ RULES = [
            ) counts WHERE held <> holds_total""",
         "e.id",
         lambda r: f"{r['held']} seats held by live holds, but those holds count {r['holds_total']}",
+    ),
+    Rule(
+        # The waiting list (services/waitlist.py): a hold made as an offer is held only while its
+        # entry is ``offered`` (never for a buyer who left the list, nor after the entry expired),
+        # for that entry's buyer and event and count; a booked offer's entry is ``fulfilled``.
+        "waitlist_offer",
+        """SELECT h.event_id AS event_id, h.id AS hold, h.status AS hold_status, w.id AS entry,
+                  w.status AS entry_status, h.buyer_id AS hold_buyer, w.buyer_id AS entry_buyer
+             FROM {h} h JOIN {w} w ON w.id = h.waitlist_entry_id
+            WHERE (({live} AND (w.status <> %(waitlist_offered)s OR h.seat_count <> w.count))
+                   OR (h.status = %(hold_booked)s AND w.status <> %(waitlist_fulfilled)s)
+                   OR h.buyer_id <> w.buyer_id OR h.event_id <> w.event_id) {event}""",
+        "h.event_id",
+        lambda r: (
+            f"offer hold {r['hold']} ({r['hold_status']}, buyer {r['hold_buyer']}) of waitlist entry"
+            f" {r['entry']} ({r['entry_status']}, buyer {r['entry_buyer']}): a live offer needs an offered"
+            " entry of its buyer, event and count; a booked one a fulfilled entry"
+        ),
+    ),
+    Rule(
+        "waitlist_entry_offer",
+        """SELECT w.event_id AS event_id, w.id AS entry, w.status AS status FROM {w} w
+            WHERE w.status IN (%(waitlist_offered)s, %(waitlist_fulfilled)s) {event}
+              AND NOT EXISTS (SELECT 1 FROM {h} h WHERE h.waitlist_entry_id = w.id)""",
+        "w.event_id",
+        lambda r: f"waitlist entry {r['entry']} is {r['status']} but no hold was offered to it",
     ),
 ]
 

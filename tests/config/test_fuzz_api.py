@@ -21,6 +21,7 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from django.db import connection
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.mutations import OperatorKind
@@ -34,6 +35,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
     unsupported_method,
 )
+
+from ticketing.models import WaitlistEntry
 
 PROFILE = os.environ.get("FUZZ_PROFILE", "ci")
 LONG = PROFILE == "long"
@@ -146,6 +149,16 @@ def no_idle_timeout():
             cursor.execute("SET idle_in_transaction_session_timeout = 0")
 
 
+def waitlist_entry_ids(world) -> list[int]:
+    """The buyer's waiting-list entry on the world's event (made once per test), and a missing id."""
+    entry = WaitlistEntry.objects.filter(buyer=world.buyer, event=world.event).first()
+    if entry is None:
+        entry = WaitlistEntry.objects.create(
+            buyer=world.buyer, event=world.event, count=1, created_at=timezone.now()
+        )
+    return [entry.pk, entry.pk + 1000]
+
+
 def aim_at_real_objects(case, world, role: str) -> None:
     """Point some generated ids at objects that exist, so that more than 404s get exercised.
 
@@ -158,6 +171,8 @@ def aim_at_real_objects(case, world, role: str) -> None:
         "/api/v1/halls/": [world.event.hall_id, world.empty_hall_id],
         "/api/v1/venues/": [world.event.hall.venue_id, world.spare_venue_id],
     }
+    if case.operation.path.startswith("/api/v1/waitlist/"):
+        path_ids["/api/v1/waitlist/"] = waitlist_entry_ids(world)
     generated = (case.path_parameters or {}).get("id")
     if isinstance(generated, int) and generated % 5:
         for prefix, ids in path_ids.items():

@@ -10,13 +10,14 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.serializers import StrictInputSerializer
 from ticketing.models import Hold, WaitlistEntry
 from ticketing.selectors.events import event_public_get
 from ticketing.selectors.waitlist import waitlist_entries_of
 from ticketing.services.waitlist import MAX_COUNT, waitlist_join, waitlist_leave
 
 
-class WaitlistJoinSerializer(serializers.Serializer):
+class WaitlistJoinSerializer(StrictInputSerializer):
     count = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
     category = serializers.CharField(max_length=40, required=False, allow_blank=True)
 

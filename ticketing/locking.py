@@ -458,3 +458,13 @@ def lock_buyer_if_free(*, buyer_id: int) -> bool | None:
         cursor.execute(f"SELECT is_active FROM {User._meta.db_table} WHERE id = %s{lock}", [buyer_id])  # noqa: S608
         row = cursor.fetchone()
     return None if row is None else bool(row[0])
+
+
+def lock_free_seats_of_event(*, event_id: int, limit: int) -> list[EventSeat]:
+    """The sweeper's waiting-list pass: up to ``limit`` available seats of the event (pk order),
+    never waiting (SKIP LOCKED): a seat a buyer is claiming right now is left to them."""
+    return lock_rows(
+        EventSeat.objects.filter(event_id=event_id, status=EventSeat.Status.AVAILABLE),
+        skip_locked=True,
+        limit=limit,
+    )

@@ -38,7 +38,13 @@ from config.errors import (
     SeatLimitExceeded,
     WaitlistEntryClosed,
 )
-from ticketing.locking import lock_buyer, lock_buyer_if_free, lock_waitlist_entries, lock_waitlist_next
+from ticketing.locking import (
+    lock_buyer,
+    lock_buyer_if_free,
+    lock_free_seats_of_event,
+    lock_waitlist_entries,
+    lock_waitlist_next,
+)
 from ticketing.models import Event, EventPrice, EventSeat, Hold, WaitlistEntry
 from ticketing.models.waitlist import WAITLIST_OPEN
 from ticketing.services.notifications import waitlist_offer_notify
@@ -265,3 +271,29 @@ def waitlist_offer_freed(*, event_id: int, seat_ids: Sequence[int], now: datetim
         taken = {seat.id for seat in chosen}
         free = [seat for seat in free if seat.id not in taken]
     return offers
+
+
+def waitlists_offer_available(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """The sweeper's pass (``release_expired_holds``): seats free now of an on-sale event that has
+    waiting entries are offered to them, as if just freed. The offers of the freeing transactions
+    see only the seats each one frees: one seat freed now and one freed earlier can together serve
+    an entry for two, and a seat freed while a buyer was joining (the join's sold-out test is a
+    read) reaches the list here. Per event, one transaction: its available seats (pk order, up to
+    ``batch_size``, SKIP LOCKED: a buyer claiming one right now keeps it), then as
+    ``waitlist_offer_freed``. Returns the number of offers made."""
+    now = now or timezone.now()
+    events = (
+        WaitlistEntry.objects.filter(
+            status=Status.WAITING, event__status=Event.Status.ON_SALE, event__starts_at__gt=now
+        )
+        .order_by("event_id")
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    made = 0
+    for event_id in list(events):
+        with transaction.atomic():
+            seats = lock_free_seats_of_event(event_id=event_id, limit=batch_size)
+            if seats:
+                made += len(waitlist_offer_freed(event_id=event_id, seat_ids=[s.id for s in seats], now=now))
+    return made

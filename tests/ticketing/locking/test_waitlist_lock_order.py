@@ -17,7 +17,7 @@ from ticketing.models import Hold, WaitlistEntry
 from ticketing.services.bookings import booking_confirm, bookings_cancel
 from ticketing.services.holds import holds_release, holds_release_expired
 from ticketing.services.inventory import seats_block, seats_unblock
-from ticketing.services.waitlist import waitlist_join, waitlist_leave
+from ticketing.services.waitlist import waitlist_join, waitlist_leave, waitlists_offer_available
 
 pytestmark = [requires_postgres, pytest.mark.django_db]
 
@@ -94,3 +94,16 @@ def test_join_locks_the_buyer_and_leave_the_entry_or_the_offer(sold_out):
     bookings_cancel(booking_ids=[bookings[0].pk], actor=StaffFactory())
     locks = locks_taken(lambda: waitlist_leave(buyer=first.buyer, entry_id=first.pk))
     assert_protocol(locks, [SEAT, HOLD, ENTRY, ENTRY, USER])
+
+
+def test_the_sweepers_pass_takes_free_seats_without_waiting():
+    event = event_with_rows(2)
+    ids = seat_ids(event)
+    staff = StaffFactory()
+    seats_block(event=event, seat_ids=ids, actor=staff)
+    waitlist_join(buyer=UserFactory(), event=event, count=2)
+    for seat in ids:
+        seats_unblock(event=event, seat_ids=[seat], actor=staff)
+    locks = locks_taken(lambda: waitlists_offer_available())
+    assert_protocol(locks, [SEAT, ENTRY, USER])
+    assert [lock.how for lock in locks] == ["skip locked", "update", "skip locked"]

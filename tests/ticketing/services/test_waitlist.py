@@ -4,9 +4,11 @@ transaction (cancel, release, expiry swept, unblock); an offer booked, expired o
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -29,7 +31,7 @@ from ticketing.selectors.waitlist import waitlist_entries_of
 from ticketing.services.bookings import booking_confirm, bookings_cancel
 from ticketing.services.holds import hold_create, holds_release, holds_release_expired
 from ticketing.services.inventory import seats_block, seats_unblock
-from ticketing.services.waitlist import offer_pick, waitlist_join, waitlist_leave
+from ticketing.services.waitlist import offer_pick, waitlist_join, waitlist_leave, waitlists_offer_available
 
 pytestmark = pytest.mark.django_db
 Status = WaitlistEntry.Status
@@ -332,3 +334,51 @@ def test_offer_pick_prefers_adjacent_seats():
     a1, _a2, a3, b1, b2, b3 = seats
     assert offer_pick([a1, a3, b1, b2], count=2, category="") == [b1, b2]
     assert offer_pick([a1, a3, b3], count=2, category="") == [a1, a3]
+
+
+# --- the sweeper's pass over seats still free -----------------------------------------------------
+
+
+def test_the_sweepers_pass_offers_seats_left_free():
+    event = event_with_rows(2, max_seats_per_buyer=10)
+    ids = seat_ids(event)
+    staff = StaffFactory()
+    seats_block(event=event, seat_ids=ids, actor=staff)
+    pair = waitlist_join(buyer=UserFactory(), event=event, count=2)
+    # one seat unblocked: too few for the pair, left free
+    seats_unblock(event=event, seat_ids=[ids[0]], actor=staff)
+    # then the second, in another transaction: still one freed seat, the pair waits
+    seats_unblock(event=event, seat_ids=[ids[1]], actor=staff)
+    pair.refresh_from_db()
+    assert pair.status == Status.WAITING
+    assert waitlists_offer_available() == 1
+    pair.refresh_from_db()
+    assert pair.status == Status.OFFERED and offer_of(pair).seat_count == 2
+    assert waitlists_offer_available() == 0
+    assert_inventory_clean(event.id)
+
+
+def test_the_sweepers_pass_leaves_events_off_sale_and_seats_being_claimed_alone():
+    event = event_with_rows(2, max_seats_per_buyer=10)
+    ids = seat_ids(event)
+    staff = StaffFactory()
+    seats_block(event=event, seat_ids=ids, actor=staff)
+    entry = waitlist_join(buyer=UserFactory(), event=event, count=1)
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CLOSED)
+    seats_unblock(event=event, seat_ids=ids, actor=staff)
+    assert waitlists_offer_available() == 0
+    entry.refresh_from_db()
+    assert entry.status == Status.WAITING
+
+
+def test_release_expired_holds_runs_the_pass_and_says_so():
+    event = event_with_rows(2, max_seats_per_buyer=10)
+    ids = seat_ids(event)
+    staff = StaffFactory()
+    seats_block(event=event, seat_ids=ids, actor=staff)
+    waitlist_join(buyer=UserFactory(), event=event, count=2)
+    for seat in ids:
+        seats_unblock(event=event, seat_ids=[seat], actor=staff)
+    out = StringIO()
+    call_command("release_expired_holds", stdout=out)
+    assert "Made 1 waiting-list offers of seats still free." in out.getvalue()

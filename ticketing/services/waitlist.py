@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import (
+    AccountDisabled,
     AlreadyOnWaitlist,
     EventNotSoldOut,
     HoldExpired,
@@ -73,10 +74,12 @@ def waitlist_join(
     on sale or started (EventNotOnSale); ``count`` over the per-buyer limit (SeatLimitExceeded);
     a seat of what the buyer asks for still free at ``now`` (EventNotSoldOut: hold it instead);
     an open entry (waiting or offered) of this buyer for this event (AlreadyOnWaitlist).
-    Locks: the buyer's user row (``lock_buyer``, waits, bounded), which serialises one buyer's
-    joins; the partial unique constraint ``waitlist_one_open_entry`` is the backstop. The sold-out
-    test is a read: a seat freed at the same instant may go to the public rather than to this
-    entry (the offer of that seat looked for waiting entries before this one existed).
+    Locks: the buyer's user row (``lock_buyer``, waits, bounded; a deactivated account is
+    AccountDisabled), which serialises one buyer's joins; the partial unique constraint
+    ``waitlist_one_open_entry`` is the backstop. The sold-out test is a read: a seat freed at
+    the same instant may stay free rather than be offered to this entry (its offer looked for
+    waiting entries before this one existed); the sweeper's pass (``waitlists_offer_available``)
+    offers it to the list then, unless the public took it first.
     Returns the entry with ``ahead`` (waiting entries before it).
     """
     from ticketing.services.events import event_ensure_on_sale  # events → inventory → this module
@@ -95,7 +98,8 @@ def waitlist_join(
     if waitlist_free_seats_q(event=event, category=category, now=now).exists():
         raise EventNotSoldOut()
     with transaction.atomic():
-        lock_buyer(buyer=buyer)
+        if not lock_buyer(buyer=buyer):
+            raise AccountDisabled()
         if WaitlistEntry.objects.filter(event=event, buyer=buyer, status__in=WAITLIST_OPEN).exists():
             raise AlreadyOnWaitlist()
         try:

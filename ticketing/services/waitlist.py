@@ -20,6 +20,7 @@ waiting entry (one row, waiting), then that buyer's user row without waiting (SK
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -141,14 +142,10 @@ def waitlist_leave(*, buyer: User, entry_id: int, now: datetime | None = None) -
             continue  # offered meanwhile: leave through its hold
         if entry.status != Status.OFFERED:
             raise WaitlistEntryClosed(f"This waiting-list entry is {entry.status}.")
-        hold_id = Hold.objects.filter(waitlist_entry=entry, status=Hold.Status.ACTIVE).values_list(
-            "id", flat=True
-        )
-        for hold in hold_id:
-            try:
-                holds_release(hold_ids=[hold], actor=buyer, now=now)
-            except HoldExpired:
-                break  # booked or ended meanwhile: read the entry again
+        offer = Hold.objects.filter(waitlist_entry=entry, status=Hold.Status.ACTIVE).first()
+        if offer is not None:
+            with contextlib.suppress(HoldExpired):  # booked or ended meanwhile: read the entry again
+                holds_release(hold_ids=[offer.pk], actor=buyer, now=now)
         entry.refresh_from_db()
         if entry.status == Status.LEFT:
             return entry

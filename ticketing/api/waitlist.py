@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.serializers import StrictInputSerializer
-from ticketing.models import Hold, WaitlistEntry
+from ticketing.models import Event, Hold, WaitlistEntry
 from ticketing.selectors.events import event_public_get
 from ticketing.selectors.waitlist import waitlist_entries_of
 from ticketing.services.waitlist import MAX_COUNT, waitlist_join, waitlist_leave
@@ -23,8 +23,9 @@ class WaitlistJoinSerializer(StrictInputSerializer):
 
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):
-    """An entry as its buyer sees it at ``now``: an offer whose hold has expired (not yet swept)
-    is already ``expired``; ``position`` (1 = next) only while waiting; ``hold`` and
+    """An entry as its buyer sees it at ``now``: an offer whose hold has expired (not yet swept),
+    or a waiting entry of an event cancelled or started (no seat can come back for it), is
+    already ``expired``; ``position`` (1 = next) only while waiting; ``hold`` and
     ``hold_expires_at`` while offered (book it with ``POST /bookings/ {"hold_id"}``)."""
 
     event_name = serializers.CharField(source="event.name", read_only=True)
@@ -62,14 +63,17 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=WaitlistEntry.Status.choices))
     def get_status(self, entry: WaitlistEntry) -> str:
-        offer = self._offer(entry)
-        if entry.status == WaitlistEntry.Status.OFFERED and offer and not offer.is_live(self._now()):
+        offer, now, event = self._offer(entry), self._now(), entry.event
+        if entry.status == WaitlistEntry.Status.OFFERED and offer and not offer.is_live(now):
+            return WaitlistEntry.Status.EXPIRED
+        over = event.status == Event.Status.CANCELLED or event.starts_at <= now
+        if entry.status == WaitlistEntry.Status.WAITING and over:
             return WaitlistEntry.Status.EXPIRED
         return entry.status
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_position(self, entry: WaitlistEntry) -> int | None:
-        if entry.status != WaitlistEntry.Status.WAITING:
+        if self.get_status(entry) != WaitlistEntry.Status.WAITING:
             return None
         return (getattr(entry, "ahead", None) or 0) + 1
 

@@ -85,3 +85,22 @@ def test_another_buyers_entry_is_not_found(sold_out, buyer_client, other_buyer):
     assert_error(buyer_client.delete(f"/api/v1/waitlist/{entry['id']}/"), 404, "not_found")
     assert buyer_client.get("/api/v1/waitlist/").json()["count"] == 0
     assert_error(buyer_client.delete("/api/v1/waitlist/abc/"), 404, "not_found")
+
+
+def test_a_waiting_entry_of_a_cancelled_or_started_event_reads_expired(sold_out, buyer_client):
+    event, _ = sold_out
+    entry = join(buyer_client, event, {"count": 1}).json()
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    [listed] = buyer_client.get("/api/v1/waitlist/").json()["results"]
+    assert (listed["id"], listed["status"], listed["position"]) == (entry["id"], "expired", None)
+
+
+@pytest.mark.parametrize("entries", [1, 4])
+def test_the_list_runs_a_constant_number_of_queries(buyer, buyer_client, django_assert_num_queries, entries):
+    for _ in range(entries):
+        event = event_with_rows(1)
+        booked(UserFactory(), event, seat_ids(event))
+        assert join(buyer_client, event, {"count": 1}).status_code == 201
+    with django_assert_num_queries(3):  # the user, the count, the page (events, offers, places joined)
+        response = buyer_client.get("/api/v1/waitlist/")
+    assert response.json()["count"] == entries

@@ -250,3 +250,37 @@ export class WaitlistPanel {
     );
   }
 }
+
+/**
+ * "My bookings": the buyer's open waiting-list entries (waiting or offered), each with its
+ * place or its offer and a link to the event page. Empty (and hidden) when there is none.
+ */
+export function waitlistSummary() {
+  const box = h("section", { class: "waitlist panel", "aria-labelledby": "my-waitlists", hidden: true });
+  api("/waitlist/")
+    .then((page) => {
+      const open = page.results.filter((entry) => ["waiting", "offered"].includes(entry.status));
+      if (!open.length) return;
+      box.replaceChildren(
+        h("h2", { id: "my-waitlists" }, "Waiting lists"),
+        h(
+          "ul",
+          { class: "waitlist-entries" },
+          open.map((entry) =>
+            h(
+              "li",
+              {},
+              h("a", { href: `#/events/${entry.event}` }, entry.event_name),
+              " · ",
+              entry.status === "offered"
+                ? h("strong", {}, `Seats held for you until ${clockTime(entry.hold_expires_at)}: book them now`)
+                : `number ${entry.position} in line for ${plural(entry.count, "seat")}`,
+            ),
+          ),
+        ),
+      );
+      box.hidden = false;
+    })
+    .catch(() => {}); // the bookings below are the page; this is a reminder
+  return box;
+}

@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { announce, categoryName, h, message, money, when } from "../ui.js";
+import { waitlistSummary } from "../waitlist.js";
 
 const CANCEL_ERRORS = {
   cancellation_closed: "This event has already started, so the booking can no longer be cancelled.",
@@ -153,6 +154,7 @@ export function bookingsView(root) {
         h("p", { class: "muted" }, "Your tickets, with the codes to show at the gate."),
       ),
     ),
+    waitlistSummary(),
     list,
     h("div", { class: "more" }, more),
   );

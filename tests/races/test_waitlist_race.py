@@ -9,6 +9,7 @@ notify-then-hold design), and the row locks switched off. Run with ``pytest -s``
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -30,21 +31,36 @@ pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True), require
 
 PUBLIC = 6  # public buyers hammering the seat that comes back
 ROUNDS = 8
-ATTEMPTS = 150  # per public buyer, 1 ms apart: they are there before, during and after the cancel
+AFTER = 20  # attempts of each public buyer after the cancel has returned (1 ms apart)
+GIVE_UP_S = 10.0
 Status = WaitlistEntry.Status
 
 
-def hammer(buyer, event, seat: int):
-    """A public buyer trying to hold ``seat`` until they get it (or give up): the hold or the
-    last refusal."""
-    last = None
-    for _ in range(ATTEMPTS):
+def hammer(buyer, event, seat: int, cancelled: threading.Event):
+    """A public buyer trying to hold ``seat``, 1 ms apart, before, during and AFTER attempts
+    after the cancel returned (``cancelled``): the hold, or the last refusal."""
+    last, after, deadline = None, 0, time.monotonic() + GIVE_UP_S
+    while after < AFTER and time.monotonic() < deadline:
         try:
             return hold_create(buyer=buyer, event=event, seat_ids=[seat])
         except Exception as error:  # the outcome is the result
             last = error
+        after += cancelled.is_set()
         time.sleep(0.001)
     return last
+
+
+def cancel_later(booking, staff, cancelled: threading.Event):
+    """The cancel, once the public is hammering; ``cancelled`` is set when it has returned."""
+
+    def run():
+        time.sleep(0.01)
+        try:
+            return bookings_cancel(booking_ids=[booking.pk], actor=staff)
+        finally:
+            cancelled.set()
+
+    return run
 
 
 def freed_seat_round(*, waiting: bool) -> tuple[str, Counter]:
@@ -57,12 +73,9 @@ def freed_seat_round(*, waiting: bool) -> tuple[str, Counter]:
     entry = waitlist_join(buyer=UserFactory(), event=event, count=1) if waiting else None
     staff = StaffFactory()
     publics = UserFactory.create_batch(PUBLIC)
-
-    def cancel():
-        time.sleep(0.01)  # the public is already hammering
-        return bookings_cancel(booking_ids=[booking.pk], actor=staff)
-
-    result = race([cancel] + [lambda b=b: hammer(b, event, seat) for b in publics])
+    cancelled = threading.Event()
+    cancel = cancel_later(booking, staff, cancelled)
+    result = race([cancel] + [lambda b=b: hammer(b, event, seat, cancelled) for b in publics])
     assert outcome(result.results[0]) == "ok", result.results[0]
     outcomes = Counter(outcome(r) for r in result.results[1:])
     assert set(outcomes) <= {"ok", "seats_unavailable"}, outcomes
@@ -117,13 +130,9 @@ def test_control_an_offer_made_after_the_commit_loses_the_seat_to_the_public(mon
         (seat,) = seat_ids(event)
         booking = booked(UserFactory(), event, [seat])
         waitlist_join(buyer=UserFactory(), event=event, count=1)
-        staff, publics = StaffFactory(), UserFactory.create_batch(PUBLIC)
-
-        def cancel(booking=booking, staff=staff):
-            time.sleep(0.01)
-            return bookings_cancel(booking_ids=[booking.pk], actor=staff)
-
-        race([cancel] + [lambda b=b, e=event, s=seat: hammer(b, e, s) for b in publics])
+        staff, publics, cancelled = StaffFactory(), UserFactory.create_batch(PUBLIC), threading.Event()
+        cancel = cancel_later(booking, staff, cancelled)
+        race([cancel] + [lambda b=b, e=event, s=seat, c=cancelled: hammer(b, e, s, c) for b in publics])
         holder = EventSeat.objects.get(pk=seat).hold
         tally["public" if holder and holder.buyer_id in {b.pk for b in publics} else "waitlist"] += 1
     print(f"\n[control] offer after commit: {dict(tally)} over {ROUNDS} rounds")

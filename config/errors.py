@@ -183,6 +183,24 @@ class TicketCheckedIn(Conflict):
     )
 
 
+# --- The waiting list (services/waitlist.py) ---------------------------------------------------
+
+
+class EventNotSoldOut(Conflict):
+    code = "event_not_sold_out"
+    default_detail = "Seats of this kind are still on sale: hold them instead of joining the waiting list."
+
+
+class AlreadyOnWaitlist(Conflict):
+    code = "already_on_waitlist"
+    default_detail = "You are already on this event's waiting list."
+
+
+class WaitlistEntryClosed(Conflict):
+    code = "waitlist_entry_closed"
+    default_detail = "This waiting-list entry is no longer open."
+
+
 # --- Best available ------------------------------------------------------------------------------
 
 

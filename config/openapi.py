@@ -81,6 +81,8 @@ CONFLICTS = {
     ("HallViewSet", "destroy"),  # in_use
     ("HallViewSet", "layout"),  # layout_in_use (PUT)
     ("VenueViewSet", "destroy"),  # in_use
+    ("EventWaitlistView", "post"),  # event_not_sold_out, already_on_waitlist, event_not_on_sale
+    ("WaitlistViewSet", "destroy"),  # waitlist_entry_closed
 }
 # Operations whose body names another resource that may not exist (404).
 BODY_LOOKUPS = {("BookingViewSet", "create")}  # hold_id

@@ -34,6 +34,7 @@ from ticketing.models import (
     SeatAudit,
     Ticket,
     TicketType,
+    WaitlistEntry,
 )
 from ticketing.selectors.events import events_availability
 from ticketing.services.bookings import bookings_cancel
@@ -633,6 +634,18 @@ class IdempotencyKeyAdmin(ReadOnlyAdmin):
     search_fields = ("key", "user__username")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ReadOnlyAdmin):
+    """Waiting lists of sold-out events (services/waitlist.py): who waits for what, in line
+    order, and what became of each offer. Read-only: entries change only through the services."""
+
+    list_display = ("id", "event", "buyer", "count", "category", "status", "created_at", "ended_at")
+    list_filter = ("status", "event")
+    search_fields = ("=id", "buyer__username", "buyer__email")
+    list_select_related = ("event", "buyer")
+    ordering = ("event", "id")
 
 
 from ticketing import admin_seasons  # noqa: E402, F401 - registers the Season admin

@@ -7,7 +7,7 @@ protocol (DESIGN.md, "Locking"): one short transaction per use case; every locki
 always locked in ``LOCK_ORDER``
 
     idempotency key → buyer (user row) → venue → hall → event seats → event → hold → booking
-    → ticket → payment → notification
+    → ticket → waitlist entry → payment → notification
 
 and every wait is bounded by ``lock_timeout`` (TICKETING_LOCK_TIMEOUT_MS, set on each connection;
 ``SET LOCAL`` when the setting differs, as tests do). A timeout or deadlock surfaces as a
@@ -49,9 +49,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import Q
 
 from accounts.models import User
-from ticketing.models import Booking, Event, EventPrice, EventSeat, Hold, SeatStreamCursor, Ticket
+from ticketing.models import (
+    Booking,
+    Event,
+    EventPrice,
+    EventSeat,
+    Hold,
+    SeatStreamCursor,
+    Ticket,
+    WaitlistEntry,
+)
 from venues.models import Hall, Seat, Section
 
 #: Every table whose rows are ever locked, in the one order every waiting lock follows.
@@ -65,6 +75,7 @@ LOCK_ORDER = (
     "ticketing_hold",
     "ticketing_booking",
     "ticketing_ticket",
+    "ticketing_waitlistentry",
     "ticketing_payment",
     "ticketing_notification",
     "ticketing_seatstreamcursor",
@@ -480,3 +491,52 @@ def lock_seats_for_season_hold(
         seat.taken = seat_is_taken(seat.status, row["expired"])
         seats.append(seat)
     return SeatsForHold(seats=seats, prices={})
+
+
+# --- the waiting list (services/waitlist.py) ---------------------------------------------------
+
+
+def lock_waitlist_entries(*, entry_ids: Iterable[int]) -> list[WaitlistEntry]:
+    """Waiting-list entries by id (pk order, waiting, bounded): the offers of holds that just
+    ended (their seats are already locked by the caller), or the waiting entry a buyer leaves."""
+    return lock_rows(WaitlistEntry.objects.filter(id__in=list(entry_ids)))
+
+
+def lock_waitlist_next(*, event_id: int, free: dict[str, int], after_id: int = 0) -> WaitlistEntry | None:
+    """The first waiting entry of the event after ``after_id`` (id order: first come, first
+    served) that the freed seats can serve: its ``count`` at most the free seats of its category
+    (``free``: category → seats; any category when the entry names none). One row, FOR UPDATE
+    (waits, bounded), with its buyer joined. An entry another transaction changed meanwhile is
+    re-checked by PostgreSQL after the wait and passed over when it no longer matches (it was
+    offered or left): the next one is taken instead, in the same statement."""
+    matches = Q(category="", count__lte=sum(free.values()))
+    for category, seats in free.items():
+        matches |= Q(category=category, count__lte=seats)
+    entries = WaitlistEntry.objects.filter(
+        matches, event_id=event_id, status=WaitlistEntry.Status.WAITING, id__gt=after_id
+    ).select_related("buyer")
+    locked = lock_rows(entries, limit=1)
+    return locked[0] if locked else None
+
+
+def lock_buyer_if_free(*, buyer_id: int) -> bool | None:
+    """A waiting buyer's user row for an offer made under seat locks, never waiting (FOR NO KEY
+    UPDATE SKIP LOCKED): the user row comes before event seats in LOCK_ORDER, so a transaction
+    holding seats must not wait for it. None when another transaction holds it right now (that
+    buyer's own hold is in flight: the offer passes them over this time); else whether the
+    account is active. With the row, the per-buyer limit is checked as ``hold_create`` checks it."""
+    lock = lock_clause(of=User._meta.db_table, no_key=True, skip_locked=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT is_active FROM {User._meta.db_table} WHERE id = %s{lock}", [buyer_id])  # noqa: S608
+        row = cursor.fetchone()
+    return None if row is None else bool(row[0])
+
+
+def lock_free_seats_of_event(*, event_id: int, limit: int) -> list[EventSeat]:
+    """The sweeper's waiting-list pass: up to ``limit`` available seats of the event (pk order),
+    never waiting (SKIP LOCKED): a seat a buyer is claiming right now is left to them."""
+    return lock_rows(
+        EventSeat.objects.filter(event_id=event_id, status=EventSeat.Status.AVAILABLE),
+        skip_locked=True,
+        limit=limit,
+    )

@@ -21,6 +21,7 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from django.db import connection
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.mutations import OperatorKind
@@ -35,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from ticketing.models import EventSeat, Season
+from ticketing.models import EventSeat, Season, WaitlistEntry
 from ticketing.services.seasons import season_create
 
 PROFILE = os.environ.get("FUZZ_PROFILE", "ci")
@@ -162,6 +163,16 @@ def fuzz_season(world) -> int:
     return season.pk
 
 
+def waitlist_entry_ids(world) -> list[int]:
+    """The buyer's waiting-list entry on the world's event (made once per test), and a missing id."""
+    entry = WaitlistEntry.objects.filter(buyer=world.buyer, event=world.event).first()
+    if entry is None:
+        entry = WaitlistEntry.objects.create(
+            buyer=world.buyer, event=world.event, count=1, created_at=timezone.now()
+        )
+    return [entry.pk, entry.pk + 1000]
+
+
 def aim_at_real_objects(case, world, role: str) -> None:
     """Point some generated ids at objects that exist, so that more than 404s get exercised.
 
@@ -179,6 +190,8 @@ def aim_at_real_objects(case, world, role: str) -> None:
         ],
         "/api/v1/seasons/": [fuzz_season(world)],
     }
+    if case.operation.path.startswith("/api/v1/waitlist/"):
+        path_ids["/api/v1/waitlist/"] = waitlist_entry_ids(world)
     generated = (case.path_parameters or {}).get("id")
     if isinstance(generated, int) and generated % 5:
         for prefix, ids in path_ids.items():

@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.world import World
-from ticketing.models import EventSeat, Season, Ticket
+from ticketing.models import EventSeat, Season, Ticket, WaitlistEntry
 from ticketing.services.seasons import season_create
 
 ROLES = ("anonymous", "buyer", "other", "staff")
@@ -107,6 +107,14 @@ def checked_in_booking(world: World, role: str) -> str:
         checked_in_at=timezone.now()
     )
     return f"/api/v1/bookings/{world.booking.pk}/cancel/"
+
+
+def waitlist_entry_of_buyer(world: World, role: str) -> str:
+    """The buyer's waiting-list entry (made inside the role's savepoint)."""
+    entry = WaitlistEntry.objects.create(
+        event=world.event, buyer=world.buyer, count=1, created_at=timezone.now()
+    )
+    return f"/api/v1/waitlist/{entry.pk}/"
 
 
 LAYOUT = {"sections": [{"name": "Stalls", "rows": [{"label": "A", "seats": 4}]}]}
@@ -385,6 +393,26 @@ MATRIX = [
         codes=("not_authenticated", "not_found", "not_found", "event_not_on_sale"),
         note="(draft)",
     ),
+    # --- the waiting list: buyers join a sold-out event (this one is not), see and leave their own
+    Row(
+        "POST",
+        E + "{id}/waitlist/",
+        lambda w, r: f"{E}{w.event.pk}/waitlist/",
+        (401, 409, 409, 409),
+        body=lambda w, r: {"count": 1},
+        codes=("not_authenticated", "event_not_sold_out", "event_not_sold_out", "event_not_sold_out"),
+        note="(not sold out)",
+    ),
+    Row(
+        "POST",
+        E + "{id}/waitlist/",
+        lambda w, r: f"{E}{w.draft.pk}/waitlist/",
+        (401, 404, 404, 404),
+        body=lambda w, r: {"count": 1},
+        note="(draft)",
+    ),
+    Row("GET", "/api/v1/waitlist/", fixed("/api/v1/waitlist/"), (401, 200, 200, 200)),
+    Row("DELETE", "/api/v1/waitlist/{id}/", waitlist_entry_of_buyer, (401, 204, 404, 404)),
     # --- gates ---
     Row("POST", "/api/v1/checkin/", fixed("/api/v1/checkin/"), (401, 403, 403, 200), body=ticket_code),
     Row("GET", "/api/v1/checkin/key/", fixed("/api/v1/checkin/key/"), (200, 200, 200, 200)),

@@ -10,7 +10,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import StaffFactory, hall_with_layout, on_sale_event
-from ticketing.models import Booking, Event, EventSeat, Hold, IdempotencyKey, Payment, SeatAudit, Ticket
+from ticketing.models import (
+    Booking,
+    Event,
+    EventSeat,
+    Hold,
+    IdempotencyKey,
+    Payment,
+    SeatAudit,
+    Ticket,
+    WaitlistEntry,
+)
 from ticketing.services.bookings import booking_confirm
 from ticketing.services.events import event_create
 from ticketing.services.holds import hold_create
@@ -53,6 +63,15 @@ def world(event, buyer, other_buyer, staff):
     )
     season_create(
         name="Season", hall=event.hall, event_ids=[event.pk], prices={"vip": "100", "standard": "40"}
+    )
+    # a waiting-list entry that was left (a waiting one would be offered the seats the tests free)
+    WaitlistEntry.objects.create(
+        event=event,
+        buyer=other_buyer,
+        count=1,
+        status="left",
+        created_at=timezone.now(),
+        ended_at=timezone.now(),
     )
     return {"event": event, "booking": booking, "hold": hold, "seat_ids": ids}
 
@@ -99,7 +118,9 @@ def test_the_admin_needs_staff(client, buyer):
     assert "/admin/login/" in response["Location"]
 
 
-@pytest.mark.parametrize("model", [EventSeat, Hold, Booking, Ticket, SeatAudit, IdempotencyKey, Payment])
+@pytest.mark.parametrize(
+    "model", [EventSeat, Hold, Booking, Ticket, SeatAudit, IdempotencyKey, Payment, WaitlistEntry]
+)
 def test_service_owned_rows_are_read_only(admin_client, world, model):
     obj = model._default_manager.order_by("pk").first()
     assert admin_client.get(url(model, "add")).status_code == 403

@@ -9,6 +9,7 @@ from ticketing.models.payments import Payment
 from ticketing.models.seasons import Season, SeasonEvent, SeasonPrice
 from ticketing.models.stream import SeatStream, SeatStreamCursor, SeatStreamMessage
 from ticketing.models.ticket_types import TicketType
+from ticketing.models.waitlist import WaitlistEntry
 
 __all__ = [
     "Booking",
@@ -28,4 +29,5 @@ __all__ = [
     "SeatStreamMessage",
     "Ticket",
     "TicketType",
+    "WaitlistEntry",
 ]

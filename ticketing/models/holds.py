@@ -33,6 +33,10 @@ class Hold(models.Model):
     seat_count = models.PositiveIntegerField()
     total = models.DecimalField(max_digits=12, decimal_places=2)
     prices = models.JSONField(default=dict)
+    # A hold made as a waiting-list offer (services/waitlist.py): at most one per entry.
+    waitlist_entry = models.OneToOneField(
+        "ticketing.WaitlistEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="offer"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

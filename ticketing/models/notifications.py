@@ -17,11 +17,18 @@ class Notification(models.Model):
         CANCELLED = "cancelled", "Booking cancelled"
         TICKET_GIVEN = "given", "Ticket transferred away"  # to the old owner; ``ticket``: the old one
         TICKET_RECEIVED = "received", "Ticket received"  # to the new owner; ``ticket``: the new one
+        WAITLIST_OFFER = "waitlist_offer", "Waiting list: seats held for you"
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    booking = models.ForeignKey("ticketing.Booking", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    booking = models.ForeignKey(
+        "ticketing.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     ticket = models.ForeignKey(
         "ticketing.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The subject of a waiting-list email (``waitlist_offer``), which has no booking.
+    waitlist_entry = models.ForeignKey(
+        "ticketing.WaitlistEntry", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -35,4 +42,6 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.waitlist_entry_id:
+            return f"{self.kind} email of waitlist entry {self.waitlist_entry_id}"
         return f"{self.kind} email of booking {self.booking_id}"

@@ -13,6 +13,10 @@ class PaymentStatus(models.TextChoices):
 
 OPEN_STATUSES = (PaymentStatus.PENDING, PaymentStatus.CHARGED)
 
+#: Money taken at the box-office desk (services/box_office.py), the Payment's ``gateway``: no
+#: gateway charged it, so none refunds it; the desk hands it back and staff record the refund.
+DESK_METHODS = ("cash", "card_present")
+
 
 class Payment(models.Model):
     """One charge attempt through the payment gateway for one hold, and its refund.

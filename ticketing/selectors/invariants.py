@@ -37,6 +37,7 @@ from ticketing.models import (
     SeatAudit,
     Ticket,
     TicketType,
+    WaitlistEntry,
 )
 from ticketing.selectors.events import events_availability
 from venues.models import Seat, Section
@@ -77,6 +78,7 @@ TABLES = {
     "tt": TicketType._meta.db_table,
     "p": Payment._meta.db_table,
     "se": SeasonEvent._meta.db_table,
+    "w": WaitlistEntry._meta.db_table,
 }
 
 
@@ -105,6 +107,8 @@ PARAMS = {
     "transfer": "transfer",
     "void_checked_in": "void_checked_in",
     "full": "full",  # the ticket type of the full price (ticketing/models/ticket_types.py FULL)
+    "waitlist_offered": WaitlistEntry.Status.OFFERED,
+    "waitlist_fulfilled": WaitlistEntry.Status.FULFILLED,
 }
 
 #: A hold ``h`` (a booking ``b``) is of event seat ``es``'s event: its own event, or a season
@@ -384,6 +388,32 @@ RULES = [
            ) counts WHERE held <> holds_total""",
         "e.id",
         lambda r: f"{r['held']} seats held by live holds, but those holds count {r['holds_total']}",
+    ),
+    Rule(
+        # The waiting list (services/waitlist.py): a hold made as an offer is held only while its
+        # entry is ``offered`` (never for a buyer who left the list, nor after the entry expired),
+        # for that entry's buyer and event and count; a booked offer's entry is ``fulfilled``.
+        "waitlist_offer",
+        """SELECT h.event_id AS event_id, h.id AS hold, h.status AS hold_status, w.id AS entry,
+                  w.status AS entry_status, h.buyer_id AS hold_buyer, w.buyer_id AS entry_buyer
+             FROM {h} h JOIN {w} w ON w.id = h.waitlist_entry_id
+            WHERE (({live} AND (w.status <> %(waitlist_offered)s OR h.seat_count <> w.count))
+                   OR (h.status = %(hold_booked)s AND w.status <> %(waitlist_fulfilled)s)
+                   OR h.buyer_id <> w.buyer_id OR h.event_id <> w.event_id) {event}""",
+        "h.event_id",
+        lambda r: (
+            f"offer hold {r['hold']} ({r['hold_status']}, buyer {r['hold_buyer']}) of waitlist entry"
+            f" {r['entry']} ({r['entry_status']}, buyer {r['entry_buyer']}): a live offer needs an offered"
+            " entry of its buyer, event and count; a booked one a fulfilled entry"
+        ),
+    ),
+    Rule(
+        "waitlist_entry_offer",
+        """SELECT w.event_id AS event_id, w.id AS entry, w.status AS status FROM {w} w
+            WHERE w.status IN (%(waitlist_offered)s, %(waitlist_fulfilled)s) {event}
+              AND NOT EXISTS (SELECT 1 FROM {h} h WHERE h.waitlist_entry_id = w.id)""",
+        "w.event_id",
+        lambda r: f"waitlist entry {r['entry']} is {r['status']} but no hold was offered to it",
     ),
 ]
 

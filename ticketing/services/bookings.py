@@ -41,6 +41,7 @@ from ticketing.services.seasons import season_booking_write, season_bookings_can
 from ticketing.services.ticket_types import FULL, BookingPrice, booking_price
 from ticketing.services.tickets import ticket_code_sign
 from ticketing.services.waiting_room import waiting_room_seats_changed
+from ticketing.services.waitlist import waitlist_offer_booked, waitlist_seats_freed
 
 Status = EventSeat.Status
 EVENT_CANCELLED_REASON = "event cancelled"
@@ -79,7 +80,8 @@ def booking_confirm(
     the sum of the tickets' prices.
     Writes: one INSERT of the Booking, one of the Tickets (unguessable codes, the prices the
     hold captured), one UPDATE of the seats, one of the hold, one INSERT of audit rows, the
-    payment link, and the confirmation email queued (sent after commit).
+    payment link, and the confirmation email queued (sent after commit); a waiting-list offer's
+    entry becomes ``fulfilled`` (``waitlist_offer_booked``, after the tickets in LOCK_ORDER).
     Lock waits past the timeout raise OperationalError, rendered by the API as 503 busy.
     Returns the booking with its event and tickets (their seat and section) already loaded.
     """
@@ -139,6 +141,7 @@ def booking_confirm(
                 booking=booking,
             )
         )
+        waitlist_offer_booked(hold=hold, now=now)  # a waiting-list offer: its entry is fulfilled
         if payment is not None:
             payment_link(payment=payment, booking=booking, now=now)
         booking_confirmed_notify(booking_ids=[booking.pk])
@@ -216,7 +219,8 @@ def bookings_cancel(
     checked-in tickets are voided and refunded too, since the event did not happen.
     A checked-in ticket's seat is not returned to sale: it is blocked (see the check-in rule).
     Writes: one UPDATE of the bookings, one of their tickets, one of the seats freed, one of the
-    seats blocked, one INSERT of audit rows (``cancel``; ``void_checked_in``), the payments
+    seats blocked, one INSERT of audit rows (``cancel``; ``void_checked_in``), the freed seats
+    offered to the waiting list (``waitlist_seats_freed``, under these locks), the payments
     marked ``refunding`` (refunded through the gateway after the outermost commit), the emails.
     Returns the cancelled bookings, with their event.
     """
@@ -273,6 +277,8 @@ def bookings_cancel(
                 )
             ]
         )
+        # the freed seats still locked: offered to the event's waiting list (services/waitlist.py)
+        waitlist_seats_freed(seats=freed, now=now)
         due = payments_mark_refund_due(booking_ids=ids, now=now)
         if due:
             transaction.on_commit(lambda: payments_refund(payment_ids=due))

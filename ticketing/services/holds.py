@@ -40,6 +40,7 @@ from ticketing.services.inventory import (
     seat_effective_status,
     seat_ids_validate,
 )
+from ticketing.services.waitlist import waitlist_seats_freed
 
 Status = EventSeat.Status
 logger = logging.getLogger("ticketing.holds")
@@ -207,11 +208,18 @@ def buyer_ensure_within_limit(*, buyer: User, event: Event, count: int, now: dat
 
 
 def hold_claim(
-    *, buyer: User, event: Event, seats: Sequence[EventSeat], prices: dict[str, Decimal], now: datetime
+    *,
+    buyer: User,
+    event: Event,
+    seats: Sequence[EventSeat],
+    prices: dict[str, Decimal],
+    now: datetime,
+    waitlist_entry_id: int | None = None,
 ) -> Hold:
     """Inside the caller's transaction, with ``seats`` locked and checked available: write the
     Hold (prices captured from ``prices``), one UPDATE of the seats, one INSERT of audit rows.
     ``seats`` need ``seat`` loaded. Shared by every hold path. Hand-written SQL, like the lock.
+    ``waitlist_entry_id``: the hold is that waiting-list entry's offer (services/waitlist.py).
     Returns the hold with ``event`` and ``seats`` attached (the seats now ``held`` by it).
     """
     hold = Hold(
@@ -223,6 +231,7 @@ def hold_claim(
         seat_count=len(seats),
         total=sum((prices.get(seat.seat.category, Decimal(0)) for seat in seats), Decimal(0)),
         prices={seat.seat.category: str(prices.get(seat.seat.category, 0)) for seat in seats},
+        waitlist_entry_id=waitlist_entry_id,
     )
     adapt = connection.ops.adapt_datetimefield_value
     placeholders = ", ".join(["%s"] * len(seats))
@@ -230,8 +239,9 @@ def hold_claim(
         cursor.execute(
             f"""
             INSERT INTO {Hold._meta.db_table}
-                   (buyer_id, event_id, status, created_at, expires_at, seat_count, total, prices)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
+                   (buyer_id, event_id, status, created_at, expires_at, seat_count, total, prices,
+                    waitlist_entry_id)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
             """,  # noqa: S608 - table names come from model metadata, values are parameters
             [
                 buyer.pk,
@@ -242,6 +252,7 @@ def hold_claim(
                 hold.seat_count,
                 connection.ops.adapt_decimalfield_value(hold.total, 12, 2),
                 json.dumps(hold.prices),
+                waitlist_entry_id,
             ],
         )
         hold.id = cursor.fetchone()[0]
@@ -290,7 +301,9 @@ def holds_release(
     ``active`` (else HoldExpired naming its status, and nothing changes), unless
     ``skip_inactive`` or ``expired``. An active hold past its expiry may be released: its seats
     that nobody took over are freed. Ownership is the caller's job.
-    Writes: one UPDATE of the holds, one of the seats, one INSERT of audit rows.
+    Writes: one UPDATE of the holds, one of the seats, one INSERT of audit rows; then, the seats
+    still locked, ``waitlist_seats_freed``: an ended offer's entry ends, the freed seats are
+    offered to the event's waiting list (services/waitlist.py, its locks after these).
     Returns the holds it ended, their new status set.
     """
     now = now or timezone.now()
@@ -329,6 +342,8 @@ def holds_release(
                     )
                 ]
             )
+        # the seats still locked: the offers among these holds end, the waiting list gets the seats
+        waitlist_seats_freed(seats=freed, ended_holds=holds, expired=expired, actor=actor, now=now)
     for hold in holds:
         hold.status = status
     return holds

@@ -15,6 +15,7 @@ from config.errors import Invalid, SeatsUnavailable
 from ticketing.locking import lock_seats
 from ticketing.models import Event, EventSeat, Hold, SeatAudit
 from ticketing.services.waiting_room import waiting_room_seats_changed
+from ticketing.services.waitlist import waitlist_seats_freed
 from venues.models import Seat, Section
 
 Status = EventSeat.Status
@@ -258,7 +259,8 @@ def seats_block(
 def seats_unblock(*, event: Event, seat_ids: Sequence[int], actor: User, now: datetime | None = None) -> int:
     """Make blocked seats available again (staff); seats not blocked are left as they are.
 
-    Locks the event seats in pk order. Raises Invalid for unknown ids.
+    Locks the event seats in pk order. Raises Invalid for unknown ids. The seats made available
+    are offered to the event's waiting list under the same locks (``waitlist_seats_freed``).
     """
     now = now or timezone.now()
     ids = seat_ids_validate(seat_ids, max_count=settings.TICKETING_MAX_LAYOUT_SEATS)
@@ -273,5 +275,6 @@ def seats_unblock(*, event: Event, seat_ids: Sequence[int], actor: User, now: da
         audit_write(
             audit_rows(seats=blocked, to_status=Status.AVAILABLE, action="unblock", now=now, actor=actor)
         )
+        waitlist_seats_freed(seats=blocked, now=now)  # still locked: offered to the waiting list
         waiting_room_seats_changed(event=event)  # the sold-out hint, after commit
     return len(blocked)

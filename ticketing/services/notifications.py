@@ -29,10 +29,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from ticketing.locking import lock_batch_claim
-from ticketing.models import Booking, Notification, Payment, Ticket
+from ticketing.models import Booking, Hold, Notification, Payment, Ticket, WaitlistEntry
+from ticketing.models.payments import DESK_METHODS
 from ticketing.models.ticket_types import FULL
 from ticketing.selectors.ticket_types import ticket_type_names
-from ticketing.services.payments import DESK_METHODS
 from ticketing.services.tickets import ticket_qr_svg
 
 logger = logging.getLogger("ticketing.notifications")
@@ -205,10 +205,26 @@ def _event_email(booking: Booking, kind: str, tickets: list[dict]) -> tuple[str,
         return subject, render_to_string(f"ticketing/tickets/email_{kind}.txt", context)
 
 
-def _enqueue(kind: str, booking_ids: Iterable[int]) -> None:
+def _send_waitlist_offer(entry_id: int) -> None:
+    """The waiting-list offer: which seats are held for the buyer, until when, and where to book."""
+    entry = WaitlistEntry.objects.select_related("buyer", "event__hall__venue").filter(pk=entry_id).first()
+    hold = Hold.objects.filter(waitlist_entry_id=entry_id).prefetch_related("seats__seat__section").first()
+    if entry is None or hold is None or not entry.buyer.email:
+        return
+    seats = sorted(hold.seats.all(), key=lambda seat: seat.id)
+    url = settings.TICKETING_PUBLIC_URL.rstrip("/") + f"/#/events/{entry.event_id}"
+    context = {"entry": entry, "event": entry.event, "hold": hold, "seats": seats, "url": url}
+    with timezone.override(entry.event.hall.venue.zone):  # times as at the venue
+        body = render_to_string("ticketing/tickets/email_waitlist_offer.txt", context)
+    subject = f"Seats for {entry.event.name} are held for you"
+    EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [entry.buyer.email]).send()
+
+
+def _enqueue(kind: str, booking_ids: Iterable[int] = (), entry_ids: Iterable[int] = ()) -> None:
     now = timezone.now()
     rows = Notification.objects.bulk_create(
         [Notification(kind=kind, booking_id=booking_id, created_at=now) for booking_id in booking_ids]
+        + [Notification(kind=kind, waitlist_entry_id=entry_id, created_at=now) for entry_id in entry_ids]
     )
     _send_inline(rows)
 
@@ -221,6 +237,11 @@ def booking_confirmed_notify(*, booking_ids: Iterable[int]) -> None:
 def booking_cancelled_notify(*, booking_ids: Iterable[int]) -> None:
     """In the caller's transaction: owe each buyer the news that their booking was cancelled."""
     _enqueue(Notification.Kind.CANCELLED, booking_ids)
+
+
+def waitlist_offer_notify(*, entry_ids: Iterable[int]) -> None:
+    """In the offer's transaction: owe each waiting buyer the news that seats are held for them."""
+    _enqueue(Notification.Kind.WAITLIST_OFFER, entry_ids=entry_ids)
 
 
 def notifications_send(
@@ -259,9 +280,12 @@ def notifications_send(
         for row in batch:
             tried.add(row.id)
             try:
-                _send(row.booking_id, row.kind, row.ticket_id)
+                if row.waitlist_entry_id:
+                    _send_waitlist_offer(row.waitlist_entry_id)
+                else:
+                    _send(row.booking_id, row.kind, row.ticket_id)
             except Exception as error:  # any backend error: record it, retry later
-                logger.exception("could not send the %s email of booking %s", row.kind, row.booking_id)
+                logger.exception("could not send the %s email %s", row.kind, row.pk)
                 Notification.objects.filter(pk=row.pk).update(
                     attempts=row.attempts + 1, claimed_until=None, last_error=str(error)[:500]
                 )

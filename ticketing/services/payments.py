@@ -35,16 +35,13 @@ from accounts.models import User
 from config.errors import AccountDisabled, HoldExpired, Invalid, NotFound, PaymentInProgress, PaymentNotUsable
 from ticketing.locking import hold_read
 from ticketing.models import Booking, Hold, Payment
+from ticketing.models.payments import DESK_METHODS
 from ticketing.payments import PaymentDeclined, PaymentUnavailable, payment_gateway
 from ticketing.services.events import event_ensure_on_sale, season_ensure_on_sale
 
 logger = logging.getLogger("ticketing.payments")
 
 PStatus = Payment.Status
-
-#: Money taken at the box-office desk (services/box_office.py), the Payment's ``gateway``: no
-#: gateway charged it, so none refunds it; the desk hands it back and the refund is recorded.
-DESK_METHODS = ("cash", "card_present")
 
 #: A ``pending`` payment older than this is taken to belong to a crashed process: a new attempt
 #: re-sends its charge with the same idempotency key (the gateway answers the first outcome).

@@ -53,6 +53,7 @@ from ticketing.services.notifications import booking_cancelled_notify, booking_c
 from ticketing.services.payments import payment_link, payments_refund
 from ticketing.services.tickets import ticket_code_sign
 from ticketing.services.waiting_room import waiting_room_seats_changed
+from ticketing.services.waitlist import waitlist_seats_freed
 from venues.models import Hall, Seat
 
 Status = EventSeat.Status
@@ -506,6 +507,8 @@ def season_bookings_cancel_locked(
             )
         ]
     )
+    # the freed seats still locked: offered to each event's waiting list (services/waitlist.py)
+    waitlist_seats_freed(seats=freed, now=now)
     rules = dict(
         Season.objects.filter(id__in={b.season_id for b in bookings}).values_list("id", "refund_rule")
     )

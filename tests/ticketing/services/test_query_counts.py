@@ -25,9 +25,10 @@ HOLD_QUERIES = 9
 # insert tickets; update seats; update hold; insert audit; queue the confirmation email; release
 BOOK_QUERIES = 10
 # savepoint; lock seats; lock booking (+event); lock tickets (the check-in rule); update
-# booking; void tickets; update seats; insert audit; read the payments to refund (none here:
-# no UPDATE); queue the cancellation email; release
-CANCEL_QUERIES = 11
+# booking; void tickets; update seats; insert audit; is anyone on the event's waiting list
+# (nobody here: no offer); read the payments to refund (none here: no UPDATE); queue the
+# cancellation email; release
+CANCEL_QUERIES = 12
 
 
 @pytest.mark.parametrize("k", [1, 10])

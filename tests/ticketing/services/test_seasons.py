@@ -17,13 +17,14 @@ from config.errors import (
     SeatLimitExceeded,
     SeatsUnavailable,
 )
-from tests.factories import hall_with_layout, on_sale_event
+from tests.factories import UserFactory, hall_with_layout, on_sale_event
 from tests.ticketing.helpers import assert_inventory_clean, booked
-from ticketing.models import Booking, Event, EventSeat, Hold, Payment, Season, Ticket
+from ticketing.models import Booking, Event, EventSeat, Hold, Payment, Season, Ticket, WaitlistEntry
 from ticketing.selectors.invariants import inventory_violations
 from ticketing.services.bookings import booking_confirm, booking_create, bookings_cancel
 from ticketing.services.holds import holds_release, holds_release_expired
 from ticketing.services.seasons import season_create, season_hold_create, season_price_shares
+from ticketing.services.waitlist import waitlist_join
 from venues.models import Seat
 
 pytestmark = pytest.mark.django_db
@@ -310,9 +311,9 @@ SEASON_HOLD_QUERIES = 10
 # booking; insert tickets; update seats; update hold; insert audit; queue the email; release
 SEASON_BOOK_QUERIES = 11
 # savepoint; lock seats; lock bookings; lock tickets; the events' start times; update booking;
-# void tickets; free seats; insert audit; the refund rule; payments to refund (none: free here,
-# no UPDATE); queue the email; release
-SEASON_CANCEL_QUERIES = 13
+# void tickets; free seats; insert audit; is anyone on the events' waiting lists; the refund rule;
+# payments to refund (none: free here, no UPDATE); queue the email; release
+SEASON_CANCEL_QUERIES = 14
 
 
 @pytest.mark.parametrize("k", [1, 4])
@@ -366,3 +367,23 @@ def test_season_emails_list_each_events_tickets_and_the_refund(
     cancelled = mailoutbox[-1]
     assert cancelled.subject.startswith(f"Season booking {booking.id}")
     assert "200.00 will be refunded" in cancelled.body
+
+
+def test_cancelling_a_season_offers_its_freed_seats_to_each_events_waiting_list(buyer):
+    # given: a 2-event season in a 2-seat hall, both seats sold by one season booking (each event
+    # sold out), and a buyer waiting for one seat of the second event
+    season = make_season(events=2, hall=hall_with_layout(rows=2, seats=1))
+    hold = season_hold_create(buyer=buyer, season=season, seat_ids=hall_seats(season, 2))
+    booking = booking_confirm(buyer=buyer, hold_id=hold.id)
+    first, second = season_events(season)
+    waiting = UserFactory()
+    entry = waitlist_join(buyer=waiting, event=second, count=1)
+    # when: the season booking is cancelled (both events ahead)
+    bookings_cancel(booking_ids=[booking.pk], actor=buyer)
+    # then: in the same transaction, one freed seat of the second event is held for the waiting buyer
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.OFFERED
+    offer = Hold.objects.get(waitlist_entry=entry)
+    assert offer.buyer == waiting and offer.event == second and offer.seats.count() == 1
+    assert EventSeat.objects.filter(event=first, status=EventSeat.Status.AVAILABLE).count() == 2
+    assert_inventory_clean()

@@ -1,4 +1,5 @@
-"""release_expired_holds: record expired holds as expired, free their seats, purge old keys.
+"""release_expired_holds: record expired holds as expired, free their seats, purge old keys,
+offer seats still free to the waiting lists (``waitlists_offer_available``).
 
 Housekeeping only: an expired hold is already no hold for every reader and writer. One shot by
 default; ``--every SECONDS`` loops until Ctrl-C or SIGTERM (the compose sweeper service).
@@ -11,6 +12,7 @@ from __future__ import annotations
 from ticketing.management.periodic import PeriodicCommand
 from ticketing.services.holds import holds_release_expired
 from ticketing.services.idempotency import idempotency_keys_purge
+from ticketing.services.waitlist import waitlists_offer_available
 
 
 class Command(PeriodicCommand):
@@ -22,4 +24,6 @@ class Command(PeriodicCommand):
     def run_once(self, batch_size: int, *, looping: bool) -> None:
         holds = holds_release_expired(batch_size=batch_size)
         keys = idempotency_keys_purge()
-        self.stdout.write(f"Released {holds} expired holds; purged {keys} old idempotency keys.")
+        offers = waitlists_offer_available()
+        made = f" Made {offers} waiting-list offers of seats still free." if offers else ""
+        self.stdout.write(f"Released {holds} expired holds; purged {keys} old idempotency keys.{made}")

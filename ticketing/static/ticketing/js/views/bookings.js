@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { announce, categoryName, h, message, money, when } from "../ui.js";
+import { waitlistSummary } from "../waitlist.js";
 import { transferControl } from "./transfer.js";
 
 const CANCEL_ERRORS = {
@@ -192,6 +193,7 @@ export function bookingsView(root) {
         h("p", { class: "muted" }, "Your tickets, with the codes to show at the gate."),
       ),
     ),
+    waitlistSummary(),
     list,
     h("div", { class: "more" }, more),
   );

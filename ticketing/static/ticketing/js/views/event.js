@@ -11,6 +11,7 @@
 // holds then send the pass (Queue-Pass), and a pass refused sends the buyer back to the room.
 
 import { api, session } from "../api.js";
+import { WaitlistPanel } from "../waitlist.js";
 import { BowlOverview, availabilityText } from "../bowl.js";
 import { drawCart, holdPricing } from "../cart.js";
 import { SeatFinder } from "../finder.js";
@@ -108,6 +109,7 @@ export function eventView(root, { params }) {
   let list = null;
   let bowl = null;
   let finder = null;
+  let waitlist = null;
   const card = new SeatCard();
   cleanups.push(() => card.destroy());
   let destroyed = false;
@@ -123,6 +125,7 @@ export function eventView(root, { params }) {
   );
   const legend = h("ul", { class: "legend", "aria-label": "Seat legend" });
   const finderBox = h("section", { class: "finder", "aria-labelledby": "finder-title" });
+  const waitlistBox = h("section", { class: "waitlist panel", "aria-labelledby": "waitlist-title", hidden: true });
   const overview = h("div", { class: "bowl", hidden: true });
   const sectionTitle = h("h2", { class: "section-title", tabindex: "-1" });
   const sectionHint = h("p", { class: "muted section-hint" });
@@ -189,7 +192,7 @@ export function eventView(root, { params }) {
     ),
     cart,
   );
-  root.append(head, layout);
+  root.append(head, waitlistBox, layout);
 
   viewToggle.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-view]");
@@ -273,7 +276,10 @@ export function eventView(root, { params }) {
   function syncHolds(changed) {
     if (!session.loggedIn) return;
     const shown = new Set(state.holds.flatMap((hold) => hold.seats.map((s) => s.id)));
-    if (changed.some((seat) => seat.mine && !shown.has(seat.id))) loadHolds();
+    if (changed.some((seat) => seat.mine && !shown.has(seat.id))) {
+      loadHolds();
+      waitlist?.load(); // a hold the waiting list made for me, maybe
+    }
     for (const hold of [...state.holds]) {
       const seats = hold.seats.map((s) => inv.get(s.id)).filter(Boolean);
       if (seats.some((seat) => seat.mine)) continue;
@@ -347,6 +353,7 @@ export function eventView(root, { params }) {
 
   function renderFinder() {
     if (!finder) return;
+    renderWaitlist();
     finder.render({
       categories: categories(),
       accessibleLeft: inv.accessibleLeft,
@@ -355,6 +362,34 @@ export function eventView(root, { params }) {
       onSale: state.event.status === "on_sale",
       busy: state.busy,
       loggedIn: session.loggedIn,
+    });
+  }
+
+  /** The waiting list: offered to join when nothing is left; the buyer's entry for this event. */
+  function renderWaitlist() {
+    if (!waitlist) {
+      waitlist = new WaitlistPanel(waitlistBox, {
+        eventId,
+        signal: abort.signal,
+        onOffer: () => {
+          loadHolds(); // the offer's hold, in the basket
+          live.refresh(); // and its seats, mine on the map
+        },
+        showHeld: async (entry) => {
+          await loadHolds();
+          state.expanded = true;
+          renderCart(entry?.hold ? `book-${entry.hold}` : undefined);
+        },
+      });
+      cleanups.push(() => waitlist.destroy());
+    }
+    const left = Object.values(inv.left).reduce((n, seats) => n + seats, 0);
+    waitlist.render({
+      onSale: state.event.status === "on_sale",
+      soldOut: left === 0,
+      categories: categories(),
+      limit: seatLimit(),
+      timeZone: state.event.venue_time_zone,
     });
   }
 
@@ -1054,6 +1089,7 @@ export function eventView(root, { params }) {
       renderCart();
       live.reset();
     }
+    waitlist?.load(); // whose entries, now
   });
   cleanups.push(offSession);
 

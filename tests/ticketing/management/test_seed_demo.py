@@ -9,12 +9,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
-from ticketing.models import Event, EventPrice, EventSeat
+from ticketing.models import Event, EventPrice, EventSeat, Season, SeasonEvent, SeasonPrice
 from venues.models import Hall, Seat, Section, Venue
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [User, Venue, Hall, Section, Seat, Event, EventPrice, EventSeat]
+MODELS = [User, Venue, Hall, Section, Seat, Event, EventPrice, EventSeat, Season, SeasonEvent, SeasonPrice]
 
 
 def seed() -> str:
@@ -94,3 +94,12 @@ def test_the_readme_import_layout_examples_work_on_a_fresh_demo():
         hall = Hall.objects.get(pk=hall_id)
         assert f"for {hall} (hall {hall_id})" in out.getvalue()
         assert Seat.objects.filter(section__hall=hall).exists()
+
+
+def test_seed_demo_sells_a_season_of_the_three_home_matches():
+    seed()
+    season = Season.objects.get()
+    matches = Event.objects.filter(kind=Event.Kind.MATCH, hall=season.hall)
+    assert season.status == Season.Status.ON_SALE and matches.count() == 3
+    assert set(season.events.values_list("id", flat=True)) == set(matches.values_list("id", flat=True))
+    assert {p.category for p in season.prices.all()} == {"vip", "standard"}

@@ -1,5 +1,5 @@
-"""seed_demo: demo users, a stadium, a cinema with two halls, matches and shows on sale, and
-two empty halls to import a layout into.
+"""seed_demo: demo users, a stadium, a cinema with two halls, matches and shows on sale (with
+ticket types), a season ticket for the three matches, and two empty halls to import a layout into.
 
 Idempotent: everything is found by its name first and only created when missing, so running it
 twice leaves the same data. ``--large`` adds a 40,000-seat stadium event.
@@ -17,10 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from ticketing.models import Event
+from ticketing.models import Event, Season
 from ticketing.services.events import event_create
+from ticketing.services.seasons import season_create
 from venues.models import Hall, Venue
 from venues.services import layout_replace
+
+SEASON_NAME = "Lyon VB home season"
 
 USERS = [
     # username, password, is_staff
@@ -164,10 +167,21 @@ class Command(BaseCommand):
             {"code": "reduced", "name": "Reduced", "prices": {"vip": "12.50", "standard": "8.00"}},
             {"code": "child", "name": "Child", "prices": {"standard": "6.50"}, "max_per_booking": 4},
         ]
-        for days, (home, away) in enumerate(
-            [("Lyon VB", "Tours VB"), ("Lyon VB", "Montpellier HSC"), ("Lyon VB", "Paris Volley")], start=1
-        ):
+        matches = [
             self._event(stadium, days * 7, stadium_prices, stadium_types, home_team=home, away_team=away)
+            for days, (home, away) in enumerate(
+                [("Lyon VB", "Tours VB"), ("Lyon VB", "Montpellier HSC"), ("Lyon VB", "Paris Volley")],
+                start=1,
+            )
+        ]
+        # A season ticket for the three home matches: the same seat at each (DESIGN.md, "Season tickets").
+        if not Season.objects.filter(name=SEASON_NAME).exists():
+            season_create(
+                name=SEASON_NAME,
+                hall=stadium,
+                event_ids=[match.pk for match in matches],
+                prices={"vip": Decimal("200.00"), "standard": Decimal("90.00")},
+            )
         for days, (hall, title) in enumerate(
             [(screen1, "The Last Rally"), (screen1, "Midnight at the Opera"), (screen2, "Set Point")], start=1
         ):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -20,14 +20,14 @@ from config.errors import (
     PaymentNotUsable,
 )
 from ticketing.locking import lock_bookings, lock_for_booking
-from ticketing.models import Booking, EventSeat, Hold, Payment, Ticket
+from ticketing.models import Booking, EventSeat, Payment, Ticket
 from ticketing.services.checkin import (
     CHECKED_IN_VOID_ACTION,
     CHECKED_IN_VOID_REASON,
     bookings_ensure_cancellable,
 )
 from ticketing.services.events import event_ensure_on_sale
-from ticketing.services.inventory import audit_rows, audit_write, prefetched_set
+from ticketing.services.inventory import audit_rows, audit_write, prefetched_set, seats_book_write
 from ticketing.services.notifications import booking_cancelled_notify, booking_confirmed_notify
 from ticketing.services.payments import (
     payment_charge,
@@ -119,28 +119,7 @@ def booking_confirm(
             )
             for seat in seats
         )
-        with connection.cursor() as cursor:  # hand-written, as the hold's claim (DESIGN.md §8)
-            placeholders = ", ".join(["%s"] * len(seats))
-            cursor.execute(
-                f"UPDATE {EventSeat._meta.db_table} SET status = %s, hold_id = NULL, booking_id = %s"  # noqa: S608
-                f" WHERE id IN ({placeholders})",
-                [Status.BOOKED, booking.pk, *(seat.id for seat in seats)],
-            )
-            cursor.execute(
-                f"UPDATE {Hold._meta.db_table} SET status = %s WHERE id = %s",  # noqa: S608
-                [Hold.Status.BOOKED, hold.pk],
-            )
-        audit_write(
-            audit_rows(
-                seats=seats,
-                to_status=Status.BOOKED,
-                action="book",
-                now=now,
-                actor=buyer,
-                hold=hold,
-                booking=booking,
-            )
-        )
+        seats_book_write(seats=seats, hold=hold, booking=booking, actor=buyer, now=now)
         waitlist_offer_booked(hold=hold, now=now)  # a waiting-list offer: its entry is fulfilled
         if payment is not None:
             payment_link(payment=payment, booking=booking, now=now)

@@ -39,6 +39,7 @@ from ticketing.services.inventory import (
     raise_unknown_seats,
     seat_effective_status,
     seat_ids_validate,
+    seats_hold_write,
 )
 from ticketing.services.waitlist import waitlist_seats_freed
 
@@ -234,7 +235,6 @@ def hold_claim(
         waitlist_entry_id=waitlist_entry_id,
     )
     adapt = connection.ops.adapt_datetimefield_value
-    placeholders = ", ".join(["%s"] * len(seats))
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -256,27 +256,10 @@ def hold_claim(
             ],
         )
         hold.id = cursor.fetchone()[0]
-        cursor.execute(
-            f"UPDATE {EventSeat._meta.db_table} SET status = %s, hold_id = %s WHERE id IN ({placeholders})",  # noqa: S608
-            [Status.HELD, hold.id, *(seat.id for seat in seats)],
-        )
     hold._state.adding, hold._state.db = False, connection.alias
-    audit_write(
-        expiry_audit_rows(seats, now=now)
-        + audit_rows(
-            seats=seats,
-            from_status=Status.AVAILABLE,
-            to_status=Status.HELD,
-            action="hold",
-            now=now,
-            actor=buyer,
-            hold=hold,
-        )
-    )
     # What was written, attached: a caller renders the hold and its seats (section, row and
     # number) without reading them back.
-    for seat in seats:
-        seat.status, seat.hold = Status.HELD, hold
+    seats_hold_write(seats=seats, hold=hold, actor=buyer, now=now)
     hold.event = event
     prefetched_set(hold, "seats", seats)
     return hold

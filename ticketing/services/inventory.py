@@ -132,6 +132,59 @@ def expiry_audit_rows(seats: Iterable[EventSeat], *, now: datetime) -> list[Seat
     ]
 
 
+def seats_hold_write(*, seats: Sequence[EventSeat], hold: Hold, actor: User, now: datetime) -> None:
+    """The locked ``seats`` become ``held`` by ``hold`` (just inserted): one UPDATE, their audit
+    rows (an expired hold's seat taken over records its expiry first), and each seat's new state
+    attached, so a caller renders the hold without reading it back. Single-event and season holds."""
+    with connection.cursor() as cursor:  # hand-written, as the hold's INSERT (DESIGN.md §8)
+        cursor.execute(
+            f"UPDATE {EventSeat._meta.db_table} SET status = %s, hold_id = %s"  # noqa: S608
+            f" WHERE id IN ({', '.join(['%s'] * len(seats))})",
+            [Status.HELD, hold.id, *(seat.id for seat in seats)],
+        )
+    audit_write(
+        expiry_audit_rows(seats, now=now)
+        + audit_rows(
+            seats=seats,
+            from_status=Status.AVAILABLE,
+            to_status=Status.HELD,
+            action="hold",
+            now=now,
+            actor=actor,
+            hold=hold,
+        )
+    )
+    for seat in seats:
+        seat.status, seat.hold = Status.HELD, hold
+
+
+def seats_book_write(*, seats: Sequence[EventSeat], hold: Hold, booking, actor: User, now: datetime) -> None:
+    """The locked ``seats`` of ``hold`` become ``booked`` by ``booking`` (just inserted, with its
+    tickets) and the hold ``booked``: two UPDATEs and the audit rows. Single-event and season
+    bookings."""
+    with connection.cursor() as cursor:  # hand-written, as the hold's claim (DESIGN.md §8)
+        cursor.execute(
+            f"UPDATE {EventSeat._meta.db_table} SET status = %s, hold_id = NULL, booking_id = %s"  # noqa: S608
+            f" WHERE id IN ({', '.join(['%s'] * len(seats))})",
+            [Status.BOOKED, booking.pk, *(seat.id for seat in seats)],
+        )
+        cursor.execute(
+            f"UPDATE {Hold._meta.db_table} SET status = %s WHERE id = %s",  # noqa: S608
+            [Hold.Status.BOOKED, hold.pk],
+        )
+    audit_write(
+        audit_rows(
+            seats=seats,
+            to_status=Status.BOOKED,
+            action="book",
+            now=now,
+            actor=actor,
+            hold=hold,
+            booking=booking,
+        )
+    )
+
+
 AUDIT_BATCH = 2000
 
 

@@ -44,10 +44,11 @@ from ticketing.services.events import event_prices_validate, hall_categories, se
 from ticketing.services.inventory import (
     audit_rows,
     audit_write,
-    expiry_audit_rows,
     prefetched_set,
     seat_effective_status,
     seat_ids_validate,
+    seats_book_write,
+    seats_hold_write,
 )
 from ticketing.services.notifications import booking_cancelled_notify, booking_confirmed_notify
 from ticketing.services.payments import payment_link, payments_refund
@@ -362,26 +363,8 @@ def _season_hold_claim(
             ],
         )
         hold.id = cursor.fetchone()[0]
-        cursor.execute(
-            f"UPDATE {EventSeat._meta.db_table} SET status = %s, hold_id = %s"  # noqa: S608
-            f" WHERE id IN ({', '.join(['%s'] * len(seats))})",
-            [Status.HELD, hold.id, *(seat.id for seat in seats)],
-        )
     hold._state.adding, hold._state.db = False, connection.alias
-    audit_write(
-        expiry_audit_rows(seats, now=now)
-        + audit_rows(
-            seats=seats,
-            from_status=Status.AVAILABLE,
-            to_status=Status.HELD,
-            action="hold",
-            now=now,
-            actor=buyer,
-            hold=hold,
-        )
-    )
-    for seat in seats:
-        seat.status, seat.hold = Status.HELD, hold
+    seats_hold_write(seats=seats, hold=hold, actor=buyer, now=now)
     hold.event, hold.season = None, season
     prefetched_set(hold, "seats", seats)
     return hold
@@ -415,27 +398,7 @@ def season_booking_write(
         )
         for seat in seats
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {EventSeat._meta.db_table} SET status = %s, hold_id = NULL, booking_id = %s"  # noqa: S608
-            f" WHERE id IN ({', '.join(['%s'] * len(seats))})",
-            [Status.BOOKED, booking.pk, *(seat.id for seat in seats)],
-        )
-        cursor.execute(
-            f"UPDATE {Hold._meta.db_table} SET status = %s WHERE id = %s",  # noqa: S608
-            [Hold.Status.BOOKED, hold.pk],
-        )
-    audit_write(
-        audit_rows(
-            seats=seats,
-            to_status=Status.BOOKED,
-            action="book",
-            now=now,
-            actor=buyer,
-            hold=hold,
-            booking=booking,
-        )
-    )
+    seats_book_write(seats=seats, hold=hold, booking=booking, actor=buyer, now=now)
     if payment is not None:
         payment_link(payment=payment, booking=booking, now=now)
     booking_confirmed_notify(booking_ids=[booking.pk])

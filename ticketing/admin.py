@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from config.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, adopt, error_text, run_per_object
 from config.errors import ApiError, Invalid
 from ticketing import admin_box_office, admin_reports
+from ticketing.admin_prices import CategoryPriceFormSet
 from ticketing.models import (
     Booking,
     Event,
@@ -41,7 +42,6 @@ from ticketing.services.bookings import bookings_cancel
 from ticketing.services.events import (
     event_create,
     event_kind_validate,
-    event_prices_validate,
     event_set_status,
     event_update,
     hall_categories,
@@ -115,32 +115,9 @@ class EventAdminForm(forms.ModelForm):
         return data
 
 
-class EventPriceFormSet(BaseInlineFormSet):
-    """The prices are checked against the hall's categories before anything is saved."""
-
-    def prices(self) -> dict[str, Decimal]:
-        return {
-            form.cleaned_data["category"].strip(): form.cleaned_data["amount"]
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("category")
-            and form.cleaned_data.get("amount") is not None
-        }
-
-    def clean(self):
-        super().clean()
-        if any(self.errors) or not self.instance.hall_id:
-            return
-        try:
-            event_prices_validate(prices=self.prices(), categories=hall_categories(hall=self.instance.hall))
-        except Invalid as error:
-            raise forms.ValidationError(str(error.detail)) from error
-
-
 class EventPriceInline(admin.TabularInline):
     model = EventPrice
-    formset = EventPriceFormSet
+    formset = CategoryPriceFormSet
     fields = ("category", "amount")
     extra = 2
     can_delete = False
@@ -305,7 +282,7 @@ class EventAdmin(ServiceAdmin):
         prices: dict[str, Decimal] = {}
         types: dict = {}  # ticket_types, only when their inline changed
         for formset in formsets:
-            if isinstance(formset, EventPriceFormSet):
+            if isinstance(formset, CategoryPriceFormSet):
                 prices.update(formset.prices())
             if isinstance(formset, TicketTypeFormSet) and formset.has_changed():
                 types["ticket_types"] = formset.ticket_types()

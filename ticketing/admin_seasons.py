@@ -7,12 +7,10 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
-from django.forms.models import BaseInlineFormSet
 
 from config.admin import ServiceAdmin, adopt
-from config.errors import Invalid
+from ticketing.admin_prices import CategoryPriceFormSet
 from ticketing.models import Event, Season, SeasonPrice
-from ticketing.services.events import event_prices_validate, hall_categories
 from ticketing.services.seasons import season_create, season_update
 
 SEASON_FORM_FIELDS = ("name", "hall", "status", "refund_rule", "events")
@@ -45,31 +43,9 @@ class SeasonAdminForm(forms.ModelForm):
         return data
 
 
-class SeasonPriceFormSet(BaseInlineFormSet):
-    def prices(self) -> dict[str, Decimal]:
-        return {
-            form.cleaned_data["category"].strip(): form.cleaned_data["amount"]
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("category")
-            and form.cleaned_data.get("amount") is not None
-        }
-
-    def clean(self):
-        super().clean()
-        hall = getattr(self.instance, "hall", None) if self.instance.hall_id else None
-        if any(self.errors) or hall is None:
-            return
-        try:
-            event_prices_validate(prices=self.prices(), categories=hall_categories(hall=hall))
-        except Invalid as error:
-            raise forms.ValidationError(str(error.detail)) from error
-
-
 class SeasonPriceInline(admin.TabularInline):
     model = SeasonPrice
-    formset = SeasonPriceFormSet
+    formset = CategoryPriceFormSet
     fields = ("category", "amount")
     extra = 2
 
@@ -102,7 +78,7 @@ class SeasonAdmin(ServiceAdmin):
     def save_related(self, request, form, formsets, change):
         prices: dict[str, Decimal] = {}
         for formset in formsets:
-            if isinstance(formset, SeasonPriceFormSet):
+            if isinstance(formset, CategoryPriceFormSet):
                 prices.update(formset.prices())
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         data = form.cleaned_data

@@ -42,7 +42,7 @@ def test_a_login_holds_in_new_and_open_tabs_and_a_logout_ends_it_in_all(open_pag
     shots(new_tab, "new-tab-my-bookings")
     # ...and the tab that was already open knows it too (the storage event), at once
     already_open.locator("#account").get_by_role("button", name="Log out").wait_for()
-    already_open.get_by_role("link", name="My bookings").click()
+    already_open.get_by_role("link", name="Bookings", exact=True).click()
     bookings_shown(already_open)
 
     # when: the buyer logs out in the new tab

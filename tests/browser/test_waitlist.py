@@ -38,7 +38,7 @@ def test_phone_join_the_waiting_list_get_an_offer_and_book_it(open_page, shots, 
     assert WaitlistEntry.objects.get(buyer__username="wanda").status == "waiting"
     shots(page, "phone-waiting")
     # ...and on My bookings too
-    page.get_by_role("link", name="My bookings").click()
+    page.get_by_role("link", name="Bookings", exact=True).click()
     page.locator("section.waitlist").get_by_text("number 1 in line for 2 seats").wait_for()
     page.go_back()
     page.wait_for_selector("html[data-seatmap=ready]")

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import DecimalField, F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from accounts.models import User
@@ -443,7 +445,8 @@ def season_bookings_cancel_locked(
     future = {seat.id: seat for seat in locked.seats if events[seat.event_id].starts_at > now}
     if not future:
         raise CancellationClosed()
-    voided = [ticket for ticket in locked.tickets if ticket.event_seat_id in future]
+    # the active tickets only: a transferred one was replaced by its new owner's, which is voided
+    voided = [t for t in locked.tickets if t.event_seat_id in future and t.status == Ticket.Status.ACTIVE]
     checked_in = bookings_ensure_cancellable(tickets=voided, actor=actor, void_checked_in=void_checked_in)
     by_id = {booking.id: booking for booking in bookings}
     ids = list(by_id)
@@ -480,9 +483,11 @@ def season_bookings_cancel_locked(
         amount = season_refund_amount(
             rule=rules[booking.season_id], tickets=[t for t in voided if t.booking_id == booking.id]
         )
-        if amount > 0 and Payment.objects.filter(booking_id=booking.id, status=Payment.Status.CHARGED).update(
-            status=Payment.Status.REFUNDING, refund_amount=amount, updated_at=now
-        ):
+        charged = Payment.objects.filter(booking_id=booking.id, status=Payment.Status.CHARGED)
+        # never more than was charged (a backstop: the shares of the voided tickets sum to less)
+        refund = Least(F("amount"), Value(amount, output_field=DecimalField()))
+        refunding = {"status": Payment.Status.REFUNDING, "refund_amount": refund, "updated_at": now}
+        if amount > 0 and charged.update(**refunding):
             due += list(Payment.objects.filter(booking_id=booking.id).values_list("id", flat=True))
     if due:
         transaction.on_commit(lambda: payments_refund(payment_ids=due))

@@ -24,6 +24,7 @@ from ticketing.selectors.invariants import inventory_violations
 from ticketing.services.bookings import booking_confirm, booking_create, bookings_cancel
 from ticketing.services.holds import holds_release, holds_release_expired
 from ticketing.services.seasons import season_create, season_hold_create, season_price_shares
+from ticketing.services.transfers import ticket_transfer
 from ticketing.services.waitlist import waitlist_join
 from venues.models import Seat
 
@@ -386,4 +387,26 @@ def test_cancelling_a_season_offers_its_freed_seats_to_each_events_waiting_list(
     offer = Hold.objects.get(waitlist_entry=entry)
     assert offer.buyer == waiting and offer.event == second and offer.seats.count() == 1
     assert EventSeat.objects.filter(event=first, status=EventSeat.Status.AVAILABLE).count() == 2
+    assert_inventory_clean()
+
+
+def test_cancelling_a_season_with_a_transferred_ticket_voids_its_new_owners_and_refunds_each_seat_once(
+    buyer, fake_gateway, django_capture_on_commit_callbacks
+):
+    # given: a 3-event season booking of 2 vip seats (6 tickets of 100.00), one ticket transferred
+    season = make_season()
+    booking = _season_booking(buyer, season)
+    given = booking.tickets.order_by("id").first()
+    friend = UserFactory()
+    new = ticket_transfer(ticket_id=given.pk, actor=buyer, to=friend.username)
+    # when: the buyer cancels the season before it starts
+    with django_capture_on_commit_callbacks(execute=True):
+        bookings_cancel(booking_ids=[booking.id], actor=buyer)
+    # then: the transferred ticket stays transferred, its successor is void, and the refund is
+    # the season price of the two seats, once (not the transferred ticket's price again)
+    given.refresh_from_db()
+    new.refresh_from_db()
+    assert (given.status, new.status) == (Ticket.Status.TRANSFERRED, Ticket.Status.VOID)
+    payment = Payment.objects.get(booking=booking)
+    assert payment.refund_amount == Decimal("600.00") == payment.amount
     assert_inventory_clean()

@@ -64,7 +64,8 @@ class ErrorSerializer(serializers.Serializer):
 DESCRIPTIONS = {
     400: "`invalid`: malformed body, wrong types, unknown fields, absurd values.",
     401: "`not_authenticated` or `token_not_valid`.",
-    403: "`permission_denied`; on a hold, `queue_pass_required` or `queue_pass_invalid`.",
+    403: "`permission_denied`; on a hold or a waiting-list join, `queue_pass_required` or"
+    " `queue_pass_invalid`.",
     404: "`not_found` (also another buyer's hold or booking).",
     409: "A domain conflict: `seats_unavailable`, `event_not_on_sale`, `hold_expired`, ...",
     413: "`payload_too_large`: the body is over the request size limit.",
@@ -87,7 +88,7 @@ CONFLICTS = {
 # Operations whose body names another resource that may not exist (404).
 BODY_LOOKUPS = {("BookingViewSet", "create")}  # hold_id
 # Operations a waiting room gates (403 queue_pass_required / queue_pass_invalid).
-QUEUE_GATED = {("EventViewSet", "holds")}
+QUEUE_GATED = {("EventViewSet", "holds"), ("EventWaitlistView", "post")}
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 

@@ -11,9 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.serializers import StrictInputSerializer
+from ticketing.api.events import QUEUE_PASS
 from ticketing.models import Event, Hold, WaitlistEntry
 from ticketing.selectors.events import event_public_get
 from ticketing.selectors.waitlist import waitlist_entries_of
+from ticketing.services.waiting_room import queue_pass_check
 from ticketing.services.waitlist import MAX_COUNT, waitlist_join, waitlist_leave
 
 
@@ -96,11 +98,19 @@ class EventWaitlistView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=WaitlistJoinSerializer, responses={201: WaitlistEntrySerializer})
+    @extend_schema(
+        request=WaitlistJoinSerializer, responses={201: WaitlistEntrySerializer}, parameters=[QUEUE_PASS]
+    )
     def post(self, request, pk: int):
+        event = event_public_get(pk)
+        # an event with a waiting room: only buyers it admitted join its waiting list, as only
+        # they hold seats (the line is the one way in, whichever way seats are taken)
+        queue_pass_check(
+            event=event, buyer_id=request.user.pk, value=request.headers.get("Queue-Pass"), now=timezone.now()
+        )
         data = WaitlistJoinSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = waitlist_join(buyer=request.user, event=event_public_get(pk), **data.validated_data)
+        entry = waitlist_join(buyer=request.user, event=event, **data.validated_data)
         return Response(WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 

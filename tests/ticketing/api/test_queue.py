@@ -232,3 +232,21 @@ def test_the_metrics_show_the_line(room, buyer_client, client):
     assert f'ticketing_queue_in_line{{event="{room.pk}"}} 1.0' in text
     assert f'ticketing_queue_waiting{{event="{room.pk}"}} 0.0' in text
     assert f'ticketing_queue_admissions_total{{event="{room.pk}"}}' in text
+
+
+def test_joining_the_waiting_list_needs_the_pass_too(room, buyer, other_buyer):
+    # given: two admitted buyers (at the highest rate, both at once); the room's event sold out
+    # (its seats held by one of them)
+    Event.objects.filter(pk=room.pk).update(waiting_room_admit_per_minute=Event.ADMIT_PER_MINUTE_MAX)
+    other, client = client_for(other_buyer), client_for(buyer)
+    theirs, mine = admitted(other, room)["pass"], admitted(client, room)["pass"]
+    every = {"seat_ids": seat_ids(room)}
+    assert other.post(holds_url(room), every, format="json", HTTP_QUEUE_PASS=theirs).status_code == 201
+    url = f"/api/v1/events/{room.pk}/waitlist/"
+    # then: without a pass, or with another buyer's, nobody joins its waiting list
+    assert_error(client.post(url, {"count": 1}, format="json"), 403, "queue_pass_required")
+    response = client.post(url, {"count": 1}, format="json", HTTP_QUEUE_PASS=theirs)
+    assert_error(response, 403, "queue_pass_invalid")
+    # with their own pass, they do
+    response = client.post(url, {"count": 1}, format="json", HTTP_QUEUE_PASS=mine)
+    assert response.status_code == 201, response.json()

@@ -6,6 +6,7 @@
 
 import { api, session } from "./api.js";
 import { announce, categoryName, h, message, money, plural } from "./ui.js";
+import { queueHeaders } from "./views/queue.js";
 
 const POLL_MS = 10000;
 const MAX_COUNT = 10;
@@ -105,6 +106,7 @@ export class WaitlistPanel {
       this.entry = await api(`/events/${this.hooks.eventId}/waitlist/`, {
         method: "POST",
         body,
+        headers: queueHeaders(this.hooks.eventId), // an event with a waiting room: its pass
         signal: this.hooks.signal,
       });
       announce(`You are on the waiting list, number ${this.entry.position}.`);
@@ -114,7 +116,9 @@ export class WaitlistPanel {
       this.error =
         error.code === "event_not_sold_out"
           ? "Seats like these are on sale again: pick them on the map or use Best available."
-          : error.message;
+          : error.code === "queue_pass_required" || error.code === "queue_pass_invalid"
+            ? "Your place from the waiting room has run out: reload the page to join its line again."
+            : error.message;
     } finally {
       this.busy = false;
     }

@@ -4,10 +4,16 @@ Kept out of ticketing/admin.py, which only wires it in: ``box_office_urls`` (the
 the sale page of an event) and ``box_office_link`` (a read-only field of the event page). The
 sale itself is one service call, ``box_office_sell`` (services/box_office.py): the same holds,
 bookings and locks as the API, whole or nothing. Staff need the permission to change bookings
-(as the admin's cancel and void actions do).
+(as the admin's cancel and void actions do). An event with ticket types beyond ``full`` shows one
+count per type ("How many Reduced tickets"): the first chosen seats, in id order, get the first
+type, and so on; the rest are ``full``. The types' checks (a price for the seat's category, the
+limit per booking) are ``booking_price``'s, in the sale: a refusal is a message, nothing sold.
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,14 +26,17 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from config.errors import ApiError
+from config.errors import ApiError, Invalid
 from ticketing.models import Event, EventPrice, EventSeat, Hold
+from ticketing.selectors.ticket_types import ticket_type_names, ticket_types_of
 from ticketing.services.box_office import box_office_sell
 from ticketing.services.notifications import ticket_page_url
 
 SEATS_SHOWN = 500  # at most this many checkboxes at once: one section of a stadium at a time
 
 METHODS = [("cash", "Cash"), ("card_present", "Card (terminal at the desk)")]
+TYPE_FIELD = "type_"  # the count of a ticket type: type_<code>
+MAX_COUNT = 1000  # a count's bound in the form; the sale's own checks bound it further
 
 
 class SaleForm(forms.Form):
@@ -47,9 +56,29 @@ class SaleForm(forms.Form):
     )
     method = forms.ChoiceField(choices=METHODS, widget=forms.RadioSelect, initial="cash", label="Paid by")
 
-    def __init__(self, *args, seat_choices: list[tuple[str, str]], **kwargs):
+    def __init__(
+        self, *args, seat_choices: list[tuple[str, str]], ticket_types: list[dict[str, Any]], **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.fields["seats"].choices = seat_choices
+        self.ticket_types = ticket_types  # the event's types on offer, ``full`` left out
+        for ticket_type in ticket_types:
+            prices = ", ".join(
+                f"{category} {price}" for category, price in sorted(ticket_type["prices"].items())
+            )
+            limit = ticket_type["max_per_booking"]
+            self.fields[TYPE_FIELD + ticket_type["code"]] = forms.IntegerField(
+                required=False,
+                min_value=0,
+                max_value=MAX_COUNT,
+                initial=0,
+                label=f"How many {ticket_type['name']} tickets",
+                help_text=f"{prices or 'no category'}"
+                + (f"; at most {limit} per booking" if limit is not None else ""),
+            )
+
+    def ticket_type_fields(self) -> list[forms.BoundField]:
+        return [self[TYPE_FIELD + ticket_type["code"]] for ticket_type in self.ticket_types]
 
     def clean_seat_ids(self) -> list[int]:
         text = self.cleaned_data["seat_ids"].replace(",", " ").split()
@@ -64,6 +93,24 @@ class SaleForm(forms.Form):
         if not ids and not self.errors:
             raise forms.ValidationError("Pick at least one seat.")
         data["all_seat_ids"] = ids
+        offered = {TYPE_FIELD + ticket_type["code"] for ticket_type in self.ticket_types}
+        for key in self.data:  # a type retired since the page was drawn: not sold as full instead
+            if key.startswith(TYPE_FIELD) and key not in offered and self.data[key] not in ("", "0"):
+                raise forms.ValidationError(
+                    f"The ticket type {key.removeprefix(TYPE_FIELD)} is no longer offered: reload the page."
+                )
+        counts = [(t["code"], data.get(TYPE_FIELD + t["code"]) or 0) for t in self.ticket_types]
+        if sum(count for _, count in counts) > len(ids):
+            raise forms.ValidationError(
+                f"{sum(count for _, count in counts)} tickets of a type for {len(ids)} seats:"
+                " at most one type a seat."
+            )
+        # the first seats, in id order, get the first type, and so on; the rest are full
+        picked, seats = {}, iter(ids)
+        for code, count in counts:
+            for _ in range(count):
+                picked[next(seats)] = code
+        data["ticket_types"] = picked
         return data
 
 
@@ -86,6 +133,25 @@ def _available_seats(event: Event, *, section_id: int | None) -> list[tuple[str,
         )
         for seat in seats[:SEATS_SHOWN]
     ]
+
+
+def _offered_types(event: Event) -> list[dict[str, Any]]:
+    """The event's ticket types on offer beyond ``full``, in their order."""
+    return ticket_types_of(event=event)[1:]
+
+
+def _refusal(error: ApiError) -> str:
+    """The admin message of a refused sale: its detail, and per seat what a ticket type lacks."""
+    problems = error.extra.get("fields", {}).get("ticket_types") if isinstance(error, Invalid) else None
+    if not isinstance(problems, dict):
+        return f"Nothing was sold: {error.detail}"
+    ids = [int(seat_id) for seat_id in problems if seat_id.isdigit()]
+    places = {
+        str(seat.pk): f"{seat.seat.section.name} row {seat.seat.row_label} seat {seat.seat.number}"
+        for seat in EventSeat.objects.filter(pk__in=ids).select_related("seat__section")
+    }
+    lines = [f"{places.get(seat_id, seat_id)}: {' '.join(texts)}" for seat_id, texts in problems.items()]
+    return f"Nothing was sold: {error.detail} " + "; ".join(lines)
 
 
 def _pk(value: str | None) -> int | None:
@@ -112,8 +178,9 @@ def box_office_view(
     sections = list(event.hall.sections.order_by("position", "id").values("id", "name"))
     section_id = _pk(request.GET.get("section"))
     choices = _available_seats(event, section_id=section_id)
-    form = SaleForm(request.POST or None, seat_choices=choices)
-    booking = None
+    offered = _offered_types(event)
+    form = SaleForm(request.POST or None, seat_choices=choices, ticket_types=offered)
+    booking, names = None, {}
     if request.method == "POST" and form.is_valid():
         try:
             booking = box_office_sell(
@@ -122,16 +189,23 @@ def box_office_view(
                 seat_ids=form.cleaned_data["all_seat_ids"],
                 method=form.cleaned_data["method"],
                 email=form.cleaned_data["email"],
+                ticket_types=form.cleaned_data["ticket_types"],
             )
-        except ApiError as error:  # seats taken meanwhile, off sale, over the limit...: nothing sold
-            model_admin.message_user(request, f"Nothing was sold: {error.detail}", messages.ERROR)
+        except ApiError as error:  # seats taken meanwhile, off sale, over a limit...: nothing sold
+            model_admin.message_user(request, _refusal(error), messages.ERROR)
         else:
+            names = ticket_type_names(event_id=event.pk)  # full and the event's types, retired too
+            kinds = Counter(
+                names.get(ticket.ticket_type, ticket.ticket_type) for ticket in booking.tickets.all()
+            )
             model_admin.message_user(
                 request,
-                f"Sold: booking {booking.pk}, {len(booking.tickets.all())} tickets.",
+                f"Sold: booking {booking.pk}, {len(booking.tickets.all())} tickets"
+                f" ({', '.join(f'{count} {name}' for name, count in kinds.items())}),"
+                f" total {booking.total}.",
                 messages.SUCCESS,
             )
-            form = SaleForm(seat_choices=_available_seats(event, section_id=section_id))
+            form = SaleForm(seat_choices=_available_seats(event, section_id=section_id), ticket_types=offered)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"Box office: {event}",
@@ -143,7 +217,12 @@ def box_office_view(
         "seats_shown": SEATS_SHOWN,
         "booking": booking,
         "tickets": [
-            {"ticket": ticket, "url": ticket_page_url(ticket.code)} for ticket in booking.tickets.all()
+            {
+                "ticket": ticket,
+                "type_name": names.get(ticket.ticket_type, ticket.ticket_type),
+                "url": ticket_page_url(ticket.code),
+            }
+            for ticket in booking.tickets.all()
         ]
         if booking
         else [],

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import Invalid, NotPermitted, SeatsUnavailable
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import StaffFactory, UserFactory, on_sale_event
 from tests.ticketing.helpers import assert_inventory_clean, held, seat_ids
-from ticketing.models import Booking, Hold, Payment, SeatAudit
+from ticketing.models import Booking, Hold, Payment, SeatAudit, TicketType
 from ticketing.selectors.reports import event_sales_report
 from ticketing.services.bookings import bookings_cancel
 from ticketing.services.box_office import box_office_sell
@@ -212,3 +212,146 @@ def test_an_email_longer_than_an_account_allows_is_refused_by_the_form(desk, eve
     response = desk.post(page(event), {"seats": [seat], "email": long, "method": "cash"})
     assert response.status_code == 200 and "email" in response.context["form"].errors
     assert not Booking.objects.exists()
+
+
+# --- ticket types at the desk ------------------------------------------------------------------
+
+TYPES = [
+    {"code": "reduced", "name": "Reduced", "prices": {"vip": "50.00", "standard": "20.00"}},
+    {"code": "child", "name": "Child", "prices": {"standard": "10.00"}, "max_per_booking": 2},
+]
+
+
+@pytest.fixture
+def typed_event(db):
+    """Row A vip (80.00 full), row B standard (35.00 full); reduced on both, child on standard."""
+    return on_sale_event(ticket_types=TYPES)
+
+
+def test_the_form_asks_how_many_of_each_type_only_when_the_event_has_types(desk, event, typed_event):
+    body = desk.get(page(typed_event)).content.decode()
+    assert "How many Reduced tickets" in body and "How many Child tickets" in body
+    assert "at most 2 per booking" in body
+    assert 'aria-describedby="id_type_child_helptext"' in body and 'id="id_type_child_helptext"' in body
+    assert "How many" not in desk.get(page(event)).content.decode()
+
+
+def test_a_desk_sale_with_a_reduced_and_a_child_ticket_charges_the_total_at_those_types(
+    desk, clerk, typed_event
+):
+    # given: a vip seat and two standard seats; in id order the vip seat comes first
+    vip, standard = seat_ids(typed_event, 1), seat_ids(typed_event, 2, offset=5)
+    # when: one reduced, one child, the rest full
+    response = desk.post(
+        page(typed_event),
+        {"seats": [str(i) for i in vip + standard], "type_reduced": "1", "type_child": "1", "method": "cash"},
+    )
+    # then: reduced on the vip seat (50.00), child on the first standard (10.00), full on the other
+    assert response.status_code == 200
+    booking = Booking.objects.get(event=typed_event)
+    tickets = {t.event_seat_id: (t.ticket_type, t.price) for t in booking.tickets.all()}
+    assert tickets == {
+        vip[0]: ("reduced", Decimal("50.00")),
+        standard[0]: ("child", Decimal("10.00")),
+        standard[1]: ("full", Decimal("35.00")),
+    }
+    assert booking.total == Decimal("95.00")
+    payment = Payment.objects.get(booking=booking)
+    assert (payment.amount, payment.gateway, payment.status, payment.taken_by) == (
+        Decimal("95.00"),
+        "cash",
+        "charged",
+        clerk,
+    )
+    shown = [(item["type_name"], item["ticket"].price) for item in response.context["tickets"]]
+    assert sorted(shown) == [
+        ("Child", Decimal("10.00")),
+        ("Full price", Decimal("35.00")),
+        ("Reduced", Decimal("50.00")),
+    ]
+    body = response.content.decode()
+    assert "<th>Type</th>" in body and "Reduced" in body and "Child" in body
+    assert any("total 95.00" in text for text in messages_of(response))
+    assert_inventory_clean()
+
+
+def test_a_type_over_its_limit_is_a_message_and_nothing_is_sold(desk, typed_event):
+    users_before = User.objects.count()
+    response = desk.post(
+        page(typed_event),
+        {
+            "seats": [str(i) for i in seat_ids(typed_event, 3, offset=5)],
+            "type_child": "3",
+            "email": "new-walkin@example.com",
+            "method": "cash",
+        },
+    )
+    assert response.status_code == 200
+    assert any(
+        text.startswith("Nothing was sold") and "At most 2 tickets of type child" in text
+        for text in messages_of(response)
+    )
+    assert not Hold.objects.exists() and not Booking.objects.exists() and not Payment.objects.exists()
+    assert User.objects.count() == users_before  # no walk-in account either
+    assert not SeatAudit.objects.exists()
+    assert_inventory_clean()
+
+
+def test_a_type_not_sold_for_a_seat_category_names_the_seat_and_nothing_is_sold(desk, typed_event):
+    vip = seat_ids(typed_event, 1)  # child has no vip price
+    response = desk.post(page(typed_event), {"seats": [str(vip[0])], "type_child": "1", "method": "cash"})
+    [text] = messages_of(response)
+    assert text.startswith("Nothing was sold") and "row A seat 1: Child is not sold for vip seats." in text
+    assert not Hold.objects.exists() and not Booking.objects.exists() and not Payment.objects.exists()
+
+
+def test_more_typed_tickets_than_seats_is_refused_by_the_form(desk, typed_event):
+    response = desk.post(
+        page(typed_event),
+        {"seats": [str(seat_ids(typed_event, 1, offset=5)[0])], "type_reduced": "1", "type_child": "1"},
+    )
+    assert "2 tickets of a type for 1 seats" in str(response.context["form"].non_field_errors())
+    response = desk.post(page(typed_event), {"seat_ids": "1", "type_reduced": "-1", "method": "cash"})
+    assert "type_reduced" in response.context["form"].errors
+    assert not Hold.objects.exists() and not Booking.objects.exists()
+
+
+def test_a_type_retired_since_the_page_was_drawn_is_refused_not_sold_at_full(desk, typed_event):
+    TicketType.objects.filter(event=typed_event, code="child").update(active=False)
+    seat = str(seat_ids(typed_event, 1, offset=5)[0])
+    response = desk.post(page(typed_event), {"seats": [seat], "type_child": "1", "method": "cash"})
+    assert "child is no longer offered" in str(response.context["form"].non_field_errors())
+    assert not Booking.objects.exists()
+
+
+def test_no_counts_on_a_typed_event_sells_full_tickets(desk, typed_event):
+    ids = seat_ids(typed_event, 2, offset=5)
+    desk.post(
+        page(typed_event), {"seats": [str(i) for i in ids], "type_reduced": "0", "method": "card_present"}
+    )
+    booking = Booking.objects.get(event=typed_event)
+    assert {t.ticket_type for t in booking.tickets.all()} == {"full"} and booking.total == Decimal("70.00")
+    assert Payment.objects.get(booking=booking).amount == Decimal("70.00")
+
+
+def test_the_service_prices_the_types_and_refuses_a_seat_not_sold(typed_event, clerk):
+    ids = seat_ids(typed_event, 2, offset=5)
+    with pytest.raises(Invalid) as error:  # a seat of the event, not of this sale
+        box_office_sell(
+            staff=clerk,
+            event=typed_event,
+            seat_ids=ids[:1],
+            method="cash",
+            ticket_types={ids[0]: "child", ids[1]: "child"},
+        )
+    assert list(error.value.extra["fields"]["ticket_types"]) == [str(ids[1])]
+    assert not Hold.objects.exists() and not Payment.objects.exists()
+    booking = box_office_sell(
+        staff=clerk, event=typed_event, seat_ids=ids, method="card_present", ticket_types={ids[1]: "child"}
+    )
+    assert {t.event_seat_id: t.ticket_type for t in booking.tickets.all()} == {
+        ids[0]: "full",
+        ids[1]: "child",
+    }
+    assert booking.total == Payment.objects.get(booking=booking).amount == Decimal("45.00")
+    assert_inventory_clean()

@@ -263,6 +263,24 @@ def test_box_office_sell(sale):
     assert_protocol(locks, [USER, SEAT, SEAT, HOLD, PAYMENT])
 
 
+def test_box_office_sell_with_ticket_types_takes_the_same_locks(db):
+    # the types' pricing (booking_price) reads the hold just made without locking anything
+    types = [{"code": "reduced", "name": "Reduced", "prices": {"vip": "50.00", "standard": "20.00"}}]
+    event = on_sale_event(hall=hall_with_layout(sections=1, rows=2, seats=5), ticket_types=types)
+    seats = list(EventSeat.objects.filter(event=event).order_by("id").values_list("id", flat=True))
+    clerk = StaffFactory()
+    locks = locks_taken(
+        lambda: box_office_sell(
+            staff=clerk,
+            event=event,
+            seat_ids=seats[:2],
+            method="cash",
+            ticket_types={seats[0]: "reduced"},
+        )
+    )
+    assert_protocol(locks, [USER, SEAT, SEAT, HOLD, PAYMENT])
+
+
 def test_the_capture_sees_a_plain_write_as_a_lock(sale):
     # a control for the harness itself: a plain UPDATE outside the services is seen as a lock
     event, seats = sale

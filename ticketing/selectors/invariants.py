@@ -86,7 +86,7 @@ TABLES = {
 class Rule:
     name: str
     sql: str  # {es}, {h}... are table names, {live} is LIVE; {event} filters on the event id column given
-    event_column: str
+    event_column: str  # may be {b_event} / {h_event} (SEASON_EVENT): a season's row under its events
     describe: Callable[[dict[str, Any]], str]  # the row (its columns by name) of one violation
 
 
@@ -120,6 +120,10 @@ OF_SEAT_EVENT = """(({x}.event_id IS NOT NULL AND {x}.event_id = es.event_id)
 #: had started when it was cancelled (that part of the season was had: its ticket stays active).
 BOOKING_HOLDS_SEAT = """(b.status = %(confirmed)s OR (b.season_id IS NOT NULL AND b.status = %(cancelled)s
     AND (SELECT e2.starts_at FROM {e} e2 WHERE e2.id = es.event_id) <= b.cancelled_at))"""
+
+#: A hold ``h`` (a booking ``b``) is of event ``e``: its own, or a season's of which ``e`` is one.
+OF_EVENT = """{x}.event_id = e.id OR ({x}.event_id IS NULL AND EXISTS (SELECT 1 FROM {se} se
+        WHERE se.season_id = {x}.season_id AND se.event_id = e.id))"""
 
 #: The checker's own statement of the expiry rule, for a hold row ``h``.
 LIVE = "h.status = %(hold_active)s AND h.expires_at > %(now)s"
@@ -208,11 +212,11 @@ RULES = [
     ),
     Rule(
         "booking_without_tickets",
-        """SELECT b.event_id AS event_id, b.id AS booking FROM {b} b
+        """SELECT {b_event} AS event_id, b.id AS booking FROM {b} b
             WHERE b.status = %(confirmed)s {event}
               AND NOT EXISTS (SELECT 1 FROM {t} t
                                WHERE t.booking_id = b.id AND t.status = %(ticket_active)s)""",
-        "b.event_id",
+        "{b_event}",
         lambda r: f"confirmed booking {r['booking']} has no active ticket",
     ),
     Rule(
@@ -220,15 +224,15 @@ RULES = [
         # at the gate is voided only by staff on purpose, and that void is in the audit trail
         # (the action CHECKED_IN_VOID_ACTION).
         "cancelled_checked_in",
-        """SELECT b.event_id AS event_id, t.id AS ticket, b.id AS booking, t.event_seat_id AS seat,
-                  t.checked_in_at AS checked_in_at
-             FROM {t} t JOIN {b} b ON b.id = t.booking_id
+        """SELECT COALESCE(b.event_id, es.event_id) AS event_id, t.id AS ticket, b.id AS booking,
+                  t.event_seat_id AS seat, t.checked_in_at AS checked_in_at
+             FROM {t} t JOIN {b} b ON b.id = t.booking_id JOIN {es} es ON es.id = t.event_seat_id
             WHERE b.status = %(cancelled)s AND t.checked_in_at IS NOT NULL {event}
               AND NOT (b.season_id IS NOT NULL AND t.status = %(ticket_active)s)
               AND NOT EXISTS (SELECT 1 FROM {a} a
                                WHERE a.booking_id = b.id AND a.event_seat_id = t.event_seat_id
                                  AND a.action = %(void_checked_in)s)""",
-        "b.event_id",
+        "COALESCE(b.event_id, es.event_id)",  # a season's ticket: the event of its seat
         lambda r: (
             f"ticket {r['ticket']} of cancelled booking {r['booking']} (seat {r['seat']}) was checked"
             f" in at {r['checked_in_at']}, and no staff void of it is in the audit trail"
@@ -262,14 +266,14 @@ RULES = [
     ),
     Rule(
         "hold_seat_count",
-        """SELECT h.event_id AS event_id, h.id AS hold, h.seat_count AS seat_count,
+        """SELECT {h_event} AS event_id, h.id AS hold, h.seat_count AS seat_count,
                   COUNT(es.id) AS held, h.expires_at AS expires_at
              FROM {h} h LEFT JOIN {es} es ON es.hold_id = h.id AND es.status = %(held)s
             WHERE h.status = %(hold_active)s {event}
-            GROUP BY h.event_id, h.id, h.status, h.seat_count, h.expires_at
+            GROUP BY h.event_id, h.season_id, h.id, h.status, h.seat_count, h.expires_at
            HAVING ({live} AND COUNT(es.id) <> h.seat_count)
                OR COUNT(es.id) > h.seat_count""",
-        "h.event_id",
+        "{h_event}",
         lambda r: (
             f"active hold {r['hold']} (expires {r['expires_at']}) has seat_count {r['seat_count']}"
             f" but holds {r['held']} seats"
@@ -277,16 +281,16 @@ RULES = [
     ),
     Rule(
         "booked_hold",
-        """SELECT h.event_id AS event_id, h.id AS hold, h.seat_count AS seat_count, b.id AS booking,
+        """SELECT {h_event} AS event_id, h.id AS hold, h.seat_count AS seat_count, b.id AS booking,
                   (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id
                       AND t.status <> %(ticket_transferred)s) AS tickets
              FROM {h} h LEFT JOIN {b} b ON b.hold_id = h.id
             WHERE h.status = %(hold_booked)s {event}
-              AND (b.id IS NULL OR b.event_id <> h.event_id
+              AND (b.id IS NULL OR COALESCE(b.event_id, 0) <> COALESCE(h.event_id, 0)
                    OR COALESCE(b.season_id, 0) <> COALESCE(h.season_id, 0)
                    OR h.seat_count <> (SELECT COUNT(*) FROM {t} t WHERE t.booking_id = b.id
                                          AND t.status <> %(ticket_transferred)s))""",
-        "h.event_id",
+        "{h_event}",
         lambda r: (
             f"booked hold {r['hold']} of {r['seat_count']} seats has booking {r['booking']} with"
             f" {r['tickets']} tickets"
@@ -294,17 +298,17 @@ RULES = [
     ),
     Rule(
         "booking_total",
-        """SELECT b.event_id AS event_id, b.id AS booking, b.total AS total,
+        """SELECT {b_event} AS event_id, b.id AS booking, b.total AS total,
                   COALESCE(SUM(t.price), 0) AS tickets_total, h.total AS hold_total
              FROM {b} b
              LEFT JOIN {t} t ON t.booking_id = b.id AND t.status <> %(ticket_transferred)s
              LEFT JOIN {h} h ON h.id = b.hold_id
             WHERE 1 = 1 {event}
-            GROUP BY b.event_id, b.id, b.total, h.total
+            GROUP BY b.event_id, b.season_id, b.id, b.total, h.total
            HAVING ABS(b.total - COALESCE(SUM(t.price), 0)) >= 0.005
                OR (h.total IS NOT NULL AND ABS(h.total - b.total) >= 0.005
                    AND SUM(CASE WHEN t.ticket_type <> %(full)s THEN 1 ELSE 0 END) = 0)""",
-        "b.event_id",
+        "{b_event}",
         lambda r: (
             f"booking {r['booking']} totals {r['total']} but its tickets sum to {r['tickets_total']}"
             f" (its hold: {r['hold_total']}; all full price, they must agree)"
@@ -326,11 +330,11 @@ RULES = [
         # What was charged is what was booked: a payment linked to a booking is of its total
         # (booking_confirm refuses any other amount; the total is the tickets' prices).
         "payment_amount",
-        """SELECT b.event_id AS event_id, b.id AS booking, b.total AS total, p.id AS payment,
+        """SELECT {b_event} AS event_id, b.id AS booking, b.total AS total, p.id AS payment,
                   p.amount AS amount
              FROM {p} p JOIN {b} b ON b.id = p.booking_id
             WHERE ABS(p.amount - b.total) >= 0.005 {event}""",
-        "b.event_id",
+        "{b_event}",
         lambda r: f"payment {r['payment']} charged {r['amount']} for booking {r['booking']} of {r['total']}",
     ),
     Rule(
@@ -451,16 +455,33 @@ FRAGMENTS = {
 }
 
 
+#: The event a hold ``h`` (a booking ``b``) is reported under and filtered by: its own, or for a
+#: season's (event NULL) the checked event when it is one of the season's (``--event N``), else
+#: the season's first event. ``{b_event}`` and ``{h_event}`` in a rule.
+SEASON_EVENT = {
+    False: "COALESCE({x}.event_id, (SELECT MIN(se3.event_id) FROM {se} se3"
+    " WHERE se3.season_id = {x}.season_id))",
+    True: "COALESCE({x}.event_id, (SELECT MIN(se3.event_id) FROM {se} se3"
+    " WHERE se3.season_id = {x}.season_id AND se3.event_id = %(event_id)s))",
+}
+
+
+def _event_fragments(event_id: int | None) -> dict[str, str]:
+    form = SEASON_EVENT[event_id is not None]
+    return {f"{x}_event": form.format(x=x, se=TABLES["se"]) for x in ("b", "h")}
+
+
 def _params(*, now: datetime, event_id: int | None) -> dict[str, object]:
     return {**PARAMS, "now": connection.ops.adapt_datetimefield_value(now), "event_id": event_id}
 
 
 def rule_violations(rule: Rule, *, event_id: int | None = None, now: datetime) -> list[Violation]:
     """The rows that break one rule: one statement."""
-    event_filter = f"AND {rule.event_column} = %(event_id)s" if event_id is not None else ""
+    events = _event_fragments(event_id)
+    event_filter = f"AND {rule.event_column.format(**events)} = %(event_id)s" if event_id is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            rule.sql.format(**TABLES, **FRAGMENTS, live=LIVE, event=event_filter),
+            rule.sql.format(**TABLES, **FRAGMENTS, **events, live=LIVE, event=event_filter),
             _params(now=now, event_id=event_id),
         )
         rows = dict_rows(cursor)
@@ -475,7 +496,8 @@ def inventory_violations(*, event_id: int | None = None, now: datetime | None = 
 
 def inventory_counts(*, event_id: int | None = None, now: datetime | None = None) -> list[EventCounts]:
     """Per event: seats by effective status (an expired hold's seat is available), live holds,
-    confirmed bookings and active tickets, from the raw tables."""
+    confirmed bookings and active tickets (a season's that include the event: its holds and
+    bookings, its tickets of the event's seats), from the raw tables."""
     now = now or timezone.now()
     event_filter = "AND e.id = %(event_id)s" if event_id is not None else ""
     sql = """
@@ -488,13 +510,21 @@ def inventory_counts(*, event_id: int | None = None, now: datetime | None = None
                  WHERE es.event_id = e.id AND es.status = %(held)s AND {live}) AS held,
                (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id AND es.status = %(booked)s) AS booked,
                (SELECT COUNT(*) FROM {es} es WHERE es.event_id = e.id AND es.status = %(blocked)s) AS blocked,
-               (SELECT COUNT(*) FROM {h} h WHERE h.event_id = e.id AND {live}) AS live_holds,
-               (SELECT COUNT(*) FROM {b} b WHERE b.event_id = e.id AND b.status = %(confirmed)s)
+               (SELECT COUNT(*) FROM {h} h WHERE {live} AND ({of_event_h})) AS live_holds,
+               (SELECT COUNT(*) FROM {b} b WHERE b.status = %(confirmed)s AND ({of_event_b}))
                  AS confirmed_bookings,
                (SELECT COUNT(*) FROM {t} t JOIN {b} b ON b.id = t.booking_id
-                 WHERE b.event_id = e.id AND t.status = %(ticket_active)s) AS active_tickets
+                  JOIN {es} es ON es.id = t.event_seat_id
+                 WHERE t.status = %(ticket_active)s
+                   AND (b.event_id = e.id OR (b.event_id IS NULL AND es.event_id = e.id))) AS active_tickets
           FROM {e} e WHERE 1 = 1 {event} ORDER BY e.id
-    """.format(**TABLES, live=LIVE, event=event_filter)  # noqa: S608 - table names from model metadata
+    """.format(  # noqa: S608 - table names from model metadata
+        **TABLES,
+        live=LIVE,
+        event=event_filter,
+        of_event_h=OF_EVENT.format(x="h", se=TABLES["se"]),
+        of_event_b=OF_EVENT.format(x="b", se=TABLES["se"]),
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, _params(now=now, event_id=event_id))
         return [EventCounts(**row) for row in dict_rows(cursor)]

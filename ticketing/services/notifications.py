@@ -184,6 +184,16 @@ def _season_email(booking: Booking, kind: str, tickets: list[dict]) -> tuple[str
     refund = None
     if payment is not None and payment.status in (payment.Status.REFUNDING, payment.Status.REFUNDED):
         refund = payment.amount if payment.refund_amount is None else payment.refund_amount
+    # each line names its event and its date (the events of a season often share a name), in
+    # the order they are played, then by seat
+    tickets = sorted(
+        tickets,
+        key=lambda item: (
+            item["ticket"].event_seat.event.starts_at,
+            item["ticket"].event_seat.event_id,
+            item["ticket"].event_seat_id,
+        ),
+    )
     context = {"booking": booking, "season": season, "tickets": tickets, "refund": refund}
     subject = {
         "confirmed": f"Your season tickets: {season.name}",

@@ -271,6 +271,18 @@ function selectionPanel(view, actions, inBar) {
  * @param {{book, release, hold, remove, clear, toggleSheet, pickType}} actions
  * @param {string} [focusKey] the data-key of the button to focus afterwards
  */
+/** A season hold's seats in this event: held for the whole season, booked on its page. */
+function seasonNote(hold) {
+  const seats = hold.seats.map((s) => `${s.section} · Row ${s.row} · Seat ${s.number}`).join("; ");
+  return h(
+    "p",
+    { class: "cart-note cart-season" },
+    `${plural(hold.seats.length, "seat")} held for your season ticket (${seats}). `,
+    h("a", { href: `#/seasons/${hold.season}` }, `Book them on the page of ${hold.season_name}`),
+    ".",
+  );
+}
+
 export function drawCart(container, view, actions, focusKey) {
   const active = document.activeElement;
   const keep = focusKey || (container.contains(active) ? active.dataset.key : null);
@@ -279,8 +291,10 @@ export function drawCart(container, view, actions, focusKey) {
   const barBooks = bar && !view.selected.length ? newest(view.holds) : null;
   const body = [];
   for (const hold of view.holds) body.push(holdPanel(hold, view, actions, hold === barBooks));
+  for (const hold of view.seasonHolds || []) body.push(seasonNote(hold));
   if (view.selected.length) body.push(selectionPanel(view, actions, Boolean(bar)));
-  else if (!view.holds.length) body.push(h("p", { class: "muted cart-empty" }, view.empty));
+  else if (!view.holds.length && !view.seasonHolds?.length)
+    body.push(h("p", { class: "muted cart-empty" }, view.empty));
   const yours = view.mine ? ` (you have ${view.mine})` : "";
   body.push(
     h(

@@ -73,6 +73,7 @@ export function eventView(root, { params }) {
     bowl: false,
     selection: new Set(JSON.parse(sessionStorage.getItem(selectionKey) || "[]")),
     holds: [], // [{...hold, deadline}]
+    seasonHolds: [], // the buyer's season holds with seats here: [{id, season, season_name, seats}]
     bookedByMe: 0,
     current: null, // the section shown (bowl)
     view: sessionStorage.getItem("frontrow.view") === "list" ? "list" : "map",
@@ -275,11 +276,15 @@ export function eventView(root, { params }) {
    */
   function syncHolds(changed) {
     if (!session.loggedIn) return;
-    const shown = new Set(state.holds.flatMap((hold) => hold.seats.map((s) => s.id)));
+    const shown = new Set(
+      [...state.holds, ...state.seasonHolds].flatMap((hold) => hold.seats.map((s) => s.id)),
+    );
     if (changed.some((seat) => seat.mine && !shown.has(seat.id))) {
       loadHolds();
       waitlist?.load(); // a hold the waiting list made for me, maybe
     }
+    // a season hold is booked or released on the season's page: here it only stops being mine
+    state.seasonHolds = state.seasonHolds.filter((hold) => hold.seats.some((s) => inv.get(s.id)?.mine ?? true));
     for (const hold of [...state.holds]) {
       const seats = hold.seats.map((s) => inv.get(s.id)).filter(Boolean);
       if (seats.some((seat) => seat.mine)) continue;
@@ -301,7 +306,25 @@ export function eventView(root, { params }) {
     for (const hold of holds.results) {
       if (hold.event === eventId && !state.holds.some((known) => known.id === hold.id)) addHold(hold);
     }
+    addSeasonHolds(holds.results);
     renderCart();
+  }
+
+  /**
+   * The buyer's season holds (`event` null) with seats in this event: the map shows those seats
+   * as "mine", so they are known here (no new GET /holds/ for them) and the cart points to the
+   * season's page, where they are booked or released.
+   */
+  function addSeasonHolds(holds) {
+    state.seasonHolds = holds
+      .filter((hold) => hold.season !== null && hold.event === null)
+      .map((hold) => ({
+        id: hold.id,
+        season: hold.season,
+        season_name: hold.season_name,
+        seats: hold.seats.filter((s) => s.event === eventId),
+      }))
+      .filter((hold) => hold.seats.length);
   }
 
   // ---- header, legend, prices --------------------------------------------------------------
@@ -910,6 +933,7 @@ export function eventView(root, { params }) {
       {
         notice: state.notice,
         holds: state.holds.map(pricedHold),
+        seasonHolds: state.seasonHolds,
         ticketTypes: state.event.ticket_types,
         picks: state.picks,
         selected,
@@ -1075,6 +1099,7 @@ export function eventView(root, { params }) {
       api(`/bookings/?event=${eventId}&status=confirmed`, { signal: abort.signal }),
     ]);
     for (const hold of holds.results) if (hold.event === eventId) addHold(hold);
+    addSeasonHolds(holds.results);
     state.bookedByMe = bookings.results.reduce(
       (n, b) => n + b.tickets.filter((t) => t.status === "active").length,
       0,
@@ -1084,6 +1109,7 @@ export function eventView(root, { params }) {
   const offSession = session.onChange(() => {
     // Logged out (here or by expiry): my holds are no longer shown as mine.
     state.holds = [];
+    state.seasonHolds = [];
     state.bookedByMe = 0;
     if (state.event) {
       renderCart();

@@ -165,17 +165,7 @@ def event_sales_report(*, event: Event, now: datetime, bucket: str | None = None
 
     totals = InventoryLine(section="TOTAL", category="")
     for line in lines.values():
-        for name in (
-            "capacity",
-            "available",
-            "held",
-            "booked",
-            "blocked",
-            "tickets_sold",
-            "revenue",
-            "season_tickets_sold",
-            "season_revenue",
-        ):
+        for name in INVENTORY_COLUMNS[2:]:  # every figure of a line, after its section and category
             setattr(totals, name, getattr(totals, name) + getattr(line, name))
     return SalesReport(
         event=event,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Value
+from django.db.models import QuerySet, Value
 from django.db.models.functions import Lower
 
 from accounts.models import User
@@ -23,4 +23,9 @@ def user_find(*, name_or_email: str) -> list[User]:
     )
     if by_name or "@" not in text:
         return by_name
-    return list(User.objects.filter(email__iexact=text, is_active=True).order_by("id")[:2])
+    return list(users_with_email(email=text)[:2])
+
+
+def users_with_email(*, email: str) -> QuerySet[User]:
+    """The active accounts with this email, ignoring case, oldest first (an email is not unique)."""
+    return User.objects.filter(email__iexact=email, is_active=True).order_by("id")

@@ -16,6 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import USERNAME_TAKEN, User
+from accounts.selectors import users_with_email
 from accounts.usernames import MIXED_SCRIPTS_MESSAGE, username_mixes_scripts, username_normalize
 from config.errors import Invalid
 
@@ -138,7 +139,7 @@ def user_walk_in(*, email: str = "") -> User:
     """
     email = email.strip()
     if email:
-        existing = User.objects.filter(email__iexact=email, is_active=True).order_by("id").first()
+        existing = users_with_email(email=email).first()
         if existing is not None:
             return existing
     user = User(username=f"walkin-{secrets.token_hex(6)}", email=email)

@@ -29,6 +29,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.models import User
@@ -232,13 +234,15 @@ def payments_desk_refund_record(*, payment_ids: Iterable[int], staff: User) -> i
     due a refund (``refunding``, cash or card present); returns how many were recorded. Others
     are left as they are: a gateway's refunds are its own."""
     now = timezone.now()
-    recorded = 0
     due = Payment.objects.filter(id__in=list(payment_ids), status=PStatus.REFUNDING, gateway__in=DESK_METHODS)
-    for payment_id in due.values_list("id", flat=True):
-        recorded += Payment.objects.filter(pk=payment_id, status=PStatus.REFUNDING).update(
-            status=PStatus.REFUNDED, refund_id=f"desk-{payment_id}", refunded_at=now, updated_at=now
-        )
-        logger.info("desk refund of payment %s recorded by %s", payment_id, staff.pk)
+    ids = list(due.values_list("id", flat=True))
+    recorded = Payment.objects.filter(id__in=ids, status=PStatus.REFUNDING).update(
+        status=PStatus.REFUNDED,
+        refund_id=Concat(Value("desk-"), Cast("id", CharField())),
+        refunded_at=now,
+        updated_at=now,
+    )
+    logger.info("desk refunds of payments %s recorded by %s", ids, staff.pk)
     return recorded
 
 

@@ -80,13 +80,7 @@ def season_create(
     ``hall`` that is not cancelled), with a season price for every seat category of the hall
     (the price of one hall seat for all the events together). Raises Invalid otherwise. Takes
     no lock: a season only reads events; what is sold is decided when a hold locks the seats."""
-    name = (name or "").strip()
-    if not name:
-        raise Invalid("A season needs a name.", fields={"name": ["Required."]})
-    if status not in Season.Status.values:
-        raise Invalid("Unknown status.", fields={"status": [f"One of {Season.Status.values}."]})
-    if refund_rule not in Season.RefundRule.values:
-        raise Invalid("Unknown refund rule.", fields={"refund_rule": [f"One of {Season.RefundRule.values}."]})
+    name = _season_fields_validate(name=name or "", status=status, refund_rule=refund_rule)["name"]
     ids = sorted(set(event_ids))
     if not ids or len(ids) != len(event_ids) or len(ids) > SEASON_EVENTS_MAX:
         message = f"From 1 to {SEASON_EVENTS_MAX} distinct events."
@@ -99,11 +93,7 @@ def season_create(
     if wrong := [event_id for event_id in ids if event_id not in found]:
         message = f"Not events of this hall (or cancelled): {wrong}."
         raise Invalid(message, fields={"events": [message]})
-    categories = hall_categories(hall=hall)
-    clean_prices = event_prices_validate(prices=prices or {}, categories=categories)
-    if missing := sorted(categories - set(clean_prices)):
-        message = f"Set a season price for {', '.join(missing)}."
-        raise Invalid(message, fields={"prices": [message]})
+    clean_prices = _season_prices_validate(hall=hall, prices=prices or {})
     with transaction.atomic():
         season = Season.objects.create(name=name, hall=hall, status=status, refund_rule=refund_rule)
         SeasonEvent.objects.bulk_create(SeasonEvent(season=season, event_id=event_id) for event_id in ids)
@@ -127,28 +117,8 @@ def season_update(
     the prices they captured), events (``season_events_validate``: not once it has holds or
     bookings). Raises Invalid. No lock: a hold reads the season's events and prices once, before
     its locks, and a season's events cannot change under its holds."""
-    fields: dict[str, Any] = {}
-    if name is not None:
-        if not name.strip():
-            raise Invalid("A season needs a name.", fields={"name": ["Required."]})
-        fields["name"] = name.strip()
-    if status is not None:
-        if status not in Season.Status.values:
-            raise Invalid("Unknown status.", fields={"status": [f"One of {Season.Status.values}."]})
-        fields["status"] = status
-    if refund_rule is not None:
-        if refund_rule not in Season.RefundRule.values:
-            raise Invalid(
-                "Unknown refund rule.", fields={"refund_rule": [f"One of {Season.RefundRule.values}."]}
-            )
-        fields["refund_rule"] = refund_rule
-    clean_prices = None
-    if prices is not None:
-        categories = hall_categories(hall=season.hall)
-        clean_prices = event_prices_validate(prices=prices, categories=categories)
-        if missing := sorted(categories - set(clean_prices)):
-            message = f"Set a season price for {', '.join(missing)}."
-            raise Invalid(message, fields={"prices": [message]})
+    fields = _season_fields_validate(name=name, status=status, refund_rule=refund_rule)
+    clean_prices = None if prices is None else _season_prices_validate(hall=season.hall, prices=prices)
     if event_ids is not None:
         if not event_ids:
             raise Invalid("A season needs events.", fields={"events": ["Required."]})
@@ -170,6 +140,37 @@ def season_update(
             )
     season.refresh_from_db()
     return season
+
+
+def _season_fields_validate(
+    *, name: str | None, status: str | None, refund_rule: str | None
+) -> dict[str, Any]:
+    """The given fields of a season, checked (Invalid) and cleaned; None is not given."""
+    fields: dict[str, Any] = {}
+    if name is not None:
+        if not name.strip():
+            raise Invalid("A season needs a name.", fields={"name": ["Required."]})
+        fields["name"] = name.strip()
+    if status is not None:
+        if status not in Season.Status.values:
+            raise Invalid("Unknown status.", fields={"status": [f"One of {Season.Status.values}."]})
+        fields["status"] = status
+    if refund_rule is not None:
+        if refund_rule not in Season.RefundRule.values:
+            message = f"One of {Season.RefundRule.values}."
+            raise Invalid("Unknown refund rule.", fields={"refund_rule": [message]})
+        fields["refund_rule"] = refund_rule
+    return fields
+
+
+def _season_prices_validate(*, hall: Hall, prices: Mapping[str, Any]) -> dict[str, Decimal]:
+    """A season's prices: one per seat category of its hall, every one (Invalid otherwise)."""
+    categories = hall_categories(hall=hall)
+    clean_prices = event_prices_validate(prices=prices, categories=categories)
+    if missing := sorted(categories - set(clean_prices)):
+        message = f"Set a season price for {', '.join(missing)}."
+        raise Invalid(message, fields={"prices": [message]})
+    return clean_prices
 
 
 def season_events_validate(*, season: Season, event_ids: Sequence[int]) -> None:

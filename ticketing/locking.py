@@ -62,7 +62,7 @@ from ticketing.models import (
     Ticket,
     WaitlistEntry,
 )
-from venues.models import Hall, Seat, Section
+from venues.models import Hall, Seat, Section, Venue
 
 #: Every table whose rows are ever locked, in the one order every waiting lock follows.
 LOCK_ORDER = (
@@ -315,14 +315,18 @@ def lock_for_booking(*, buyer: User, hold_id: int) -> tuple[list[EventSeat], Hol
 
 
 def hold_read(*, buyer: User, hold_id: int, lock: bool = False) -> Hold | None:
-    """The buyer's hold with its event (None for a season hold), and whether the buyer's account is active
+    """The buyer's hold with its event, the event's hall and venue (the booking's answer names the
+    venue's time zone; None for a season hold), and whether the buyer's account is active
     (``hold.buyer_active``), in one hand-written statement; None for a hold that is not the
     buyer's. ``lock``: FOR UPDATE of the hold row (waits, bounded), for ``lock_for_booking``;
     without it, the unlocked read of the payment step."""
     sql = f"""
-        SELECT {model_columns(Hold, "h")}, {model_columns(Event, "e")}, u.is_active AS buyer_active
+        SELECT {model_columns(Hold, "h")}, {model_columns(Event, "e")}, {model_columns(Hall, "hl")},
+               {model_columns(Venue, "v")}, u.is_active AS buyer_active
           FROM {Hold._meta.db_table} h
           LEFT JOIN {Event._meta.db_table} e ON e.id = h.event_id
+          LEFT JOIN {Hall._meta.db_table} hl ON hl.id = e.hall_id
+          LEFT JOIN {Venue._meta.db_table} v ON v.id = hl.venue_id
           JOIN {User._meta.db_table} u ON u.id = h.buyer_id
          WHERE h.id = %s AND h.buyer_id = %s
          ORDER BY h.id
@@ -334,9 +338,14 @@ def hold_read(*, buyer: User, hold_id: int, lock: bool = False) -> Hold | None:
         rows = dict_rows(cursor)
     if not rows:
         return None
-    hold = model_from_row(Hold, rows[0], "h")
-    hold.event = model_from_row(Event, rows[0], "e") if rows[0]["e__id"] is not None else None  # a season's
-    hold.buyer_active = bool(rows[0]["buyer_active"])
+    row = rows[0]
+    hold = model_from_row(Hold, row, "h")
+    hold.event = None  # a season's
+    if row["e__id"] is not None:
+        hold.event = model_from_row(Event, row, "e")
+        hold.event.hall = model_from_row(Hall, row, "hl")
+        hold.event.hall.venue = model_from_row(Venue, row, "v")
+    hold.buyer_active = bool(row["buyer_active"])
     return hold
 
 

@@ -67,3 +67,14 @@ def test_api_hold_book_cancel_queries_do_not_grow_with_seats(event, buyer, other
     nine = _api_query_counts(event, other_buyer, seat_ids(event, 9, offset=1))
     print(f"API queries (hold, book, cancel) for 1 seat: {one}, for 9 seats: {nine}")
     assert one == nine
+
+
+def test_the_api_booking_answer_reads_no_hall_or_venue(event, buyer):
+    # the answer names the venue's time zone: the hold's read brings the hall and venue along
+    client = client_for(buyer)
+    hold = client.post(f"/api/v1/events/{event.id}/holds/", {"seat_ids": seat_ids(event, 2)}, format="json")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/bookings/", {"hold_id": hold.json()["id"]}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["venue_time_zone"] == event.hall.venue.time_zone
+    assert not [q["sql"] for q in queries if 'FROM "venues_' in q["sql"]]  # no ORM read of them

@@ -13,6 +13,8 @@ What runs where (docker-compose.yml describes the same topology):
                127.0.0.1:5561    its publish endpoint (HTTP control); 5560, 5562, 5563 (ZeroMQ)
     app1..N    127.0.0.1:8101..  gunicorn (config/gunicorn.py), STACK_INSTANCES (2) instances of
                                  STACK_WORKERS (2) sync workers each
+    checkout   127.0.0.1:8100    gunicorn, STACK_CHECKOUT_WORKERS (2) sync workers: the bookings
+                                 (nginx's checkout lane, config/nginx.conf)
     pgbouncer  127.0.0.1:6432    transaction mode, in front of PostgreSQL 127.0.0.1:5432
     redis      127.0.0.1:6379    the machine's own when it answers, else one started here
     sweeper, notifier, publisher  release_expired_holds --every 5, send_notifications --every 2,
@@ -68,6 +70,8 @@ REDIS_PORT = 6379
 FIRST_APP_PORT = 8101
 INSTANCES = int(os.environ.get("STACK_INSTANCES", "2"))
 WORKERS = int(os.environ.get("STACK_WORKERS", "2"))
+CHECKOUT_PORT = 8100
+CHECKOUT_WORKERS = int(os.environ.get("STACK_CHECKOUT_WORKERS", "2"))
 DATABASE = os.environ.get("STACK_DB", "ticketing_stack")
 PACKAGES = {"nginx": "nginx", "pgbouncer": "pgbouncer", "pushpin": "pushpin"}
 
@@ -289,6 +293,7 @@ def nginx_conf(app_ports: list[int]) -> str:
     text = (ROOT / "config" / "nginx.conf").read_text()
     upstreams = {
         "app": [f"{HOST}:{port}" for port in app_ports],
+        "checkout": [f"{HOST}:{CHECKOUT_PORT}"],
         "pushpin": [f"{HOST}:{PUSHPIN_PORT}"],
     }
     for name, servers in upstreams.items():
@@ -492,22 +497,33 @@ def publisher_available(env: dict[str, str]) -> bool:
     return result.returncode == 0
 
 
+def is_app(name: str) -> bool:
+    """Whether a service is a gunicorn instance (an appN or the checkout lane's)."""
+    return name.startswith("app") or name == "checkout"
+
+
 def services(env: dict[str, str], app_ports: list[int], publisher: bool) -> list[Service]:
-    apps = [
-        Service(
-            f"app{index}",
+    """The app instances (their ports: ``app_ports``, then the checkout lane's), then the workers."""
+
+    def instance(name: str, port: int, workers: str) -> Service:
+        return Service(
+            name,
             [str(GUNICORN), "config.wsgi", "-c", "config/gunicorn.py"],
             {
                 **env,
                 "GUNICORN_BIND": f"{HOST}:{port}",
-                "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", str(WORKERS)),
-                "GUNICORN_PROC_NAME": f"ticketing-stack-app{index}",
-                "PROMETHEUS_MULTIPROC_DIR": str(RUN / f"metrics-app{index}"),
+                "GUNICORN_WORKERS": workers,
+                "GUNICORN_PROC_NAME": f"ticketing-stack-{name}",
+                "PROMETHEUS_MULTIPROC_DIR": str(RUN / f"metrics-{name}"),
             },
             (port,),
         )
+
+    apps = [
+        instance(f"app{index}", port, os.environ.get("GUNICORN_WORKERS", str(WORKERS)))
         for index, port in enumerate(app_ports, start=1)
     ]
+    apps.append(instance("checkout", CHECKOUT_PORT, str(CHECKOUT_WORKERS)))
     workers = [
         Service("sweeper", [str(PYTHON), "manage.py", "release_expired_holds", "--every", "5"], env),
         Service("notifier", [str(PYTHON), "manage.py", "send_notifications", "--every", "2"], env),
@@ -573,14 +589,14 @@ def up() -> None:
     run(PYTHON, "manage.py", "set_database_timeouts", "--check", env=env, quiet=True)  # through it
 
     runnable = services(env, app_ports, publisher_available(env))
-    apps = [s for s in runnable if s.name.startswith("app")]
+    apps = [s for s in runnable if is_app(s.name)]
     for app in apps:
         if not pid_of(app.pid_file):  # each start counts its metrics afresh (config/gunicorn.py)
             metrics = Path(app.env["PROMETHEUS_MULTIPROC_DIR"])
             shutil.rmtree(metrics, ignore_errors=True)
             metrics.mkdir()
         start(app)
-    for app, port in zip(apps, app_ports, strict=True):
+    for app, port in zip(apps, [*app_ports, CHECKOUT_PORT], strict=True):
         wait_for(app.name, lambda p=port: http_ok(f"http://{HOST}:{p}/healthz"), service=app, timeout=60)
 
     (CONF / "pushpin-routes").write_text(pushpin_routes(app_ports))
@@ -618,7 +634,7 @@ def up() -> None:
     start(nginx)
     wait_for("nginx", lambda: http_ok(f"http://{HOST}:{NGINX_PORT}/healthz"), service=nginx)
 
-    workers = [s for s in runnable if not s.name.startswith("app")]
+    workers = [s for s in runnable if not is_app(s.name)]
     for worker in workers:
         start(worker)
     time.sleep(2)  # a worker that cannot start (settings, database) exits at once
@@ -671,6 +687,7 @@ def summary(app_ports: list[int], *, new: bool, redis_ours: bool, publisher: boo
         f"  pushpin     {HOST}:{PUSHPIN_PORT} streams, {HOST}:{PUSHPIN_PUBLISH_PORT} publish;"
         f" to {apps} through nginx's {HOST}:{NGINX_INTERNAL_PORT}",
         f"  app x{len(app_ports)}      {apps}  gunicorn, {workers} sync workers each, /metrics per instance",
+        f"  checkout    {HOST}:{CHECKOUT_PORT}  gunicorn, {CHECKOUT_WORKERS} sync workers: the bookings",
         f"  pgbouncer   {HOST}:{PGBOUNCER_PORT}  transaction mode -> {HOST}:{POSTGRES_PORT}/{DATABASE}",
         f"  redis       {HOST}:{REDIS_PORT}  {redis}",
         "  sweeper     release_expired_holds --every 5",
@@ -698,7 +715,7 @@ def down() -> None:
         say("nothing to stop")
         return
     pid_files = {p.stem: p for p in RUN.glob("*.pid")}
-    order = [*ORDER, *sorted(n for n in pid_files if n.startswith("app")), "pgbouncer", "redis"]
+    order = [*ORDER, *sorted(n for n in pid_files if is_app(n)), "pgbouncer", "redis"]
     names = [n for n in order if n in pid_files] + [n for n in pid_files if n not in order]
     stopped = [name for name in names if stop(pid_files[name])]
     say(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")

@@ -22,6 +22,7 @@ def test_the_stack_nginx_conf_is_config_nginx_conf_with_local_upstreams(tmp_path
         "    server 127.0.0.1:8101;\n    server 127.0.0.1:8102;\n    server 127.0.0.1:8103;\n    keepalive"
         in rendered
     )
+    assert "  upstream checkout {\n    server 127.0.0.1:8100;\n" in rendered  # the checkout lane
     assert "    server 127.0.0.1:7999;\n" in rendered
     assert "listen 127.0.0.1:8080;" in rendered
     assert "listen 127.0.0.1:8081;" in rendered  # Pushpin's way back to the instances
@@ -29,6 +30,7 @@ def test_the_stack_nginx_conf_is_config_nginx_conf_with_local_upstreams(tmp_path
     changed = {
         "server app1:8000;",
         "server app2:8000;",
+        "server checkout:8000;",
         "server pushpin:7999;",
         "listen 8080;",
         "listen 8081;",
@@ -67,3 +69,13 @@ def test_pushpin_signs_with_the_key_the_app_reads_from_grip_url(tmp_path, monkey
     assert f"\nsig_key={key}\n" in stack.pushpin_conf(key)
     assert env["DB_POOLER"] == "pgbouncer"
     assert env["DATABASE_URL"].startswith("postgres://postgres@127.0.0.1:6432/")
+
+
+def test_the_stack_runs_the_checkout_lane_that_nginx_sends_bookings_to():
+    # then: config/nginx.conf sends the bookings collection to upstream checkout ...
+    text = CONFIG.read_text()
+    lane = text.index("location = /api/v1/bookings/ {")
+    assert text[lane:].split("}", 1)[0].strip().endswith("proxy_pass http://checkout;")
+    # ... and the stack starts an instance on that upstream's port, beside the app instances
+    apps = [s for s in stack.services({}, [8101, 8102], publisher=False) if stack.is_app(s.name)]
+    assert [(s.name, s.ports) for s in apps] == [("app1", (8101,)), ("app2", (8102,)), ("checkout", (8100,))]

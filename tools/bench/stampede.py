@@ -57,26 +57,29 @@ class ServerConfig:
     keepalive: int = 5
     instances: int = 1
     nginx: bool = False
+    checkout: int = 0  # > 0: nginx sends POST /bookings/ to an instance of its own, of this many workers
     env: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
+        lane = f", bookings on their own {self.checkout} sync workers" if self.checkout else ""
         if not self.workers:
             proxy = ", nginx in front" if self.nginx else ", no proxy"
-            return f"config/gunicorn.py as committed (nothing overridden){proxy}"
+            return f"config/gunicorn.py as committed (nothing overridden){proxy}{lane}"
         kind = f"gthread {self.workers}x{self.threads}" if self.threads > 1 else f"sync x{self.workers}"
         parts = [kind, f"keep-alive {self.keepalive}s" if self.threads > 1 else "no keep-alive (sync)"]
         if self.instances > 1:
             parts.append(f"{self.instances} instances")
         if self.nginx:
             parts.append("nginx in front")
-        return ", ".join(parts)
+        return ", ".join(parts) + lane
 
 
 CONFIGS = {
     c.name: c
     for c in (
-        # what docker-compose.yml runs: nginx in front of config/gunicorn.py's defaults
-        ServerConfig("deployed", workers=0, nginx=True),
+        # what docker-compose.yml runs: nginx in front of config/gunicorn.py's defaults, and the
+        # bookings on an instance of their own (config/nginx.conf's checkout lane)
+        ServerConfig("deployed", workers=0, nginx=True, checkout=2),
         ServerConfig("gunicorn-direct", workers=0),  # the same gunicorn, no nginx
         ServerConfig("gthread-4x2", workers=4, threads=2),
         ServerConfig("gthread-4x2-no-keepalive", workers=4, threads=2, keepalive=0),
@@ -86,6 +89,9 @@ CONFIGS = {
         ServerConfig("nginx-sync-4", workers=4, nginx=True),
         ServerConfig("nginx-gthread-4x2", workers=4, threads=2, nginx=True),
         ServerConfig("nginx-2x-sync-2", workers=2, instances=2, nginx=True),
+        ServerConfig("nginx-sync-6", workers=6, nginx=True),
+        ServerConfig("nginx-sync-4-checkout-1", workers=4, nginx=True, checkout=1),
+        ServerConfig("nginx-sync-4-checkout-2", workers=4, nginx=True, checkout=2),
     )
 }
 MATRIX = list(CONFIGS)
@@ -139,15 +145,22 @@ http {{
 {servers}
     keepalive 64;
   }}
+  upstream checkout {{
+{checkout_servers}
+    keepalive 64;
+  }}
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host $host;
+  proxy_set_header X-Forwarded-For $remote_addr;
   server {{
     listen 127.0.0.1:{port};
     keepalive_requests 100000;
     location / {{
       proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
+    }}
+    location = /api/v1/bookings/ {{
+      proxy_pass http://{bookings};
     }}
   }}
 }}
@@ -182,6 +195,21 @@ class Deployment:
                     server.env.pop(name, None)
             server.start()
             self.servers.append(server)
+        checkout = []
+        if c.checkout:
+            port = first + c.instances
+            checkout.append(
+                AppServer(
+                    port=port,
+                    workers=c.checkout,
+                    threads=1,
+                    env=self.env,
+                    log_path=self.out / f"gunicorn-{c.name}-checkout-{port}.log",
+                    extra_env=extra,
+                )
+            )
+            checkout[0].start()
+            self.servers += checkout
         if not c.nginx:
             return [server.url for server in self.servers]
         if shutil.which("nginx") is None:
@@ -191,9 +219,21 @@ class Deployment:
             )
         directory = self.out / f"nginx-{c.name}"
         directory.mkdir(exist_ok=True)
-        servers = "\n".join(f"    server {s.url.removeprefix('http://')};" for s in self.servers)
+
+        def upstream(servers: list[AppServer]) -> str:
+            return "\n".join(f"    server {s.url.removeprefix('http://')};" for s in servers)
+
+        app = [s for s in self.servers if s not in checkout]
         conf = directory / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=directory, servers=servers, port=self.port))
+        conf.write_text(
+            NGINX_CONF.format(
+                dir=directory,
+                servers=upstream(app),
+                checkout_servers=upstream(checkout or app),
+                bookings="checkout" if checkout else "app",
+                port=self.port,
+            )
+        )
         self.nginx = subprocess.Popen(
             [
                 "nginx",

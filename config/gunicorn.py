@@ -10,7 +10,8 @@ and pile up unevenly; the successful holds/s were within 5% (36.2 against 34.4).
 worker must not face slow clients itself: nginx buffers requests and responses and keeps the
 clients' connections alive. ``GUNICORN_THREADS`` > 1 switches to threaded workers (gthread) for
 a deployment without a buffering proxy. Every worker holds one PostgreSQL backend per thread:
-keep ``workers x threads`` small.
+keep ``workers x threads`` small. The bookings get an instance of their own behind the same
+nginx (its checkout lane, ``config/nginx.conf``): 2 workers of this same configuration.
 """
 
 import json

@@ -486,6 +486,8 @@ def stampede_run(meter: CpuMeter, *, event_id: int, region: load.Region, **load_
         "holds_per_s": round(harness.stats.count("hold", 201) / seconds, 1),
         "hold_attempts_per_s": round(harness.stats.count("hold") / seconds, 1),
         "seats_sold_per_s": round(sold / seconds, 1),
+        # what selling one seat cost the servers, refusals and releases included
+        "server_cpu_ms_per_seat": round(cpu["server"] * harness.stats.requests / sold, 1) if sold else None,
         "bookings_per_s": round(harness.stats.count("book", 201) / seconds, 1),
         "answers": dict(harness.codes),
         "unexpected": dict(harness.ledger.unexpected),
@@ -606,6 +608,7 @@ HEADLINE = (
     ("book p50 ms", lambda r: lat(r, "book", "p50")),
     ("**book p99 ms**", lambda r: lat(r, "book", "p99")),
     ("server CPU ms/request (gunicorn + PostgreSQL)", lambda r: r["cpu_ms"]["server"]),
+    ("server CPU ms per seat sold", lambda r: r.get("server_cpu_ms_per_seat")),
     ("… gunicorn", lambda r: r["cpu_ms"]["gunicorn"]),
     ("… PostgreSQL", lambda r: r["cpu_ms"]["postgres"]),
     ("… nginx", lambda r: r["cpu_ms"].get("nginx")),
